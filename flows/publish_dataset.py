@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.steps import as_task, settings_from
+from renkei import pipeline
+from renkei.runs import tracked_run
+
+
+@flow(name="publish_dataset", timeout_seconds=900, log_prints=True)
+def publish_dataset(config: str = "renkei.toml") -> str:
+    """activities → CSV (Excel), Parquet, JSON in the publish folder."""
+    settings = settings_from(config)
+    with tracked_run(settings, "publish_dataset") as run:
+        files = as_task(pipeline.publish)(settings)
+        run.summary = f"{len(files)} files written to {settings.publish_dir}"
+    print(run.summary)
+    return run.summary

@@ -1,0 +1,144 @@
+"""`renkei demo`: every stage on the bundled examples, feeds served from 127.0.0.1.
+
+The demo folder is an ordinary working folder (like `renkei init` makes); running the
+demo again reuses its warehouse, which shows that re-runs add nothing and send nothing
+twice. The draft is approved automatically — and the demo says so loudly.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from renkei import pipeline
+from renkei.errors import RenkeiError
+from renkei.scaffold import init_folder
+from renkei.settings import load_settings
+from warehouse.connection import open_warehouse
+from warehouse.queries import run_query
+
+DEMO_ORIGIN = "http://feeds.demo.invalid"  # examples/members.csv names feeds under this
+DEMO_APPROVER = "renkei demo (auto-approved)"
+CONTENT_TYPES = {
+    ".rdf": "application/rdf+xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".xml": "application/xml",
+}
+
+
+def examples_dir() -> Path:
+    here = Path(__file__).resolve().parents[1] / "examples"
+    if not (here / "members.csv").is_file():
+        raise RenkeiError(
+            f"{here}: bundled examples not found; run the demo from a clone "
+            "installed with `pip install -e .`"
+        )
+    return here
+
+
+class _FeedHandler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
+
+    def log_message(self, format: str, *args: object) -> None:  # keep the demo output readable
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port); yield the origin."""
+    handler = functools.partial(_FeedHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class DemoReport:
+    folder: Path
+    lines: list[str] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def prepare_folder(out: Path, examples: Path, origin: str) -> None:
+    registry = (examples / "members.csv").read_text("utf-8").replace(DEMO_ORIGIN, origin)
+    if not (out / "renkei.toml").exists():
+        init_folder(out, registry=registry.encode())
+        shutil.copy(examples / "renkei.toml", out / "renkei.toml")
+    else:  # the server port changes per run: refresh the feed URLs
+        (out / "members.csv").write_text(registry, encoding="utf-8")
+    shutil.copytree(examples / "inbox", out / "inbox", dirs_exist_ok=True)
+
+
+def run_demo(out: Path, echo=print) -> DemoReport:
+    examples = examples_dir()
+    out = out.resolve()
+    report = DemoReport(out)
+    with serve_folder(examples) as origin:
+        prepare_folder(out, examples, origin)
+        settings = load_settings(out / "renkei.toml")
+        echo(f"demo folder: {out}  (feeds served from {origin})")
+        echo(f"ingest feeds:   {pipeline.ingest_feeds(settings).summary()}")
+    for receipt in pipeline.ingest_inbox(settings):
+        echo(f"submission:     {receipt.member_id}/{receipt.summary()}")
+    echo(f"normalize:      {pipeline.normalize(settings).summary()}")
+    period = latest_period(settings)
+    drafted = pipeline.draft(settings, period)
+    echo(f"draft:          {drafted.summary()}")
+    if drafted.created:
+        echo("")
+        echo("!" * 72)
+        echo(f"!!  DEMO ONLY: issue {period} is approved automatically as {DEMO_APPROVER!r}.")
+        echo("!!  In real use a named person reviews the draft and runs `renkei approve`.")
+        echo("!" * 72)
+        echo("")
+        pipeline.approve(settings, period, by=DEMO_APPROVER)
+    echo(f"send:           {pipeline.send(settings, period).summary()}")
+    files = pipeline.publish(settings)
+    newsletter = write_newsletter_files(settings, period)
+    report.outputs = {
+        "warehouse": settings.warehouse,
+        "newsletter HTML": newsletter[0],
+        "newsletter text": newsletter[1],
+        "outbox": settings.mail.outbox / period,
+        **{f"dataset {p.suffix[1:]}": p for p in files},
+    }
+    echo("")
+    echo("outputs:")
+    for name, path in report.outputs.items():
+        echo(f"  {name:<16} {path}")
+    return report
+
+
+def latest_period(settings) -> str:
+    """The month of the newest reported activity: the demo's issue period."""
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        frame = run_query(con, "latest_period")
+    if frame.is_empty() or frame["period"][0] is None:
+        raise RenkeiError("no activities were loaded; nothing to put in a newsletter")
+    return frame["period"][0]
+
+
+def write_newsletter_files(settings, issue_id: str) -> tuple[Path, Path]:
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        row = run_query(con, "issue_by_id", {"issue_id": issue_id}).row(0, named=True)
+    folder = settings.publish_dir.parent / "newsletter"
+    folder.mkdir(parents=True, exist_ok=True)
+    html, text = folder / f"{issue_id}.html", folder / f"{issue_id}.txt"
+    html.write_text(row["html"], encoding="utf-8")
+    text.write_text(row["text"], encoding="utf-8")
+    return html, text

@@ -1,0 +1,45 @@
+"""Expected failures: each carries a one-line cause that names where the problem is.
+
+The CLI prints ``str(error)`` and exits non-zero without a traceback; anything that
+is not a ``RenkeiError`` is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class RenkeiError(Exception):
+    """An expected, user-facing failure."""
+
+    exit_code = 1
+
+
+class ConfigError(RenkeiError):
+    """A missing or wrong setting, named with its file."""
+
+    exit_code = 2
+
+
+class RegistryError(RenkeiError):
+    """The member registry has problems; ``problems`` lists every one with its row."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in the member registry\n{lines}")
+
+
+class SubmissionError(RenkeiError):
+    """A submitted file cannot be read at all (the raw copy is still kept)."""
+
+
+class WarehouseBusy(RenkeiError):
+    """Another process holds the DuckDB file."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class ApprovalError(RenkeiError):
+    """An issue is not in a state that allows the requested step."""

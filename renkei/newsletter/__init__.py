@@ -1,0 +1,1 @@
+"""Newsletter: select the period's activities, render them, keep drafts for approval."""

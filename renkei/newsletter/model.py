@@ -1,0 +1,94 @@
+"""Plain data handed from composition (warehouse selection) to rendering (templates).
+
+The renderer sees only these objects, never the warehouse, so templates can be
+tested with hand-built issues and a designer can preview without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+SECTOR_JA = {"industry": "産", "academia": "学", "finance": "金", "government": "官"}
+
+CATEGORY_JA = {
+    "event": "イベント・セミナー",
+    "call": "公募・助成",
+    "news": "お知らせ・成果",
+    "success_case": "成功事例",
+    "training": "人材育成・研修",
+    "other": "その他",
+}
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who sends the bulletin. 特定電子メール法 requires name, postal address, contact."""
+
+    name: str
+    postal_address: str
+    contact_email: str
+    website: str
+    unsubscribe_url: str  # https URL; per-recipient token is appended at send time
+
+
+@dataclass(frozen=True)
+class Organiser:
+    member_id: str
+    name: str
+    sector: str  # industry | academia | finance | government
+    prefecture: str
+    contact: str | None = None  # e-mail, phone or URL for follow-up, when known
+
+
+@dataclass(frozen=True)
+class Item:
+    activity_id: str
+    title: str
+    summary: str
+    url: str | None  # absolute https:// (or http://) link to the source
+    category: str  # key of CATEGORY_JA
+    organisers: tuple[Organiser, ...]
+    starts_at: datetime | None = None  # Asia/Tokyo
+    ends_at: datetime | None = None
+    all_day: bool = True
+    venue: str | None = None
+    deadline_at: datetime | None = None
+    published_at: datetime | None = None
+    is_reminder: bool = False  # 再掲: an upcoming event already shown in an earlier issue
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # events | calls | news | ...
+    title: str  # Japanese heading, e.g. 開催予定のイベント
+    items: tuple[Item, ...]
+    more_count: int = 0  # items cut by the section cap
+    more_url: str | None = None  # where the rest can be read (the dataset)
+
+
+@dataclass(frozen=True)
+class Issue:
+    issue_id: str  # e.g. "2026-11"
+    number: int  # 第N号
+    period_start: date
+    period_end: date  # inclusive
+    title: str  # newsletter name, e.g. 中国地域産学官連携通信
+    subject: str
+    preheader: str
+    issuer: Issuer
+    sections: tuple[Section, ...]
+    editorial: str | None = None  # 巻頭言
+    generated_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(s.items) for s in self.sections)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    text: str
+    subject: str

@@ -1,0 +1,166 @@
+"""Display-width-aware line wrapping for Japanese plain-text mail.
+
+Width is counted in display columns: East Asian Width F/W count 2, everything else 1,
+combining marks and control characters 0. Ambiguous-width characters (class A: ①, ※, ■,
+━, …, ○) count 2 by default because Japanese mail clients draw them full width; counting
+them 1 would let a line overflow on exactly the screens we write for. Pass
+``ambiguous_width=1`` for the strict Unicode reading. Either way a line within the limit
+under the default is within it under the strict reading too.
+
+Rules, in order of strength:
+1. A URL (``https://…``, ``http://…``, ``mailto:…``) or a ``%%MARKER%%`` is never broken.
+   One longer than the width stands alone on its own line.
+2. No line is wider than ``width`` (except such a lone URL).
+3. Kinsoku: a line does not start with 。、」）… nor end with 「（…; when the only way to
+   satisfy this would be an empty or overlong line, rule 2 wins.
+Latin words are kept whole (broken only when longer than a line). Lines already within the
+width are returned unchanged. Continuation lines repeat the leading indentation of the
+original line (ASCII spaces only: a leading full-width space is a 字下げ, not repeated).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+DEFAULT_WIDTH = 70  # = 35 full-width characters
+
+# Characters that must not begin a line (行頭禁則).
+NO_LINE_START = frozenset(
+    "、。，．,.:;：；？！?!"
+    "」』）)］]｝}〕〉》】〙〗〟’”"
+    "ー…‥〜～・"
+    "ゝゞヽヾ々"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+)
+# Characters that must not end a line (行末禁則).
+NO_LINE_END = frozenset("「『（(［[｛{〔〈《【〘〖〝‘“")
+
+# Unbreakable runs: URLs / mail links / delivery markers, then other Latin "words".
+_URL_RE = r"(?:https?://|mailto:)[!-~]+|%%[A-Z][A-Z0-9_]*%%"
+_TOKEN_RE = re.compile(rf"(?P<url>{_URL_RE})|(?P<word>[!-~]+)|(?P<space> +)|(?P<char>.)", re.S)
+URL_RE = re.compile(_URL_RE)
+
+
+def char_width(ch: str, ambiguous_width: int = 2) -> int:
+    """Display columns of one character."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Cc", "Cf", "Mn", "Me"):
+        return 0
+    eaw = unicodedata.east_asian_width(ch)
+    if eaw in ("F", "W"):
+        return 2
+    if eaw == "A":
+        return ambiguous_width
+    return 1
+
+
+def display_width(text: str, ambiguous_width: int = 2) -> int:
+    """Display columns of a string (no newlines expected)."""
+    return sum(char_width(ch, ambiguous_width) for ch in text)
+
+
+def is_single_url(line: str) -> bool:
+    """True when the line, stripped, is exactly one URL or marker (exempt from the width)."""
+    return URL_RE.fullmatch(line.strip()) is not None
+
+
+@dataclass(frozen=True)
+class _Atom:
+    text: str
+    width: int
+    kind: str  # url | word | space | char
+
+
+def _atoms(text: str, ambiguous_width: int) -> list[_Atom]:
+    return [
+        _Atom(m.group(), display_width(m.group(), ambiguous_width), m.lastgroup or "char")
+        for m in _TOKEN_RE.finditer(text)
+    ]
+
+
+def _break_ok(atoms: list[_Atom], i: int) -> bool:
+    """May a line break fall before atoms[i]?"""
+    if i <= 0 or i >= len(atoms):
+        return False
+    before, after = atoms[i - 1], atoms[i]
+    if after.kind == "space":
+        return False  # break after the spaces instead; they are dropped at the break
+    if after.text[0] in NO_LINE_START:
+        return False
+    return not (before.kind != "space" and before.text[-1] in NO_LINE_END)
+
+
+def _split_word(atom: _Atom, room: int, width: int, ambiguous_width: int) -> list[str]:
+    """Hard-break an over-long non-URL word: first piece fits ``room``, others ``width``."""
+    pieces: list[str] = []
+    cur, cur_w, limit = "", 0, room
+    for ch in atom.text:
+        w = char_width(ch, ambiguous_width)
+        if cur and cur_w + w > limit:
+            pieces.append(cur)
+            cur, cur_w, limit = "", 0, width
+        cur += ch
+        cur_w += w
+    if cur:
+        pieces.append(cur)
+    return pieces
+
+
+def wrap_line(line: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -> list[str]:
+    """Wrap one line (no newline inside) into lines of at most ``width`` columns."""
+    if display_width(line, ambiguous_width) <= width:
+        return [line]
+    line = line.rstrip()
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    if display_width(indent, ambiguous_width) > width // 2:
+        indent = ""
+    indent_w = display_width(indent, ambiguous_width)
+    body = line[len(indent) :]
+    atoms = _atoms(body, ambiguous_width)
+    # Over-long plain words are pre-split so that everything but URLs fits a line.
+    avail = width - indent_w
+    fitted: list[_Atom] = []
+    for a in atoms:
+        if a.kind == "word" and a.width > avail:
+            fitted.extend(
+                _Atom(p, display_width(p, ambiguous_width), "char")
+                for p in _split_word(a, avail, avail, ambiguous_width)
+            )
+        else:
+            fitted.append(a)
+    atoms = fitted
+
+    out: list[str] = []
+    start = 0
+    n = len(atoms)
+    while start < n:
+        # Skip spaces at the start of a continuation line.
+        while out and start < n and atoms[start].kind == "space":
+            start += 1
+        if start >= n:
+            break
+        used = 0
+        j = start
+        while j < n and used + atoms[j].width <= avail:
+            used += atoms[j].width
+            j += 1
+        if j >= n:
+            end = n
+        elif j == start:
+            end = start + 1  # a lone URL wider than the line: it stands alone, unbroken
+        else:
+            # Latest allowed break in (start, j]; fall back to a forced break at j.
+            end = next((b for b in range(j, start, -1) if _break_ok(atoms, b)), j)
+        text = "".join(a.text for a in atoms[start:end]).rstrip(" ")
+        out.append(indent + text)
+        start = end
+    return out or [line]
+
+
+def wrap_text(text: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -> str:
+    """Wrap every line of ``text``; short lines (and blank lines) are kept as they are."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(wrap_line(line, width, ambiguous_width))
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""Typed configuration, read once at the entry point from ``renkei.toml``.
+
+Environment variables override the file: ``RENKEI_WAREHOUSE`` for a top-level key,
+``RENKEI_MAIL__TRANSPORT`` for a key inside a table. Relative paths are resolved
+against the folder that holds the config file, so a working folder can be moved.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from renkei.errors import ConfigError
+
+DEFAULT_CONFIG = Path("renkei.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MailSettings(_Section):
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox: Path = Path("outbox")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    # The password is never in the file: name the environment variable that holds it.
+    smtp_password_env: str = "RENKEI_SMTP_PASSWORD"
+    rate_per_second: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _smtp_needs_host(self) -> MailSettings:
+        if self.transport == "smtp" and not self.smtp_host:
+            raise ValueError("smtp_host is required when transport = 'smtp'")
+        return self
+
+
+class IssuerSettings(_Section):
+    """Sender identity. 特定電子メール法 requires name, postal address and a contact."""
+
+    name: str = Field(min_length=1)
+    postal_address: str = Field(min_length=1)
+    contact_email: EmailStr
+    website: str = Field(pattern=r"^https://")
+    unsubscribe_url: str = Field(pattern=r"^https://")
+    unsubscribe_mailto: EmailStr | None = None
+
+
+class NewsletterSettings(_Section):
+    title: str = "中国地域産学官連携通信"
+    period: Literal["monthly"] = "monthly"
+    upcoming_weeks: int = Field(default=8, ge=1, le=52)
+    section_cap: int = Field(default=12, ge=1, le=100)
+    first_number: int = Field(default=1, ge=1)
+    dataset_url: str = Field(default="https://example.jp/renkei/data/", pattern=r"^https://")
+
+
+class FeedSettings(_Section):
+    concurrency: int = Field(default=16, ge=1, le=512)
+    per_host: int = Field(default=2, ge=1, le=16)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    user_agent: str = "renkei/0.1 (+https://example.jp/renkei; collaboration secretariat)"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RENKEI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    warehouse: Path = Path("renkei.duckdb")
+    registry: Path = Path("members.csv")
+    inbox: Path = Path("inbox")
+    raw_store: Path = Path("raw")
+    publish_dir: Path = Path("publish")
+    classification: Path | None = None  # None: the bundled keyword dictionary
+    summary_chars: int = Field(default=200, ge=40, le=2000)
+    mail: MailSettings = MailSettings()
+    issuer: IssuerSettings
+    newsletter: NewsletterSettings = NewsletterSettings()
+    feeds: FeedSettings = FeedSettings()
+
+    # Where the settings came from, for messages. Not a setting.
+    source: Path = Field(default=DEFAULT_CONFIG, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (the file arrives as init kwargs).
+        return (env_settings, init_settings)
+
+    @property
+    def smtp_timeout(self) -> timedelta:
+        return timedelta(seconds=30)
+
+    def resolved(self, base: Path) -> Settings:
+        """Return a copy whose relative paths are anchored at ``base``."""
+        updates: dict[str, Any] = {}
+        for name in ("warehouse", "registry", "inbox", "raw_store", "publish_dir", "classification"):
+            value = getattr(self, name)
+            if value is not None and not value.is_absolute():
+                updates[name] = (base / value).resolve()
+        mail = self.mail
+        if not mail.outbox.is_absolute():
+            mail = mail.model_copy(update={"outbox": (base / mail.outbox).resolve()})
+        updates["mail"] = mail
+        return self.model_copy(update=updates)
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    parts = []
+    for err in error.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "is required but missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known setting"
+        parts.append(f"{loc} {msg}")
+    return f"{path}: setting " + "; ".join(parts)
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate the config file; raise ConfigError naming the setting and file."""
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG
+    if not config_path.is_file():
+        raise ConfigError(
+            f"{config_path}: config file not found (create one with `renkei init DIR`, "
+            "or pass --config PATH)"
+        )
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    try:
+        settings = Settings(**data, source=config_path)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from None
+    return settings.resolved(config_path.resolve().parent)

@@ -1,0 +1,58 @@
+"""Shared fixtures: a real working folder (renkei init), a loopback HTTP server, SMTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from renkei.scaffold import init_folder
+from renkei.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _no_renkei_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the settings they set: no RENKEI_* from the developer's shell."""
+    for key in list(os.environ):
+        if key.startswith("RENKEI_"):
+            monkeypatch.delenv(key)
+
+
+def write_registry(folder: Path, rows: list[str]) -> Path:
+    header = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"
+    path = folder / "members.csv"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder made by `renkei init`, with a small registry written by the test."""
+    folder = tmp_path / "work"
+    init_folder(folder)
+    return folder
+
+
+@pytest.fixture
+def settings_for(workdir: Path):
+    def make(rows: list[str]) -> Settings:
+        write_registry(workdir, rows)
+        return load_settings(workdir / "renkei.toml")
+
+    return make
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Iterator[Path]:
+    """A copy of examples/ the test may change."""
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target)
+    yield target

@@ -1,0 +1,148 @@
+"""transforms.text: display text, match keys, summaries, member-name keys."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from transforms.text import display_text, match_key, member_name_key, summarize
+
+
+def _apply(expr_fn, values: list[str | None]) -> list[str | None]:
+    df = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    return df.select(expr_fn(pl.col("v")))["v"].to_list()
+
+
+def _one(expr_fn, value: str | None) -> str | None:
+    return _apply(expr_fn, [value])[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ｾﾐﾅｰ", "セミナー"),
+        ("ﾀﾞｲｶﾞｸ ﾊﾟﾝﾌﾚｯﾄ", "ダイガク パンフレット"),
+        ("ｳﾞｧｲｵﾘﾝ", "ヴァイオリン"),
+        ("ｺﾗﾎﾞﾚｰｼｮﾝ｡", "コラボレーション。"),
+        ("２０２６年度ＡＢＣ", "2026年度ABC"),
+        ("ｱｲ①②", "アイ①②"),
+        ("13:30〜16:00 ～ 髙島屋 ㈱中国", "13:30〜16:00 ～ 髙島屋 ㈱中国"),
+        ("（公財）", "（公財）"),
+    ],
+)
+def test_display_text_fixes_widths_but_keeps_special_characters(raw: str, expected: str) -> None:
+    assert _one(display_text, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<p>第1回</p><p>説明会</p>", "第1回 説明会"),
+        ("行1<br>行2<BR/>行3", "行1 行2 行3"),
+        ("A&amp;B &#12354;&#x3042; &lt;b&gt;", "A&B ああ <b>"),
+        ("前&nbsp;後", "前 後"),
+        ("<b>太字</b>と<a href='x'>リンク</a>", "太字とリンク"),
+        ("a < b and c > d", "a < b and c > d"),
+        ("<!-- コメント -->本文", "本文"),
+    ],
+)
+def test_display_text_removes_markup_and_decodes_entities(raw: str, expected: str) -> None:
+    assert _one(display_text, raw) == expected
+
+
+def test_display_text_drops_script_and_style_content() -> None:
+    hostile = (
+        "<style>body{display:none}</style>お知らせ<script type='text/javascript'>"
+        "alert('x')</script>です<SCRIPT>document.cookie</SCRIPT>。"
+    )
+    assert _one(display_text, hostile) == "お知らせです。"
+
+
+def test_display_text_drops_everything_after_unclosed_script() -> None:
+    assert _one(display_text, "見出し<script>steal()") == "見出し"
+
+
+def test_display_text_collapses_all_whitespace_including_ideographic_space() -> None:
+    assert _one(display_text, "  岡山\u3000\u3000大学\n\t 本部\u00a0 ") == "岡山 大学 本部"
+
+
+def test_display_text_keeps_null_and_gives_empty_for_only_markup() -> None:
+    assert _apply(display_text, [None, "<b></b>", ""]) == [None, "", ""]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ｾﾐﾅｰ開催", "セミナー 開催"),
+        ("【募集】ＡＢＣ講座！", "募集 abc講座"),
+        ("13:30〜16:00", "13:30～16:00"),
+        ("13:30-16:00", "13:30~16:00"),
+        ("13:30－16:00", "13:30—16:00"),
+        ("「産学官」連携・交流会。", "産学官連携交流会"),
+        ("第①回", "第1回"),
+    ],
+)
+def test_match_key_equal_for_variants(a: str, b: str) -> None:
+    assert _one(match_key, a) == _one(match_key, b)
+
+
+def test_match_key_exact_value() -> None:
+    assert _one(match_key, "【募集】ＡＢＣ講座（第２回）　13:30〜16:00！") == "募集abc講座第2回1330~1600"
+
+
+def test_match_key_keeps_long_vowel_mark() -> None:
+    assert _one(match_key, "セミナー") == "セミナー"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "(公財)ちゅうごく産業創造センター",
+        "（公財）ちゅうごく産業創造センター",
+        "公益財団法人ちゅうごく産業創造センター",
+        "公益財団法人　ちゅうごく産業創造センター",
+    ],
+)
+def test_member_name_key_ignores_legal_form(name: str) -> None:
+    assert _one(member_name_key, name) == "ちゅうごく産業創造センター"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("国立大学法人岡山大学", "岡山大学"),
+        ("(独)中小企業基盤整備機構", "中小企業基盤整備機構"),
+        ("地方独立行政法人鳥取県産業技術センター", "鳥取県産業技術センター"),
+        ("(地独)鳥取県産業技術センター", "鳥取県産業技術センター"),
+        ("株式会社中国銀行", "中国銀行"),
+        ("中国銀行株式会社", "中国銀行"),
+        ("㈱山陰合同銀行", "山陰合同銀行"),
+        ("(株)山陰合同銀行", "山陰合同銀行"),
+        ("(一社)中国経済連合会", "中国経済連合会"),
+        ("学校法人広島工業大学", "広島工業大学"),
+    ],
+)
+def test_member_name_key_strips_prefixes_and_suffixes(name: str, expected: str) -> None:
+    assert _one(member_name_key, name) == expected
+
+
+def test_summarize_cuts_after_last_sentence_end_within_limit() -> None:
+    text = "一文目です。二文目です。三文目はとても長い文です"
+    assert _one(lambda e: summarize(e, 13), text) == "一文目です。二文目です。"
+
+
+def test_summarize_adds_ellipsis_when_no_sentence_end() -> None:
+    assert _one(lambda e: summarize(e, 5), "あいうえおかきくけこ") == "あいうえ…"
+
+
+def test_summarize_leaves_short_text_and_null_alone() -> None:
+    assert _apply(lambda e: summarize(e, 5), ["あいうえお", "短い", None]) == [
+        "あいうえお",
+        "短い",
+        None,
+    ]
+
+
+def test_summarize_rejects_tiny_limit() -> None:
+    with pytest.raises(ValueError, match="max_chars"):
+        summarize(pl.col("v"), 1)

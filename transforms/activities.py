@@ -1,0 +1,337 @@
+"""staged rows → one clean, deduplicated, classified activity table (+ quarantine).
+
+See transforms/SCHEMAS.md for the frames. Rows that cannot be published as they are
+(empty title, impossible dates, end before start) go to quarantine with one Japanese
+line for the secretariat; everything else becomes an activity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, time
+
+import polars as pl
+
+from transforms.classify import Rules, classify
+from transforms.dates import (
+    DATETIME_DTYPE,
+    DateParseError,
+    extract_event_datetime,
+    parse_column,
+    parse_time_range,
+)
+from transforms.text import display_text, match_key, summarize
+
+__all__ = ["ACTIVITIES_SCHEMA", "QUARANTINE_SCHEMA", "STAGED_SCHEMA", "build_activities"]
+
+_TEXT_COLUMNS = (
+    "stage_id", "raw_sha256", "source_kind", "member_id", "source_ref", "item_key", "title",
+    "summary", "url", "published_text", "starts_text", "ends_text", "time_text", "venue",
+    "category_text", "deadline_text", "contact", "extra",
+)  # fmt: skip
+
+STAGED_SCHEMA = pl.Schema(
+    {
+        **dict.fromkeys(_TEXT_COLUMNS[:2], pl.String()),
+        "position": pl.Int64(),
+        **dict.fromkeys(_TEXT_COLUMNS[2:], pl.String()),
+        "staged_at": pl.Datetime("us"),  # any time zone is accepted: only its order is used
+    }
+)
+
+ACTIVITIES_SCHEMA = pl.Schema(
+    {
+        "activity_id": pl.String(),
+        "member_id": pl.String(),
+        "source": pl.String(),
+        "source_ref": pl.String(),
+        "stage_id": pl.String(),
+        "title": pl.String(),
+        "title_key": pl.String(),
+        "summary": pl.String(),
+        "url": pl.String(),
+        "category": pl.String(),
+        "category_rule": pl.String(),
+        "guideline": pl.Int8(),
+        "guideline_rule": pl.String(),
+        "starts_at": DATETIME_DTYPE,
+        "ends_at": DATETIME_DTYPE,
+        "all_day": pl.Boolean(),
+        "published_at": DATETIME_DTYPE,
+        "deadline_at": DATETIME_DTYPE,
+        "venue": pl.String(),
+        "contact": pl.String(),
+        "date_note": pl.String(),
+        "content_sha256": pl.String(),
+    }
+)
+
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "stage_id": pl.String(),
+        "raw_sha256": pl.String(),
+        "position": pl.Int64(),
+        "member_id": pl.String(),
+        "reason": pl.String(),
+    }
+)
+
+_SEP = "\x1f"
+
+
+def _sha256_batch(s: pl.Series) -> pl.Series:
+    return pl.Series(
+        s.name,
+        [None if v is None else hashlib.sha256(v.encode("utf-8")).hexdigest() for v in s],
+        dtype=pl.String,
+    )
+
+
+def _sha256_hex(expr: pl.Expr) -> pl.Expr:
+    # Not Expr.hash(): Polars documents its hash as unstable across versions and
+    # platforms, and these values are stored keys (activity_id) and change detectors.
+    return expr.map_batches(_sha256_batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
+
+
+def _check_staged(staged: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in STAGED_SCHEMA if c not in staged.columns]
+    if missing:
+        raise ValueError(f"staged frame lacks columns: {', '.join(missing)}")
+    kinds = set(staged.get_column("source_kind").drop_nulls().unique().to_list())
+    if not kinds <= {"feed", "csv"} or staged.get_column("source_kind").null_count():
+        raise ValueError(f"source_kind must be 'feed' or 'csv', got {sorted(map(str, kinds))}")
+    return staged.with_columns(
+        *[pl.col(c).cast(pl.String) for c in _TEXT_COLUMNS], pl.col("position").cast(pl.Int64)
+    )
+
+
+def _time_ranges(df: pl.DataFrame) -> pl.DataFrame:
+    """Add _t_start, _t_end (Time) and _t_error from time_text, once per distinct value."""
+    start: dict[str, time | None] = {}
+    end: dict[str, time | None] = {}
+    error: dict[str, str | None] = {}
+    for value in df.get_column("time_text").drop_nulls().unique().to_list():
+        try:
+            start[value], end[value] = parse_time_range(value)
+            error[value] = None
+        except DateParseError as exc:
+            start[value], end[value], error[value] = None, None, str(exc)
+    col = pl.col("time_text")
+    return df.with_columns(
+        _t_start=col.replace_strict(start, default=None, return_dtype=pl.Time()),
+        _t_end=col.replace_strict(end, default=None, return_dtype=pl.Time()),
+        _t_error=col.replace_strict(error, default=None, return_dtype=pl.String()),
+    )
+
+
+def _summary_event_dates(df: pl.DataFrame) -> pl.DataFrame:
+    """Add _x_at/_x_has_time/_x_end: a feed item's event date read from its summary.
+
+    Only for feed items with no starts_text; best effort (never quarantines). Distinct
+    summaries are read once in Python (free-text date search is not an expression).
+    """
+    wanted = (pl.col("source_kind") == "feed") & pl.col("starts_text").str.strip_chars().fill_null(
+        ""
+    ).eq("")
+    candidates = df.filter(wanted).get_column("_summary_full").unique().to_list()
+    at: dict[str, datetime] = {}
+    has_time: dict[str, bool] = {}
+    end: dict[str, time | None] = {}
+    for value in candidates:
+        found = extract_event_datetime(value)
+        if found is not None:
+            at[value], has_time[value], end[value] = found[0].value, found[0].has_time, found[1]
+    col = pl.col("_summary_full")
+    return df.with_columns(
+        _x_at=pl.when(wanted).then(
+            col.replace_strict(at, default=None, return_dtype=DATETIME_DTYPE)
+        ),
+        _x_has_time=pl.when(wanted).then(
+            col.replace_strict(has_time, default=None, return_dtype=pl.Boolean())
+        ),
+        _x_end=pl.when(wanted).then(col.replace_strict(end, default=None, return_dtype=pl.Time())),
+    )
+
+
+def _at_time(day: pl.Expr, clock: pl.Expr) -> pl.Expr:
+    """The date of ``day`` (JST) at ``clock``, as Datetime(us, Asia/Tokyo)."""
+    return day.dt.date().dt.combine(clock).dt.replace_time_zone("Asia/Tokyo")
+
+
+def _iso(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%:z").fill_null("")
+
+
+def _reason(condition: pl.Expr, text: pl.Expr | str) -> pl.Expr:
+    value = pl.lit(text) if isinstance(text, str) else text
+    return pl.when(condition).then(value).otherwise(None)
+
+
+def build_activities(
+    staged: pl.DataFrame, rules: Rules, *, summary_chars: int = 200
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clean, date, classify and deduplicate staged rows.
+
+    Returns (activities, quarantine) with ACTIVITIES_SCHEMA and QUARANTINE_SCHEMA.
+    Quarantine holds every bad staged row; activities hold, per activity_id, the good row
+    with the latest staged_at (then highest position, then stage_id). So a re-fetched item
+    whose newest version is bad keeps its last good version in this batch's output.
+    """
+    df = _check_staged(staged).with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64))
+    df = df.with_columns(
+        _title=display_text(pl.col("title")).fill_null(""),
+        _summary_full=display_text(pl.col("summary")).fill_null(""),
+        _url=_blank_to_null(pl.col("url").str.strip_chars()),
+        _item_key=_blank_to_null(pl.col("item_key").str.strip_chars()),
+        _venue=_blank_to_null(display_text(pl.col("venue"))),
+        _contact=_blank_to_null(display_text(pl.col("contact"))),
+    ).with_columns(title_key=match_key(pl.col("_title")))
+
+    for source, prefix in (
+        ("starts_text", "_s"),
+        ("ends_text", "_e"),
+        ("published_text", "_p"),
+        ("deadline_text", "_d"),
+    ):
+        df = parse_column(df, source, prefix)
+    df = _summary_event_dates(_time_ranges(df))
+
+    # --- start / end -------------------------------------------------------------
+    s_at = pl.coalesce("_s_at", "_x_at")
+    s_has_time = pl.coalesce("_s_has_time", "_x_has_time").fill_null(False)
+    add_start_time = s_at.is_not_null() & ~s_has_time & pl.col("_t_start").is_not_null()
+    t_end = pl.coalesce("_t_end", "_x_end")
+    df = df.with_columns(
+        starts_at=pl.when(add_start_time).then(_at_time(s_at, pl.col("_t_start"))).otherwise(s_at),
+        _start_has_time=s_has_time | add_start_time,
+    ).with_columns(
+        ends_at=pl.when(
+            pl.col("_e_at").is_not_null() & ~pl.col("_e_has_time") & t_end.is_not_null()
+        )
+        .then(_at_time(pl.col("_e_at"), t_end))
+        .when(pl.col("_e_at").is_not_null())
+        .then(pl.col("_e_at"))
+        .when(pl.col("starts_at").is_not_null() & t_end.is_not_null())
+        .then(_at_time(pl.col("starts_at"), t_end)),
+        _end_has_time=(pl.col("_e_has_time").fill_null(False) | t_end.is_not_null()),
+        all_day=~pl.col("_start_has_time"),
+    )
+    both_timed = pl.col("_start_has_time") & pl.col("_end_has_time")
+    ends_before = (
+        pl.col("starts_at").is_not_null()
+        & pl.col("ends_at").is_not_null()
+        & pl.when(both_timed)
+        .then(pl.col("ends_at") < pl.col("starts_at"))
+        .otherwise(pl.col("ends_at").dt.date() < pl.col("starts_at").dt.date())
+    )
+
+    # --- notes and quarantine reasons ------------------------------------------------
+    is_feed = pl.col("source_kind") == "feed"
+    df = df.with_columns(
+        date_note=_blank_to_null(
+            pl.concat_str(
+                _reason(pl.col("_s_note").is_not_null(), "開催日：" + pl.col("_s_note")),
+                _reason(pl.col("_x_at").is_not_null(), "開催日は概要の記載から読みました"),
+                _reason(pl.col("_e_note").is_not_null(), "終了日：" + pl.col("_e_note")),
+                _reason(pl.col("_p_note").is_not_null(), "掲載日：" + pl.col("_p_note")),
+                _reason(is_feed & pl.col("_p_error").is_not_null(), "掲載日" + pl.col("_p_error")),
+                _reason(pl.col("_d_note").is_not_null(), "申込締切：" + pl.col("_d_note")),
+                _reason(pl.col("_t_error").is_not_null(), "時間" + pl.col("_t_error")),
+                separator="；",
+                ignore_nulls=True,
+            )
+        ),
+        _reason=_blank_to_null(
+            pl.concat_str(
+                _reason(pl.col("_title") == "", "件名が空です"),
+                _reason(pl.col("_s_error").is_not_null(), "開催日" + pl.col("_s_error")),
+                _reason(pl.col("_e_error").is_not_null(), "終了日" + pl.col("_e_error")),
+                _reason(pl.col("_d_error").is_not_null(), "申込締切" + pl.col("_d_error")),
+                _reason(~is_feed & pl.col("_p_error").is_not_null(), "掲載日" + pl.col("_p_error")),
+                _reason(
+                    ends_before & pl.col("_e_at").is_not_null(),
+                    pl.format(
+                        "終了日「{}」が開催日「{}」より前です",
+                        pl.col("ends_text").str.strip_chars(),
+                        pl.col("starts_text").str.strip_chars().fill_null("（概要の記載）"),
+                    ),
+                ),
+                _reason(
+                    ends_before & pl.col("_e_at").is_null(),
+                    pl.format("終了時刻が開始時刻より前です：時間「{}」", pl.col("time_text")),
+                ),
+                separator="；",
+                ignore_nulls=True,
+            )
+        ),
+    )
+
+    quarantine = (
+        df.filter(pl.col("_reason").is_not_null())
+        .sort("_row")
+        .select(*[c for c in QUARANTINE_SCHEMA if c != "reason"], reason=pl.col("_reason"))
+        .cast(dict(QUARANTINE_SCHEMA))
+    )
+
+    # --- identity, classification, dedup --------------------------------------------
+    natural_key = (
+        pl.when(is_feed)
+        .then(
+            pl.concat_str(
+                pl.lit("feed"),
+                pl.col("member_id"),
+                pl.coalesce("_item_key", "_url", "title_key"),
+                separator="|",
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("csv"),
+                pl.col("member_id"),
+                pl.col("title_key"),
+                pl.col("starts_at").dt.to_string("%Y-%m-%d").fill_null(""),
+                separator="|",
+            )
+        )
+    )
+    good = df.filter(pl.col("_reason").is_null()).with_columns(
+        activity_id=_sha256_hex(natural_key).str.head(20)
+    )
+    good = (
+        good.sort(["staged_at", "position", "stage_id"], descending=True, nulls_last=True)
+        .unique(subset="activity_id", keep="first", maintain_order=True)
+        .sort("_row")
+    )
+    good = classify(
+        good, rules, title="_title", summary="_summary_full", category_text="category_text"
+    )
+    good = good.with_columns(
+        title=pl.col("_title"),
+        summary=summarize(pl.col("_summary_full"), summary_chars),
+        url=pl.col("_url"),
+        venue=pl.col("_venue"),
+        contact=pl.col("_contact"),
+        source=pl.col("source_kind"),
+        published_at=pl.col("_p_at"),
+        deadline_at=pl.col("_d_at"),
+    ).with_columns(
+        content_sha256=_sha256_hex(
+            pl.concat_str(
+                pl.col("title"),
+                pl.col("summary"),
+                pl.col("url").fill_null(""),
+                pl.col("category"),
+                _iso(pl.col("starts_at")),
+                _iso(pl.col("ends_at")),
+                pl.col("venue").fill_null(""),
+                _iso(pl.col("deadline_at")),
+                separator=_SEP,
+            )
+        )
+    )
+    activities = good.select([pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items()])
+    return activities, quarantine

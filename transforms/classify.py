@@ -1,0 +1,177 @@
+"""Keyword classification of activities into categories and council action guidelines.
+
+The dictionary lives in ``renkei/data/classification.toml`` (edited by the secretariat);
+``rules_from_mapping`` validates its parsed form, ``classify`` applies it with vectorised
+when/then chains (one branch per keyword, in priority order).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from transforms.text import display_text, match_key
+
+__all__ = ["CATEGORIES", "GUIDELINES", "Rules", "classify", "rules_from_mapping", "rules_from_toml"]
+
+CATEGORIES = ("event", "call", "news", "success_case", "training", "other")
+GUIDELINES = (1, 2, 3)
+_SECTIONS = ("categories", "member_categories", "guidelines")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Classification rules; every tuple is in priority order (first match wins).
+
+    categories: (category, keyword) pairs.
+    member_categories: (word in a member's own 区分, category) pairs; matched as a substring
+        of the 区分 after NFKC, so 「セミナー・イベント」 matches セミナー.
+    guidelines: (guideline number, keyword) pairs.
+    """
+
+    categories: tuple[tuple[str, str], ...]
+    member_categories: tuple[tuple[str, str], ...]
+    guidelines: tuple[tuple[int, str], ...]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _keywords(section: str, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"分類辞書 [{section}] の「{key}」は文字列のリストにしてください")
+    words = [_nfkc(v) for v in value]
+    if any(not w for w in words):
+        raise ValueError(f"分類辞書 [{section}] の「{key}」に空のキーワードがあります")
+    return words
+
+
+def rules_from_mapping(d: Mapping[str, Any]) -> Rules:
+    """Build Rules from the parsed classification TOML; ValueError names any bad key."""
+    unknown = [k for k in d if k not in _SECTIONS]
+    if unknown:
+        raise ValueError(f"分類辞書に未知の項目があります：{', '.join(map(str, unknown))}")
+    categories: list[tuple[str, str]] = []
+    for name, value in dict(d.get("categories", {})).items():
+        if name not in CATEGORIES:
+            raise ValueError(
+                f"分類辞書 [categories] の「{name}」は未知の分類です"
+                f"（使えるのは {', '.join(CATEGORIES)}）"
+            )
+        categories.extend((name, word) for word in _keywords("categories", name, value))
+    members: list[tuple[str, str]] = []
+    for word, name in dict(d.get("member_categories", {})).items():
+        if name not in CATEGORIES:
+            raise ValueError(
+                f"分類辞書 [member_categories] の「{word}」の分類「{name}」は未知の分類です"
+                f"（使えるのは {', '.join(CATEGORIES)}）"
+            )
+        if not _nfkc(word):
+            raise ValueError("分類辞書 [member_categories] に空の区分があります")
+        members.append((_nfkc(word), name))
+    guidelines: list[tuple[int, str]] = []
+    for key, value in dict(d.get("guidelines", {})).items():
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            number = -1
+        if number not in GUIDELINES:
+            raise ValueError(
+                f"分類辞書 [guidelines] の「{key}」は指針番号（1, 2, 3）ではありません"
+            )
+        guidelines.extend((number, word) for word in _keywords("guidelines", str(key), value))
+    return Rules(tuple(categories), tuple(members), tuple(guidelines))
+
+
+def rules_from_toml(text: str) -> Rules:
+    """Parse classification TOML text (the caller reads the file) into Rules."""
+    return rules_from_mapping(tomllib.loads(text))
+
+
+def _keys(words: list[str]) -> list[str]:
+    """match_key of each word, computed with the same expression used on the data."""
+    return (
+        pl.Series("w", words, dtype=pl.String)
+        .to_frame()
+        .select(match_key(pl.col("w")))["w"]
+        .to_list()
+    )
+
+
+def _first_match(
+    texts: list[pl.Expr], words: list[str], labels: list[Any], dtype: pl.DataType
+) -> pl.Expr:
+    """Label of the first word (in order) found in the first text that has any word.
+
+    Text by text, word by word: every word is tried in the title before the summary.
+    """
+    keys = _keys(words)
+    branches = [
+        (text, key, label) for text in texts for key, label in zip(keys, labels, strict=True) if key
+    ]
+    if not branches:
+        return pl.lit(None, dtype=dtype)
+    text, key, label = branches[0]
+    chain = pl.when(text.str.contains(key, literal=True)).then(pl.lit(label, dtype=dtype))
+    for text, key, label in branches[1:]:
+        chain = chain.when(text.str.contains(key, literal=True)).then(pl.lit(label, dtype=dtype))
+    return chain.otherwise(pl.lit(None, dtype=dtype))
+
+
+def classify(
+    df: pl.DataFrame,
+    rules: Rules,
+    *,
+    title: str = "title",
+    summary: str = "summary",
+    category_text: str = "category_text",
+    source_kind: str = "source_kind",
+) -> pl.DataFrame:
+    """Add category, category_rule, guideline (Int8) and guideline_rule.
+
+    Category precedence: the member's own 区分 when it maps (``member:区分=公募``); else the
+    first keyword, by rule priority, in the title, then in the summary
+    (``keyword:セミナー``); else ``default`` — ``news`` for feed items, ``other`` for CSV
+    rows. Guideline: first guideline keyword in title, then summary; else null.
+    """
+    texts = [match_key(pl.col(title).fill_null("")), match_key(pl.col(summary).fill_null(""))]
+    member_shown = display_text(pl.col(category_text)).str.normalize("NFKC")
+    member_key = match_key(pl.col(category_text).fill_null(""))
+
+    words = [w for _, w in rules.categories]
+    keyword_rule = _first_match(texts, words, [f"keyword:{w}" for w in words], pl.String())
+    keyword_cat = _first_match(texts, words, [c for c, _ in rules.categories], pl.String())
+    member_words = [w for w, _ in rules.member_categories]
+    member_cat = _first_match(
+        [member_key], member_words, [c for _, c in rules.member_categories], pl.String()
+    )
+    default_cat = (
+        pl.when(pl.col(source_kind) == "feed").then(pl.lit("news")).otherwise(pl.lit("other"))
+    )
+
+    g_words = [w for _, w in rules.guidelines]
+    guideline = _first_match(texts, g_words, [g for g, _ in rules.guidelines], pl.Int8())
+    guideline_rule = _first_match(texts, g_words, [f"keyword:{w}" for w in g_words], pl.String())
+
+    return (
+        df.with_columns(
+            _member_cat=member_cat, _keyword_cat=keyword_cat, _keyword_rule=keyword_rule
+        )
+        .with_columns(
+            category=pl.coalesce("_member_cat", "_keyword_cat", default_cat),
+            category_rule=pl.when(pl.col("_member_cat").is_not_null())
+            .then(pl.concat_str(pl.lit("member:区分="), member_shown))
+            .when(pl.col("_keyword_rule").is_not_null())
+            .then(pl.col("_keyword_rule"))
+            .otherwise(pl.lit("default")),
+            guideline=guideline,
+            guideline_rule=guideline_rule,
+        )
+        .drop("_member_cat", "_keyword_cat", "_keyword_rule")
+    )

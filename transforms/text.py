@@ -1,0 +1,164 @@
+"""Text cleaning expressions: one form for display, one for matching.
+
+Display text keeps the original characters (①, 〜/～, 髙, ㈱ …) because members and the
+open dataset must see what the source wrote; only markup, half-width katakana, full-width
+ASCII letters/digits and whitespace are tidied. Match keys use NFKC and drop punctuation,
+so that the same title typed two ways gives the same key.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+import polars as pl
+
+__all__ = ["display_text", "match_key", "member_name_key", "summarize"]
+
+
+def _halfwidth_katakana_map() -> dict[str, str]:
+    """Half-width katakana (U+FF61–U+FF9F) → full-width, voiced pairs (ﾀﾞ → ダ) included.
+
+    Built from NFKC one character at a time so that only these characters change.
+    """
+    singles = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF61, 0xFFA0)}
+    # Stand-alone sound marks: NFKC gives *combining* marks (U+3099/U+309A); use the
+    # spacing forms so a lone ﾞ does not silently attach to the previous character.
+    singles["ﾞ"] = "゛"
+    singles["ﾟ"] = "゜"
+    pairs: dict[str, str] = {}
+    for c in range(0xFF66, 0xFF9E):
+        for mark in ("ﾞ", "ﾟ"):
+            composed = unicodedata.normalize("NFKC", chr(c) + mark)
+            if len(composed) == 1:
+                pairs[chr(c) + mark] = composed
+    # Pairs first: with leftmost=True, replace_many prefers the earlier pattern.
+    return {**pairs, **singles}
+
+
+def _fullwidth_alnum_map() -> dict[str, str]:
+    """Full-width digits and Latin letters → ASCII (２０２６ → 2026, ＡＢＣ → ABC)."""
+    ranges = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    return {chr(c): chr(c - 0xFEE0) for lo, hi in ranges for c in range(lo, hi + 1)}
+
+
+_DISPLAY_CHAR_MAP: dict[str, str] = {**_halfwidth_katakana_map(), **_fullwidth_alnum_map()}
+
+# Tags whose boundaries separate words: replaced by a space rather than removed.
+_BLOCK_TAGS = r"br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|dt|dd|dl|blockquote|section|article"
+
+# Range marks unified in match keys. NFKC already turns ～ (U+FF5E) into ~ and － into -;
+# 〜 (U+301C) and the dashes survive NFKC, so they are listed explicitly. The long vowel
+# mark ー is *not* a range mark and is left alone.
+_RANGE_MARKS = ["〜", "-", "‐", "‑", "‒", "–", "—", "―", "−", "⁓", "～", "－"]
+
+_LEGAL_FORMS = (
+    # Longer forms first: regex alternation takes the first alternative that matches.
+    "地方独立行政法人",
+    "独立行政法人",
+    "公益財団法人",
+    "一般財団法人",
+    "公益社団法人",
+    "一般社団法人",
+    "国立大学法人",
+    "公立大学法人",
+    "学校法人",
+    "株式会社",
+    "有限会社",
+    r"\(地独\)",
+    r"\(公財\)",
+    r"\(一財\)",
+    r"\(公社\)",
+    r"\(一社\)",
+    r"\(独\)",
+    r"\(株\)",
+    r"\(有\)",
+    r"\(財\)",
+    r"\(社\)",
+)
+_LEGAL_FORM_GROUP = "(?:" + "|".join(_LEGAL_FORMS) + ")+"
+
+
+def _unescape_batch(s: pl.Series) -> pl.Series:
+    return pl.Series(
+        s.name,
+        [html.unescape(v) if v is not None and "&" in v else v for v in s.to_list()],
+        dtype=pl.String,
+    )
+
+
+def display_text(expr: pl.Expr) -> pl.Expr:
+    """Plain display text: markup removed, kana/ASCII widths tidied, whitespace collapsed.
+
+    Null stays null; the result may be the empty string (e.g. a title that was only tags).
+    """
+    no_markup = (
+        expr.str.replace_all(r"(?is)<!--.*?-->", "")
+        .str.replace_all(r"(?is)<script\b[^>]*>.*?</script\s*>", "")
+        .str.replace_all(r"(?is)<style\b[^>]*>.*?</style\s*>", "")
+        # An unclosed <script>/<style> hides everything after it: drop the rest.
+        .str.replace_all(r"(?is)<(?:script|style)\b.*$", "")
+        .str.replace_all(rf"(?i)</?\s*(?:{_BLOCK_TAGS})\b[^>]*>", " ")
+        .str.replace_all(r"</?[A-Za-z][^>]*>|<![^>]*>", "")
+    )
+    # Entities are decoded *after* tags are removed, so "&lt;b&gt;" stays visible text.
+    # Polars has no HTML entity decoder, and the named-entity table (2,000+ names plus
+    # decimal/hex numeric forms such as &#12354;) cannot be expressed as a fixed
+    # replace_many; html.unescape is the reference implementation. It runs only on
+    # values that contain "&".
+    decoded = no_markup.map_batches(_unescape_batch, return_dtype=pl.String, is_elementwise=True)
+    return (
+        decoded.str.replace_all("[\u200b\u200c\u200d\ufeff]", "")
+        .str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars(" ")
+    )
+
+
+def match_key(expr: pl.Expr) -> pl.Expr:
+    """Key for dedup and matching: NFKC, lower case, range marks unified, no spaces/punctuation.
+
+    Punctuation is Unicode category P plus "other symbols" (★, ※, ■ …); range marks are
+    first unified to "~" (a math symbol, so it survives) so that 13:30〜16:00 and
+    13:30-16:00 give the same key.
+    """
+    return (
+        expr.str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_many(dict.fromkeys(_RANGE_MARKS, "~"))
+        .str.replace_all(r"[\s\p{P}\p{So}]", "")
+    )
+
+
+def member_name_key(expr: pl.Expr) -> pl.Expr:
+    """match_key of an institution name without legal-form prefixes/suffixes.
+
+    (公財)ちゅうごく産業創造センター and 公益財団法人ちゅうごく産業創造センター give the same key.
+    NFKC runs first, so （公財）, (公財) and ㈱ are all covered by the half-width forms.
+    """
+    return match_key(
+        expr.str.normalize("NFKC")
+        .str.replace_all(r"\s+", "")
+        .str.replace(f"^{_LEGAL_FORM_GROUP}", "")
+        .str.replace(f"{_LEGAL_FORM_GROUP}$", "")
+    )
+
+
+def summarize(expr: pl.Expr, max_chars: int) -> pl.Expr:
+    """Shorten to at most ``max_chars`` characters.
+
+    Longer text is cut after the last 「。」 within the limit; with no 「。」 there, it is cut
+    at ``max_chars - 1`` characters and 「…」 is appended.
+    """
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2, got {max_chars}")
+    head = expr.str.head(max_chars)
+    at_sentence = head.str.extract(r"(?s)^(.*。)", 1)
+    ellipsis = pl.concat_str(expr.str.head(max_chars - 1).str.strip_chars_end(), pl.lit("…"))
+    return (
+        pl.when(expr.str.len_chars() <= max_chars)
+        .then(expr)
+        .when(at_sentence.is_not_null())
+        .then(at_sentence)
+        .otherwise(ellipsis)
+    )

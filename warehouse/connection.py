@@ -1,0 +1,96 @@
+"""Open the DuckDB file late, close it early, and say who holds it when it is busy.
+
+DuckDB lets one process hold the file; while a writer has it, other processes cannot
+open it even read-only. Writers leave a small ``<file>.holder`` note (stage, pid, time)
+so a waiting reader can say "warehouse busy: normalize since 10:02:11 (pid 4242)".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from renkei.errors import RenkeiError, WarehouseBusy
+from warehouse.migrations import migrate
+
+TIMEZONE = "Asia/Tokyo"
+
+
+def _holder_path(path: Path) -> Path:
+    return path.with_name(path.name + ".holder")
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        note = json.loads(_holder_path(path).read_text(encoding="utf-8"))
+        return f"{note['stage']} since {note['since']} (pid {note['pid']})"
+    except (OSError, ValueError, KeyError):
+        return "another process"
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise RenkeiError(f"{path}: cannot open the warehouse: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse busy: {_describe_holder(path)} holds {path}; try again shortly"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def open_warehouse(
+    path: Path,
+    *,
+    read_only: bool = False,
+    stage: str = "renkei",
+    wait_seconds: float = 10.0,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a connection with the schema migrated (writers) and the session in JST."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise RenkeiError(
+            f"{path}: warehouse not found (run `renkei ingest-feeds` or `renkei demo` first)"
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path, read_only, wait_seconds)
+    holder = _holder_path(path)
+    try:
+        con.execute(f"SET TimeZone = '{TIMEZONE}'")  # constant, not a value from input
+        if not read_only:
+            holder.write_text(
+                json.dumps(
+                    {
+                        "stage": stage,
+                        "pid": os.getpid(),
+                        "since": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                    }
+                ),
+                encoding="utf-8",
+            )
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+        if not read_only:
+            holder.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+DELETE FROM issue_items WHERE issue_id = $issue_id;

@@ -1,0 +1,1 @@
+SELECT recipient, status, message_id, sent_at FROM deliveries WHERE issue_id = $issue_id;

@@ -1,0 +1,1 @@
+SELECT * FROM newsletter_issues WHERE issue_id = $issue_id;

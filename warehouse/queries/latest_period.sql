@@ -1,0 +1,1 @@
+SELECT strftime(max(published_at), '%Y-%m') AS period FROM activities;
