@@ -15,8 +15,10 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -77,9 +79,9 @@ def build_message(
     def personalise(body: str) -> str:
         return body.replace(UNSUBSCRIBE_MARKER, unsubscribe).replace(RECIPIENT_MARKER, greeting)
 
-    msg = EmailMessage()
+    msg = EmailMessage(policy=policy.SMTP)  # CRLF, RFC 2047 words folded correctly
     msg["Subject"] = bulletin.subject
-    msg["From"] = formataddr((issuer.name, str(issuer.contact_email)))
+    msg["From"] = Address(display_name=issuer.name, addr_spec=str(issuer.contact_email))
     msg["To"] = recipient.email
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(bulletin.issue_id, recipient.email, issuer)

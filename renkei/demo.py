@@ -18,6 +18,7 @@ from pathlib import Path
 
 from renkei import pipeline
 from renkei.errors import RenkeiError
+from renkei.runs import tracked_run
 from renkei.scaffold import init_folder
 from renkei.settings import load_settings
 from warehouse.connection import open_warehouse
@@ -84,6 +85,18 @@ def prepare_folder(out: Path, examples: Path, origin: str) -> None:
     shutil.copytree(examples / "inbox", out / "inbox", dirs_exist_ok=True)
 
 
+def _stage(settings, name: str, echo, label: str, call):
+    """Run one stage as a recorded run (shown by `renkei status`) and print its summary."""
+    with tracked_run(settings, name) as run:
+        result = call()
+        if isinstance(result, list):
+            run.summary = f"{len(result)} files written"
+        else:
+            run.summary = result.summary()
+    echo(f"{label + ':':<16}{run.summary}")
+    return result
+
+
 def run_demo(out: Path, echo=print) -> DemoReport:
     examples = examples_dir()
     out = out.resolve()
@@ -92,13 +105,15 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         prepare_folder(out, examples, origin)
         settings = load_settings(out / "renkei.toml")
         echo(f"demo folder: {out}  (feeds served from {origin})")
-        echo(f"ingest feeds:   {pipeline.ingest_feeds(settings).summary()}")
-    for receipt in pipeline.ingest_inbox(settings):
-        echo(f"submission:     {receipt.member_id}/{receipt.summary()}")
-    echo(f"normalize:      {pipeline.normalize(settings).summary()}")
+        _stage(settings, "ingest_feeds", echo, "ingest feeds", lambda: pipeline.ingest_feeds(settings))
+    with tracked_run(settings, "ingest_submission") as run:
+        receipts = pipeline.ingest_inbox(settings)
+        run.summary = f"{len(receipts)} files from the inbox"
+    for receipt in receipts:
+        echo(f"{'submission:':<16}{receipt.member_id}/{receipt.summary()}")
+    _stage(settings, "normalize", echo, "normalize", lambda: pipeline.normalize(settings))
     period = latest_period(settings)
-    drafted = pipeline.draft(settings, period)
-    echo(f"draft:          {drafted.summary()}")
+    drafted = _stage(settings, "compile_newsletter", echo, "draft", lambda: pipeline.draft(settings, period))
     if drafted.created:
         echo("")
         echo("!" * 72)
@@ -107,8 +122,8 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         echo("!" * 72)
         echo("")
         pipeline.approve(settings, period, by=DEMO_APPROVER)
-    echo(f"send:           {pipeline.send(settings, period).summary()}")
-    files = pipeline.publish(settings)
+    _stage(settings, "send_newsletter", echo, "send", lambda: pipeline.send(settings, period))
+    files = _stage(settings, "publish_dataset", echo, "publish", lambda: pipeline.publish(settings))
     newsletter = write_newsletter_files(settings, period)
     report.outputs = {
         "warehouse": settings.warehouse,

@@ -52,7 +52,10 @@ def _parse_emails(value: str) -> tuple[list[str], list[str]]:
         if not raw:
             continue
         try:
-            good.append(validate_email(raw, check_deliverability=False).normalized)
+            # Lower-cased whole: local parts are case-sensitive in theory, but no mail
+            # system in practice treats Foo@ and foo@ as two people, and a duplicate copy
+            # of the bulletin is the worse mistake.
+            good.append(validate_email(raw, check_deliverability=False).normalized.lower())
         except EmailNotValidError:
             bad.append(raw)
     return good, bad

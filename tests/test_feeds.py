@@ -35,7 +35,9 @@ def test_fetch_returns_bytes_and_records_failures(httpserver: HTTPServer) -> Non
 
 def test_body_over_the_cap_is_refused_while_streaming(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
-    (result,) = fetch_all([FeedTarget("m", httpserver.url_for("/big"))], FeedSettings(max_bytes=1024))
+    (result,) = fetch_all(
+        [FeedTarget("m", httpserver.url_for("/big"))], FeedSettings(max_bytes=1024)
+    )
     assert result.body is None
     assert result.error == "body exceeds 1024 bytes"
 
@@ -49,13 +51,17 @@ def test_unreachable_host_is_an_error_not_a_crash() -> None:
 
 
 def test_user_agent_names_renkei(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/ua", headers={"User-Agent": FeedSettings().user_agent}).respond_with_data("ok")
+    httpserver.expect_request(
+        "/ua", headers={"User-Agent": FeedSettings().user_agent}
+    ).respond_with_data("ok")
     (result,) = fetch_all([FeedTarget("m", httpserver.url_for("/ua"))], FeedSettings())
     assert result.status_code == 200
 
 
 def test_shift_jis_rss1_keeps_cp932_characters_and_raw_zoneless_dates() -> None:
-    parsed = parse_feed((FEEDS / "tottori_sjis.rdf").read_bytes(), url="https://www.tottori-u.example.jp/feed.rdf")
+    parsed = parse_feed(
+        (FEEDS / "tottori_sjis.rdf").read_bytes(), url="https://www.tottori-u.example.jp/feed.rdf"
+    )
     assert [r["title"] for r in parsed.rows] == [
         "産学連携セミナー①「地域と大学」～開催のご案内",
         "共同研究の成果を発表しました",
@@ -70,7 +76,9 @@ def test_shift_jis_rss1_keeps_cp932_characters_and_raw_zoneless_dates() -> None:
 
 
 def test_relative_links_are_resolved_and_script_is_not_kept() -> None:
-    parsed = parse_feed((FEEDS / "bank.rss").read_bytes(), url="https://www.hirogin.example.jp/feed.rss")
+    parsed = parse_feed(
+        (FEEDS / "bank.rss").read_bytes(), url="https://www.hirogin.example.jp/feed.rss"
+    )
     (row,) = parsed.rows
     assert row["url"] == "https://www.hirogin.example.jp/news/2026/1105.html"
     assert row["item_key"] == "hirogin-2026-1105"
@@ -82,7 +90,9 @@ def test_html_page_is_not_a_feed() -> None:
     assert parsed.rows == []
 
 
-PEER = Path(__file__).parents[2] / "shared" / "peer" / "feedparser" / "tests" / "illformed" / "chardet"
+PEER = (
+    Path(__file__).parents[2] / "shared" / "peer" / "feedparser" / "tests" / "illformed" / "chardet"
+)
 
 
 @pytest.mark.parametrize("name", ["shiftjis.xml", "eucjp.xml"])

@@ -13,11 +13,16 @@ HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_emai
 def test_bundled_registry_has_the_councils_85_members() -> None:
     members = load_registry(Path(__file__).parents[1] / "renkei" / "data" / "members.csv")
     assert len(members) == 85
-    counts = {s: sum(m.sector == s for m in members) for s in ("industry", "academia", "finance", "government")}
+    counts = {
+        s: sum(m.sector == s for m in members)
+        for s in ("industry", "academia", "finance", "government")
+    }
     assert counts == {"industry": 13, "academia": 35, "finance": 5, "government": 32}
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "members.csv").exists(), reason="shared/ not beside the repo")
+@pytest.mark.skipif(
+    not (SHARED / "data" / "members.csv").exists(), reason="shared/ not beside the repo"
+)
 def test_bundled_registry_matches_the_shared_member_list() -> None:
     import csv
 

@@ -25,9 +25,7 @@ def _frame(rows: list[dict[str, str | None]]) -> pl.DataFrame:
 
 def _classified(rules: Rules, **row: str | None) -> dict[str, object]:
     out = classify(_frame([row]), rules)
-    return out.select("category", "category_rule", "guideline", "guideline_rule").row(
-        0, named=True
-    )
+    return out.select("category", "category_rule", "guideline", "guideline_rule").row(0, named=True)
 
 
 def test_default_dictionary_loads_in_priority_order(rules: Rules) -> None:
@@ -149,3 +147,11 @@ def test_default_dictionary_is_valid_toml_with_documentation() -> None:
     text = DICTIONARY.read_text(encoding="utf-8")
     assert text.startswith("#")
     assert set(tomllib.loads(text)) == {"categories", "member_categories", "guidelines"}
+
+
+def test_all_null_text_columns_are_accepted(rules: Rules) -> None:
+    df = pl.DataFrame(
+        {"title": ["発表会のお知らせ"], "summary": [None], "category_text": [None]}
+    ).with_columns(source_kind=pl.lit("feed"))
+    out = classify(df, rules)
+    assert out.select("category", "category_rule").row(0) == ("event", "keyword:発表会")

@@ -87,7 +87,10 @@ def test_match_key_equal_for_variants(a: str, b: str) -> None:
 
 
 def test_match_key_exact_value() -> None:
-    assert _one(match_key, "【募集】ＡＢＣ講座（第２回）　13:30〜16:00！") == "募集abc講座第2回1330~1600"
+    assert (
+        _one(match_key, "【募集】ＡＢＣ講座（第２回）　13:30〜16:00！")
+        == "募集abc講座第2回1330~1600"
+    )
 
 
 def test_match_key_keeps_long_vowel_mark() -> None:

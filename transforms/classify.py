@@ -107,21 +107,28 @@ def _keys(words: list[str]) -> list[str]:
 def _first_match(
     texts: list[pl.Expr], words: list[str], labels: list[Any], dtype: pl.DataType
 ) -> pl.Expr:
-    """Label of the first word (in order) found in the first text that has any word.
+    """Label of the earliest-listed word found in the first text that has any word.
 
-    Text by text, word by word: every word is tried in the title before the summary.
+    Every word is tried in the title before the summary. Each text is scanned once
+    (Aho-Corasick over all words, overlapping so that 発表 is also seen inside 発表会);
+    the found words are mapped to their priority and the smallest wins.
     """
-    keys = _keys(words)
-    branches = [
-        (text, key, label) for text in texts for key, label in zip(keys, labels, strict=True) if key
-    ]
-    if not branches:
+    priority: dict[str, int] = {}
+    for index, key in enumerate(_keys(words)):
+        if key and key not in priority:
+            priority[key] = index
+    if not priority:
         return pl.lit(None, dtype=dtype)
-    text, key, label = branches[0]
-    chain = pl.when(text.str.contains(key, literal=True)).then(pl.lit(label, dtype=dtype))
-    for text, key, label in branches[1:]:
-        chain = chain.when(text.str.contains(key, literal=True)).then(pl.lit(label, dtype=dtype))
-    return chain.otherwise(pl.lit(None, dtype=dtype))
+    keys, ranks = list(priority), list(priority.values())
+    best = [
+        text.str.extract_many(keys, overlapping=True)
+        .list.eval(pl.element().replace_strict(keys, ranks, return_dtype=pl.Int32()))
+        .list.min()
+        for text in texts
+    ]
+    return pl.coalesce(best).replace_strict(
+        list(range(len(labels))), labels, default=None, return_dtype=dtype
+    )
 
 
 def classify(
@@ -140,9 +147,13 @@ def classify(
     (``keyword:セミナー``); else ``default`` — ``news`` for feed items, ``other`` for CSV
     rows. Guideline: first guideline keyword in title, then summary; else null.
     """
-    texts = [match_key(pl.col(title).fill_null("")), match_key(pl.col(summary).fill_null(""))]
-    member_shown = display_text(pl.col(category_text)).str.normalize("NFKC")
-    member_key = match_key(pl.col(category_text).fill_null(""))
+
+    def text_col(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.String).fill_null("")
+
+    texts = [match_key(text_col(title)), match_key(text_col(summary))]
+    member_shown = display_text(text_col(category_text)).str.normalize("NFKC")
+    member_key = match_key(text_col(category_text))
 
     words = [w for _, w in rules.categories]
     keyword_rule = _first_match(texts, words, [f"keyword:{w}" for w in words], pl.String())

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 __all__ = [
+    "DATETIME_DTYPE",
     "ERAS",
     "JST",
     "DateParseError",

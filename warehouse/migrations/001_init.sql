@@ -157,7 +157,7 @@ CREATE TABLE deliveries (
 CREATE SEQUENCE audit_log_seq;
 CREATE TABLE audit_log (
     audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_log_seq'),
-    at       TIMESTAMPTZ NOT NULL,
+    logged_at TIMESTAMPTZ NOT NULL,
     actor    VARCHAR NOT NULL,
     action   VARCHAR NOT NULL,
     subject  VARCHAR,

@@ -1,2 +1,2 @@
-INSERT INTO audit_log (at, actor, action, subject, detail)
+INSERT INTO audit_log (logged_at, actor, action, subject, detail)
 VALUES ($at, $actor, $action, $subject, $detail);

@@ -20,8 +20,9 @@ JOIN members m USING (member_id)
 LEFT JOIN sent_items s USING (activity_id)
 WHERE (d.starts_at IS NOT NULL
        AND CAST(d.starts_at AS DATE) BETWEEN $period_start AND $events_until)
-   OR (d.category = 'call' AND (d.deadline_at IS NULL
-       OR CAST(d.deadline_at AS DATE) >= $period_start)
+   -- an open call stays listed until its deadline; one without a deadline only in the
+   -- period it was reported
+   OR (d.category = 'call' AND CAST(d.deadline_at AS DATE) >= $period_start
        AND CAST(d.reported_at AS DATE) <= $period_end)
    OR (CAST(d.reported_at AS DATE) BETWEEN $period_start AND $period_end)
 ORDER BY d.starts_at NULLS LAST, d.reported_at, d.activity_id;

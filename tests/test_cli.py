@@ -1,0 +1,134 @@
+"""The `renkei` command as users and scripts run it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from renkei.cli import app
+
+COMMANDS = sorted(app.registered_commands, key=lambda c: c.name or c.callback.__name__)  # type: ignore[union-attr]
+CONTRACT = {"demo", "init", "ingest-feeds", "submit", "normalize", "draft", "approve", "send",
+            "publish", "status", "sql"}
+
+
+def renkei(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "renkei", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_every_contract_command_exists() -> None:
+    names = {c.name or c.callback.__name__ for c in COMMANDS}  # type: ignore[union-attr]
+    assert CONTRACT <= names
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name or c.callback.__name__)
+def test_every_command_has_help_text(command) -> None:
+    assert (command.callback.__doc__ or "").strip(), f"{command.name} has no help text"
+    result = CliRunner().invoke(app, [command.name or command.callback.__name__, "--help"])
+    assert result.exit_code == 0
+
+
+def test_missing_config_is_one_line_without_traceback(tmp_path: Path) -> None:
+    result = renkei("normalize", "--config", "missing.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: missing.toml: config file not found (create one with `renkei init DIR`, "
+        "or pass --config PATH)"
+    ]
+
+
+def test_broken_registry_row_names_the_row(tmp_path: Path) -> None:
+    assert renkei("init", "w", cwd=tmp_path).returncode == 0
+    registry = tmp_path / "w" / "members.csv"
+    lines = registry.read_text("utf-8").splitlines()
+    lines[3] = lines[3].replace("industry", "press")
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = renkei("ingest-feeds", "--config", "w/renkei.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "row 4: sector 'press' is not one of" in result.stderr
+
+
+def test_unreadable_csv_gives_the_cause_and_keeps_the_file(tmp_path: Path) -> None:
+    renkei("init", "w", cwd=tmp_path)
+    bad = tmp_path / "report.csv"
+    bad.write_bytes(b"\x81\x00\xff\xfe\x80\x80\xa0")
+    result = renkei("submit", str(bad), "--member", "ind-04", "--config", "w/renkei.toml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: report.csv: 文字コードを判別できません（UTF-8・Shift_JIS(CP932)・UTF-16 のいずれでもありません）"
+    ]
+    kept = renkei("sql", "SELECT source_ref FROM raw_payloads", "-f", "json", "--config", "w/renkei.toml", cwd=tmp_path)
+    assert json.loads(kept.stdout) == [{"source_ref": "report.csv"}]
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    assert renkei("init", "w", cwd=tmp_path).returncode == 0
+    again = renkei("init", "w", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
+    first = renkei("demo", "--out", "demo-out", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "DEMO ONLY" in first.stdout
+    out = tmp_path / "demo-out"
+    for name in ("renkei.duckdb", "newsletter/2026-11.html", "newsletter/2026-11.txt",
+                 "publish/activities.csv", "publish/activities.parquet", "publish/activities.json"):
+        assert (out / name).is_file(), name
+        assert str(out / name) in first.stdout  # it says where each output is
+    emls = sorted((out / "outbox" / "2026-11").glob("*.eml"))
+    assert len(emls) == 11  # 10 demo members, one with two addresses
+
+    def activities() -> int:
+        result = renkei("sql", "SELECT count(*) AS n FROM activities", "-f", "json", cwd=out)
+        return json.loads(result.stdout)[0]["n"]
+
+    assert activities() == 43
+    second = renkei("demo", "--out", "demo-out", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "already sent; nothing sent again" in second.stdout
+    assert activities() == 43
+    assert sorted((out / "outbox" / "2026-11").glob("*.eml")) == emls
+    sent = renkei("sql", "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'", "-f", "csv", cwd=out)
+    assert sent.stdout.splitlines() == ["n", "11"]
+
+    html = (out / "newsletter" / "2026-11.html").read_text("utf-8")
+    assert "<mj-" not in html and "@media" in html  # compiled, responsive MJML output
+
+    status = renkei("status", cwd=out)
+    assert "pending approvals: none" in status.stdout
+
+
+def test_sql_json_dates_are_iso_8601(tmp_path: Path) -> None:
+    renkei("init", "w", cwd=tmp_path)
+    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
+    result = renkei(
+        "sql", "SELECT TIMESTAMPTZ '2026-11-10 10:00:00+09' AS t, DATE '2026-11-10' AS d",
+        "--format", "json", "--config", "w/renkei.toml", cwd=tmp_path,
+    )
+    assert json.loads(result.stdout) == [{"t": "2026-11-10T10:00:00+09:00", "d": "2026-11-10"}]
+
+
+def test_sql_error_is_one_line(tmp_path: Path) -> None:
+    renkei("init", "w", cwd=tmp_path)
+    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
+    result = renkei("sql", "SELEC nonsense", "--config", "w/renkei.toml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: sql: ") and "Traceback" not in result.stderr
+
+
+def test_sql_cannot_write(tmp_path: Path) -> None:
+    renkei("init", "w", cwd=tmp_path)
+    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
+    result = renkei("sql", "DELETE FROM activities", "--config", "w/renkei.toml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "read-only" in result.stderr
