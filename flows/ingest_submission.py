@@ -14,6 +14,8 @@ def ingest_submission(path: str, member_id: str, config: str = "renkei.toml") ->
     """registry → store raw file → read CSV → stage rows."""
     settings = settings_from(config)
     with tracked_run(settings, "ingest_submission") as run:
-        run.summary = pipeline.ingest_submission(settings, Path(path), member_id, run=as_task).summary()
+        run.summary = pipeline.ingest_submission(
+            settings, Path(path), member_id, run=as_task
+        ).summary()
     print(run.summary)
     return run.summary

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -164,8 +164,10 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         typer.echo(f"  {row['stage']:<22}{row['n']:>8}")
     typer.echo("last runs:")
     for row in state.runs.iter_rows(named=True):
-        typer.echo(f"  {row['stage']:<22}{row['status']:<8}{row['started_at']:%Y-%m-%d %H:%M}  "
-                   f"{row['summary'] or ''}")
+        typer.echo(
+            f"  {row['stage']:<22}{row['status']:<8}{row['started_at']:%Y-%m-%d %H:%M}  "
+            f"{row['summary'] or ''}"
+        )
     pending = state.pending_approvals
     typer.echo(f"pending approvals: {', '.join(pending) if pending else 'none'}")
     broken = state.feeds.filter(pl.col("error").is_not_null())
@@ -174,7 +176,7 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         typer.echo(f"  {row['member_id']}: {row['error']} ({row['feed_url']})")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

@@ -15,11 +15,11 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -87,9 +87,8 @@ def build_message(
     msg["Message-ID"] = message_id(bulletin.issue_id, recipient.email, issuer)
     msg["List-Id"] = f"{issuer.name} <newsletter.{_domain(str(issuer.contact_email))}>"
     mailto = issuer.unsubscribe_mailto or issuer.contact_email
-    msg["List-Unsubscribe"] = (
-        f"<{unsubscribe}>, <mailto:{mailto}?subject={quote('unsubscribe ' + _token(recipient.email))}>"
-    )
+    subject = quote("unsubscribe " + _token(recipient.email))
+    msg["List-Unsubscribe"] = f"<{unsubscribe}>, <mailto:{mailto}?subject={subject}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(personalise(bulletin.text), charset="utf-8")
     msg.add_alternative(personalise(bulletin.html), subtype="html", charset="utf-8")

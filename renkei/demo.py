@@ -45,7 +45,7 @@ def examples_dir() -> Path:
 
 
 class _FeedHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}  # noqa: RUF012
 
     def log_message(self, format: str, *args: object) -> None:  # keep the demo output readable
         pass
@@ -105,7 +105,9 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         prepare_folder(out, examples, origin)
         settings = load_settings(out / "renkei.toml")
         echo(f"demo folder: {out}  (feeds served from {origin})")
-        _stage(settings, "ingest_feeds", echo, "ingest feeds", lambda: pipeline.ingest_feeds(settings))
+        _stage(
+            settings, "ingest_feeds", echo, "ingest feeds", lambda: pipeline.ingest_feeds(settings)
+        )
     with tracked_run(settings, "ingest_submission") as run:
         receipts = pipeline.ingest_inbox(settings)
         run.summary = f"{len(receipts)} files from the inbox"
@@ -113,7 +115,9 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         echo(f"{'submission:':<16}{receipt.member_id}/{receipt.summary()}")
     _stage(settings, "normalize", echo, "normalize", lambda: pipeline.normalize(settings))
     period = latest_period(settings)
-    drafted = _stage(settings, "compile_newsletter", echo, "draft", lambda: pipeline.draft(settings, period))
+    drafted = _stage(
+        settings, "compile_newsletter", echo, "draft", lambda: pipeline.draft(settings, period)
+    )
     if drafted.created:
         echo("")
         echo("!" * 72)

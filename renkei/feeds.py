@@ -103,7 +103,9 @@ async def fetch_all_async(
     client = client or make_client(limits)
     try:
         return list(
-            await asyncio.gather(*(_fetch_one(client, t, limits, overall, per_host) for t in targets))
+            await asyncio.gather(
+                *(_fetch_one(client, t, limits, overall, per_host) for t in targets)
+            )
         )
     finally:
         if own:

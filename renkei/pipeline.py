@@ -154,8 +154,15 @@ def store_and_stage_feeds(settings: Settings, results: list[FetchResult]) -> Fee
                 content_type=content_type,
                 seen_at=result.fetched_at,
             )
-            parsed = parse_feed(result.body, url=result.final_url or target.url, content_type=content_type)
-            log.update(sha256=stored.sha256, item_count=len(parsed.rows), bozo=parsed.bozo, error=parsed.error)
+            parsed = parse_feed(
+                result.body, url=result.final_url or target.url, content_type=content_type
+            )
+            log.update(
+                sha256=stored.sha256,
+                item_count=len(parsed.rows),
+                bozo=parsed.bozo,
+                error=parsed.error,
+            )
             record_fetch(con, **log)
             if parsed.error:
                 report.failed.append(f"{target.member_id}: {parsed.error}")
@@ -198,7 +205,8 @@ class SubmissionReceipt:
     def summary(self) -> str:
         if self.error:
             return f"{self.file_name}: rejected: {self.error}"
-        return f"{self.file_name}: {self.rows_read} rows read ({self.encoding}), {self.rows_staged} new"
+        read = f"{self.rows_read} rows read ({self.encoding})"
+        return f"{self.file_name}: {read}, {self.rows_staged} new"
 
 
 def ingest_submission(
@@ -232,10 +240,24 @@ def stage_submission(settings: Settings, path: Path, member_id: str) -> Submissi
         except SubmissionError as exc:
             receipt.error = str(exc)
             whole = pl.DataFrame(
-                [{"stage_id": None, "raw_sha256": stored.sha256, "position": -1,
-                  "member_id": member_id, "reason": str(exc), "detail": None}],
-                schema={"stage_id": pl.String, "raw_sha256": pl.String, "position": pl.Int64,
-                        "member_id": pl.String, "reason": pl.String, "detail": pl.String},
+                [
+                    {
+                        "stage_id": None,
+                        "raw_sha256": stored.sha256,
+                        "position": -1,
+                        "member_id": member_id,
+                        "reason": str(exc),
+                        "detail": None,
+                    }
+                ],
+                schema={
+                    "stage_id": pl.String,
+                    "raw_sha256": pl.String,
+                    "position": pl.Int64,
+                    "member_id": pl.String,
+                    "reason": pl.String,
+                    "detail": pl.String,
+                },
             )
             write_batch(con, "insert_quarantine", whole, stage="submission", now=now)
             raise
@@ -261,7 +283,11 @@ def ingest_inbox(settings: Settings, run: Runner = direct) -> list[SubmissionRec
             try:
                 receipts.append(ingest_submission(settings, path, path.parent.name, run))
             except SubmissionError as exc:
-                receipts.append(SubmissionReceipt(path.parent.name, path.name, sha256_hex(path.read_bytes()), error=str(exc)))
+                receipts.append(
+                    SubmissionReceipt(
+                        path.parent.name, path.name, sha256_hex(path.read_bytes()), error=str(exc)
+                    )
+                )
     return receipts
 
 
@@ -275,14 +301,19 @@ class NormalizeReport:
     quarantined: int
 
     def summary(self) -> str:
-        return f"{self.staged} staged rows -> {self.activities} activities, {self.quarantined} quarantined"
+        return (
+            f"{self.staged} staged rows -> {self.activities} activities, "
+            f"{self.quarantined} quarantined"
+        )
 
 
 def normalize(settings: Settings, run: Runner = direct) -> NormalizeReport:
     rules = load_rules(settings.classification)
     with open_warehouse(settings.warehouse, stage="normalize") as con:
         staged = run_query(con, "staged_for_normalize")
-        activities, quarantine = build_activities(staged, rules, summary_chars=settings.summary_chars)
+        activities, quarantine = build_activities(
+            staged, rules, summary_chars=settings.summary_chars
+        )
         now = _now()
         con.execute("BEGIN TRANSACTION")
         write_batch(con, "upsert_activities", activities, now=now)
@@ -332,8 +363,12 @@ def draft(
         existing = run_query(con, "issue_by_id", {"issue_id": period.issue_id})
         if existing.height and existing["status"][0] in ("approved", "sent"):
             status = existing["status"][0]
-            return DraftReport(period.issue_id, False, status=status,
-                               note=f"already {status}; the draft is not recompiled")
+            return DraftReport(
+                period.issue_id,
+                False,
+                status=status,
+                note=f"already {status}; the draft is not recompiled",
+            )
         candidates = run_query(
             con,
             "issue_candidates",
@@ -345,37 +380,64 @@ def draft(
             },
         )
         sections, shown = sort_into_sections(
-            candidates, period, cap=settings.newsletter.section_cap,
+            candidates,
+            period,
+            cap=settings.newsletter.section_cap,
             more_url=settings.newsletter.dataset_url,
         )
         if not shown:
-            return DraftReport(period.issue_id, False,
-                               note="nothing new in this period: no issue compiled (新着なし)")
+            return DraftReport(
+                period.issue_id,
+                False,
+                note="nothing new in this period: no issue compiled (新着なし)",
+            )
         before = run_query(con, "issue_count_before", {"period_start": period.start})["n"][0]
         issue = build_issue(
-            sections, period, number=settings.newsletter.first_number + int(before),
-            settings=settings, editorial=editorial, generated_at=_now(),
+            sections,
+            period,
+            number=settings.newsletter.first_number + int(before),
+            settings=settings,
+            editorial=editorial,
+            generated_at=_now(),
         )
         rendered = render_issue(issue)
-        digest = sha256_hex((rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode())
+        digest = sha256_hex(
+            (rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode()
+        )
         now = _now()
         con.execute("BEGIN TRANSACTION")
-        execute(con, "upsert_issue_draft", {
-            "issue_id": issue.issue_id, "number": issue.number, "period_start": period.start,
-            "period_end": period.end, "subject": rendered.subject, "html": rendered.html,
-            "text": rendered.text, "content_sha256": digest, "item_count": len(shown),
-            "editorial": editorial, "now": now,
-        })
+        execute(
+            con,
+            "upsert_issue_draft",
+            {
+                "issue_id": issue.issue_id,
+                "number": issue.number,
+                "period_start": period.start,
+                "period_end": period.end,
+                "subject": rendered.subject,
+                "html": rendered.html,
+                "text": rendered.text,
+                "content_sha256": digest,
+                "item_count": len(shown),
+                "editorial": editorial,
+                "now": now,
+            },
+        )
         execute(con, "delete_issue_items", {"issue_id": issue.issue_id})
-        write_batch(con, "insert_issue_items",
-                    pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
-                    issue_id=issue.issue_id)
+        write_batch(
+            con,
+            "insert_issue_items",
+            pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
+            issue_id=issue.issue_id,
+        )
         _audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
         con.execute("COMMIT")
     return DraftReport(issue.issue_id, True, len(shown), digest, "draft")
 
 
-def approve(settings: Settings, issue_id: str, *, by: str, content_sha256: str | None = None) -> str:
+def approve(
+    settings: Settings, issue_id: str, *, by: str, content_sha256: str | None = None
+) -> str:
     """Record a named person's approval of exactly the draft they saw."""
     if not by.strip():
         raise ApprovalError("--by: the approver's name is required")
@@ -391,8 +453,11 @@ def approve(settings: Settings, issue_id: str, *, by: str, content_sha256: str |
                 f"issue {issue_id}: the draft changed since you saw it "
                 f"(now {digest[:12]}, you approved {content_sha256[:12]}); review it again"
             )
-        execute(con, "approve_issue", {"issue_id": issue_id, "by": by, "now": _now(),
-                                       "content_sha256": digest})
+        execute(
+            con,
+            "approve_issue",
+            {"issue_id": issue_id, "by": by, "now": _now(), "content_sha256": digest},
+        )
         _audit(con, by, "approve", issue_id, content_sha256=digest)
     return digest
 
@@ -411,8 +476,10 @@ class SendReport:
     def summary(self) -> str:
         if self.already_sent:
             return f"issue {self.issue_id}: already sent; nothing sent again"
-        return (f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
-                f"{len(self.failed)} failed")
+        return (
+            f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
+            f"{len(self.failed)} failed"
+        )
 
 
 def send(settings: Settings, issue_id: str, run: Runner = direct) -> SendReport:
@@ -433,7 +500,11 @@ def send(settings: Settings, issue_id: str, run: Runner = direct) -> SendReport:
                     f"run `renkei approve {issue_id} --by NAME` after reviewing the draft"
                 )
             bulletin = Bulletin(issue_id, row["subject"], row["html"], row["text"])
-            done = {r["recipient"] for r in run_query(con, "deliveries_for_issue", {"issue_id": issue_id}).to_dicts() if r["status"] == "sent"}
+            done = {
+                r["recipient"]
+                for r in run_query(con, "deliveries_for_issue", {"issue_id": issue_id}).to_dicts()
+                if r["status"] == "sent"
+            }
             for r in run_query(con, "recipients").to_dicts():
                 recipient = Recipient(r["email"], r["member_id"], r["member_name"])
                 if recipient.email in done:
@@ -441,17 +512,37 @@ def send(settings: Settings, issue_id: str, run: Runner = direct) -> SendReport:
                     continue
                 now = _now()
                 mid = message_id(issue_id, recipient.email, settings.issuer)
-                params = {"issue_id": issue_id, "recipient": recipient.email,
-                          "member_id": recipient.member_id, "message_id": mid,
-                          "transport": transport.name, "at": now}
-                execute(con, "upsert_delivery", {**params, "status": "sending", "sent_at": None, "error": None})
+                params = {
+                    "issue_id": issue_id,
+                    "recipient": recipient.email,
+                    "member_id": recipient.member_id,
+                    "message_id": mid,
+                    "transport": transport.name,
+                    "at": now,
+                }
+                execute(
+                    con,
+                    "upsert_delivery",
+                    {**params, "status": "sending", "sent_at": None, "error": None},
+                )
                 try:
-                    transport.send(build_message(bulletin, recipient, settings.issuer, now=now), recipient.email)
+                    transport.send(
+                        build_message(bulletin, recipient, settings.issuer, now=now),
+                        recipient.email,
+                    )
                 except OSError as exc:  # smtplib errors are OSErrors too
-                    execute(con, "upsert_delivery", {**params, "status": "failed", "sent_at": None, "error": str(exc)})
+                    execute(
+                        con,
+                        "upsert_delivery",
+                        {**params, "status": "failed", "sent_at": None, "error": str(exc)},
+                    )
                     report.failed.append(f"{recipient.email}: {exc}")
                     continue
-                execute(con, "upsert_delivery", {**params, "status": "sent", "sent_at": _now(), "error": None})
+                execute(
+                    con,
+                    "upsert_delivery",
+                    {**params, "status": "sent", "sent_at": _now(), "error": None},
+                )
                 report.sent += 1
             if not report.failed:
                 execute(con, "mark_issue_sent", {"issue_id": issue_id, "now": _now()})

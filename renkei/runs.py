@@ -19,7 +19,9 @@ class RunRecord:
 def tracked_run(settings: Settings, stage: str) -> Iterator[RunRecord]:
     """Wrap a stage; set ``record.summary``. A failure is recorded, then re-raised."""
     with open_warehouse(settings.warehouse, stage=stage) as con:
-        run_id = run_query(con, "start_run", {"stage": stage, "now": datetime.now(UTC)})["run_id"][0]
+        run_id = run_query(con, "start_run", {"stage": stage, "now": datetime.now(UTC)})["run_id"][
+            0
+        ]
     record = RunRecord()
     status = "failed"
     try:
@@ -33,6 +35,10 @@ def tracked_run(settings: Settings, stage: str) -> Iterator[RunRecord]:
             execute(
                 con,
                 "finish_run",
-                {"run_id": int(run_id), "now": datetime.now(UTC), "status": status,
-                 "summary": record.summary[:500]},
+                {
+                    "run_id": int(run_id),
+                    "now": datetime.now(UTC),
+                    "status": status,
+                    "summary": record.summary[:500],
+                },
             )

@@ -20,7 +20,9 @@ def init_folder(target: Path, *, registry: bytes | None = None) -> list[Path]:
             raise RenkeiError(f"{path}: already exists; renkei init never overwrites files")
     data = resources.files("renkei").joinpath("data")
     config.write_text(data.joinpath("renkei.toml").read_text("utf-8"), encoding="utf-8")
-    members.write_bytes(registry if registry is not None else data.joinpath("members.csv").read_bytes())
+    members.write_bytes(
+        registry if registry is not None else data.joinpath("members.csv").read_bytes()
+    )
     created = [config, members]
     for name in FOLDERS:
         folder = target / name

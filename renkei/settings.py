@@ -110,7 +110,14 @@ class Settings(BaseSettings):
     def resolved(self, base: Path) -> Settings:
         """Return a copy whose relative paths are anchored at ``base``."""
         updates: dict[str, Any] = {}
-        for name in ("warehouse", "registry", "inbox", "raw_store", "publish_dir", "classification"):
+        for name in (
+            "warehouse",
+            "registry",
+            "inbox",
+            "raw_store",
+            "publish_dir",
+            "classification",
+        ):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 updates[name] = (base / value).resolve()

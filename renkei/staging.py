@@ -9,31 +9,12 @@ import duckdb
 import polars as pl
 
 from renkei.rawstore import StoredPayload, sha256_hex
+from transforms.activities import STAGED_SCHEMA as TRANSFORM_STAGED_SCHEMA
 from warehouse.queries import execute
 
 TZ = "Asia/Tokyo"
-STAGED_SCHEMA: dict[str, pl.DataType] = {
-    "stage_id": pl.String(),
-    "raw_sha256": pl.String(),
-    "position": pl.Int64(),
-    "source_kind": pl.String(),
-    "member_id": pl.String(),
-    "source_ref": pl.String(),
-    "item_key": pl.String(),
-    "title": pl.String(),
-    "summary": pl.String(),
-    "url": pl.String(),
-    "published_text": pl.String(),
-    "starts_text": pl.String(),
-    "ends_text": pl.String(),
-    "time_text": pl.String(),
-    "venue": pl.String(),
-    "category_text": pl.String(),
-    "deadline_text": pl.String(),
-    "contact": pl.String(),
-    "extra": pl.String(),
-    "staged_at": pl.Datetime("us", TZ),
-}
+# The transforms' staged contract, with staged_at stored as an aware JST timestamp.
+STAGED_SCHEMA = pl.Schema({**TRANSFORM_STAGED_SCHEMA, "staged_at": pl.Datetime("us", TZ)})
 
 
 def now() -> datetime:

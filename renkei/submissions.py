@@ -94,5 +94,7 @@ def read_submission(data: bytes, name: str) -> ReadSubmission:
             row["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
             rows.append(row)
     except csv.Error as exc:
-        raise SubmissionError(f"{name}: CSV として読めません（{reader.line_num} 行目）: {exc}") from None
+        raise SubmissionError(
+            f"{name}: CSV として読めません（{reader.line_num} 行目）: {exc}"
+        ) from None
     return ReadSubmission(rows, decoded.encoding, delimiter, columns)

@@ -13,13 +13,28 @@ from typer.testing import CliRunner
 from renkei.cli import app
 
 COMMANDS = sorted(app.registered_commands, key=lambda c: c.name or c.callback.__name__)  # type: ignore[union-attr]
-CONTRACT = {"demo", "init", "ingest-feeds", "submit", "normalize", "draft", "approve", "send",
-            "publish", "status", "sql"}
+CONTRACT = {
+    "demo",
+    "init",
+    "ingest-feeds",
+    "submit",
+    "normalize",
+    "draft",
+    "approve",
+    "send",
+    "publish",
+    "status",
+    "sql",
+}
 
 
 def renkei(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "renkei", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "renkei", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -60,12 +75,23 @@ def test_unreadable_csv_gives_the_cause_and_keeps_the_file(tmp_path: Path) -> No
     renkei("init", "w", cwd=tmp_path)
     bad = tmp_path / "report.csv"
     bad.write_bytes(b"\x81\x00\xff\xfe\x80\x80\xa0")
-    result = renkei("submit", str(bad), "--member", "ind-04", "--config", "w/renkei.toml", cwd=tmp_path)
+    result = renkei(
+        "submit", str(bad), "--member", "ind-04", "--config", "w/renkei.toml", cwd=tmp_path
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: report.csv: 文字コードを判別できません（UTF-8・Shift_JIS(CP932)・UTF-16 のいずれでもありません）"
+        "error: report.csv: 文字コードを判別できません"
+        "（UTF-8・Shift_JIS(CP932)・UTF-16 のいずれでもありません）"
     ]
-    kept = renkei("sql", "SELECT source_ref FROM raw_payloads", "-f", "json", "--config", "w/renkei.toml", cwd=tmp_path)
+    kept = renkei(
+        "sql",
+        "SELECT source_ref FROM raw_payloads",
+        "-f",
+        "json",
+        "--config",
+        "w/renkei.toml",
+        cwd=tmp_path,
+    )
     assert json.loads(kept.stdout) == [{"source_ref": "report.csv"}]
 
 
@@ -81,8 +107,14 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "DEMO ONLY" in first.stdout
     out = tmp_path / "demo-out"
-    for name in ("renkei.duckdb", "newsletter/2026-11.html", "newsletter/2026-11.txt",
-                 "publish/activities.csv", "publish/activities.parquet", "publish/activities.json"):
+    for name in (
+        "renkei.duckdb",
+        "newsletter/2026-11.html",
+        "newsletter/2026-11.txt",
+        "publish/activities.csv",
+        "publish/activities.parquet",
+        "publish/activities.json",
+    ):
         assert (out / name).is_file(), name
         assert str(out / name) in first.stdout  # it says where each output is
     emls = sorted((out / "outbox" / "2026-11").glob("*.eml"))
@@ -98,7 +130,9 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
     assert "already sent; nothing sent again" in second.stdout
     assert activities() == 43
     assert sorted((out / "outbox" / "2026-11").glob("*.eml")) == emls
-    sent = renkei("sql", "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'", "-f", "csv", cwd=out)
+    sent = renkei(
+        "sql", "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'", "-f", "csv", cwd=out
+    )
     assert sent.stdout.splitlines() == ["n", "11"]
 
     html = (out / "newsletter" / "2026-11.html").read_text("utf-8")
@@ -112,8 +146,13 @@ def test_sql_json_dates_are_iso_8601(tmp_path: Path) -> None:
     renkei("init", "w", cwd=tmp_path)
     renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
     result = renkei(
-        "sql", "SELECT TIMESTAMPTZ '2026-11-10 10:00:00+09' AS t, DATE '2026-11-10' AS d",
-        "--format", "json", "--config", "w/renkei.toml", cwd=tmp_path,
+        "sql",
+        "SELECT TIMESTAMPTZ '2026-11-10 10:00:00+09' AS t, DATE '2026-11-10' AS d",
+        "--format",
+        "json",
+        "--config",
+        "w/renkei.toml",
+        cwd=tmp_path,
     )
     assert json.loads(result.stdout) == [{"t": "2026-11-10T10:00:00+09:00", "d": "2026-11-10"}]
 

@@ -25,7 +25,7 @@ ISSUER = IssuerSettings(
 BULLETIN = Bulletin(
     "2026-11",
     "中国地域産学官連携通信 第1号（2026年11月）①～髙",
-    f"<p>{RECIPIENT_MARKER} ご担当者様</p><a href=\"{UNSUBSCRIBE_MARKER}\">配信停止</a>",
+    f'<p>{RECIPIENT_MARKER} ご担当者様</p><a href="{UNSUBSCRIBE_MARKER}">配信停止</a>',
     f"{RECIPIENT_MARKER} ご担当者様\n配信停止：{UNSUBSCRIBE_MARKER}\n",
 )
 WHO = Recipient("renkei@tottori-u.example.jp", "aca-01", "国立大学法人鳥取大学")
@@ -35,7 +35,7 @@ class Collector:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -72,7 +72,9 @@ def test_message_is_multipart_utf8_with_list_headers() -> None:
     assert str(make_header(decode_header(raw_from))) == f"{ISSUER.name} <collabo@example.jp>"
     assert parsed["Message-ID"].startswith("<renkei.2026-11.")
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert parsed["List-Unsubscribe"].strip().startswith("<https://collabo.example.jp/unsubscribe?t=")
+    assert (
+        parsed["List-Unsubscribe"].strip().startswith("<https://collabo.example.jp/unsubscribe?t=")
+    )
     assert "mailto:collabo@example.jp" in parsed["List-Unsubscribe"]
     text = parsed.get_body(("plain",)).get_content()
     assert text.splitlines()[0] == "国立大学法人鳥取大学 ご担当者様"
@@ -80,16 +82,22 @@ def test_message_is_multipart_utf8_with_list_headers() -> None:
 
 def test_message_id_is_the_same_on_a_repeated_attempt() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
-    assert build_message(BULLETIN, WHO, ISSUER, now=now)["Message-ID"] == build_message(
-        BULLETIN, WHO, ISSUER, now=now
-    )["Message-ID"]
+    assert (
+        build_message(BULLETIN, WHO, ISSUER, now=now)["Message-ID"]
+        == build_message(BULLETIN, WHO, ISSUER, now=now)["Message-ID"]
+    )
 
 
 def test_smtp_transport_delivers_to_a_real_server(smtp_server) -> None:
     handler, port = smtp_server
     transport = SmtpTransport(
-        MailSettings(transport="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                     rate_per_second=100)
+        MailSettings(
+            transport="smtp",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            rate_per_second=100,
+        )
     )
     try:
         for address in ("a@x.example.jp", "b@x.example.jp"):

@@ -89,7 +89,7 @@ def test_cp932_submission_with_era_dates_quarantines_only_bad_rows(loaded: Setti
 def test_unreadable_submission_is_rejected_but_kept(loaded: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "broken.csv"
     bad.write_bytes(b"\x81\x00\xff\xfe\x80\x80\xa0")
-    with pytest.raises(SubmissionError, match="broken.csv: 文字コードを判別できません"):
+    with pytest.raises(SubmissionError, match=r"broken\.csv: 文字コードを判別できません"):
         pipeline.ingest_submission(loaded, bad, "ind-04")
     assert scalar(loaded, "SELECT count(*) FROM raw_payloads WHERE source_ref = 'broken.csv'") == 1
     assert scalar(loaded, "SELECT count(*) FROM quarantine WHERE stage = 'submission'") == 1

@@ -1,11 +1,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from renkei.errors import RegistryError
 from renkei.registry import load_registry, parse_registry
-
-from conftest import SHARED
 
 HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"
 
@@ -49,7 +48,7 @@ def test_every_problem_is_reported_with_its_row_at_once() -> None:
 
 
 def test_missing_columns_are_named() -> None:
-    with pytest.raises(RegistryError, match="missing column.*feed_url, contact_email"):
+    with pytest.raises(RegistryError, match=r"missing column.*feed_url, contact_email"):
         parse_registry("member_id,name,sector,prefecture\n", "members.csv")
 
 

@@ -28,12 +28,17 @@ def test_reader_waits_then_names_the_holder(tmp_path: Path) -> None:
     with open_warehouse(path):
         pass
     holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys, time; from warehouse.connection import open_warehouse\n"
-            f"with open_warehouse({str(path)!r}, stage='normalize'):\n"
-            "    print('held', flush=True); time.sleep(30)\n"
-        )],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from warehouse.connection import open_warehouse\n"
+                f"with open_warehouse({str(path)!r}, stage='normalize'):\n"
+                "    print('held', flush=True); time.sleep(30)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

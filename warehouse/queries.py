@@ -23,6 +23,8 @@ def run_query(
     return con.sql(sql(name), params=params or {}).pl()
 
 
-def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+def execute(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> None:
     """Run a named statement (or script of statements) for its effect."""
     con.execute(sql(name), params or {})

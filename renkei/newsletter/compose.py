@@ -9,9 +9,9 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
-from zoneinfo import ZoneInfo
 
 from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Section
 from renkei.settings import Settings
