@@ -27,8 +27,11 @@ class RegistryError(RenkeiError):
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in the member registry\n{lines}")
+        if len(problems) == 1:
+            super().__init__(f"{path}: {problems[0]}")
+        else:
+            lines = "\n".join(f"  {p}" for p in problems)
+            super().__init__(f"{path}: {len(problems)} problems in the member registry\n{lines}")
 
 
 class SubmissionError(RenkeiError):
