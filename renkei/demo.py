@@ -18,6 +18,7 @@ from pathlib import Path
 
 from renkei import pipeline
 from renkei.errors import RenkeiError
+from renkei.review import export_parts, preview
 from renkei.runs import tracked_run
 from renkei.scaffold import init_folder
 from renkei.settings import load_settings
@@ -128,11 +129,13 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         pipeline.approve(settings, period, by=DEMO_APPROVER)
     _stage(settings, "send_newsletter", echo, "send", lambda: pipeline.send(settings, period))
     files = _stage(settings, "publish_dataset", echo, "publish", lambda: pipeline.publish(settings))
-    newsletter = write_newsletter_files(settings, period)
+    newsletter = export_parts(settings, period)
+    preview_page = preview(settings, period)
     report.outputs = {
         "warehouse": settings.warehouse,
         "newsletter HTML": newsletter[0],
         "newsletter text": newsletter[1],
+        "preview": preview_page,
         "outbox": settings.mail.outbox / period,
         **{f"dataset {p.suffix[1:]}": p for p in files},
     }
@@ -150,14 +153,3 @@ def latest_period(settings) -> str:
     if frame.is_empty() or frame["period"][0] is None:
         raise RenkeiError("no activities were loaded; nothing to put in a newsletter")
     return frame["period"][0]
-
-
-def write_newsletter_files(settings, issue_id: str) -> tuple[Path, Path]:
-    with open_warehouse(settings.warehouse, read_only=True) as con:
-        row = run_query(con, "issue_by_id", {"issue_id": issue_id}).row(0, named=True)
-    folder = settings.publish_dir.parent / "newsletter"
-    folder.mkdir(parents=True, exist_ok=True)
-    html, text = folder / f"{issue_id}.html", folder / f"{issue_id}.txt"
-    html.write_text(row["html"], encoding="utf-8")
-    text.write_text(row["text"], encoding="utf-8")
-    return html, text

@@ -271,3 +271,10 @@ def render_issue(issue: Issue, *, max_bytes: int = MAX_HTML_BYTES) -> Rendered:
             section_bytes=cost,
         )
     return Rendered(html=html, text=render_text(issue), subject=issue.subject)
+
+
+def personalise(body: str, *, recipient_name: str, unsubscribe_url: str) -> str:
+    """Substitute the per-recipient parts into once-rendered HTML or text."""
+    return body.replace(UNSUBSCRIBE_MARKER, unsubscribe_url).replace(
+        RECIPIENT_MARKER, recipient_name
+    )
