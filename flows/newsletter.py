@@ -1,22 +1,52 @@
 from __future__ import annotations
 
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.flow_runs import pause_flow_run
+from prefect.runtime import flow_run
 
 from flows.steps import as_task, settings_from
-from renkei import pipeline
+from renkei import approval, pipeline
+from renkei.review import preview
 from renkei.runs import tracked_run
 
 
-@flow(name="compile_newsletter", timeout_seconds=600, log_prints=True)
+@flow(name="compile_newsletter", timeout_seconds=8 * 24 * 3600, log_prints=True)
 def compile_newsletter(
-    period: str | None = None, config: str = "renkei.toml", editorial: str | None = None
+    period: str | None = None,
+    config: str = "renkei.toml",
+    editorial: str | None = None,
+    wait_for_approval: bool = True,
 ) -> str:
-    """activities of the period → sections → MJML/HTML + text → draft awaiting approval."""
+    """activities → sections → HTML + text draft → preview → wait for the secretariat's answer."""
     settings = settings_from(config)
     with tracked_run(settings, "compile_newsletter") as run:
-        run.summary = as_task(pipeline.draft)(settings, period, editorial=editorial).summary()
+        report = as_task(pipeline.draft)(settings, period, editorial=editorial)
+        run.summary = report.summary()
     print(run.summary)
-    return run.summary
+    if not report.created or not wait_for_approval or report.status != "draft":
+        return run.summary
+    page = preview(settings, report.issue_id)
+    request = approval.approval_request(
+        report.issue_id, run.summary, str(page), report.content_sha256 or ""
+    )
+    create_markdown_artifact(request, key=f"newsletter-{report.issue_id}", description="承認待ち")
+    approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))
+    answer = pause_flow_run(
+        wait_for_input=approval.Approval.with_initial_data(description=request),
+        timeout=settings.newsletter.approval_timeout_hours * 3600,
+        poll_interval=settings.newsletter.approval_poll_seconds,
+    )
+    approval.set_waiting_run(settings, report.issue_id, None)
+    if answer.approved:  # approving twice (CLI, then this) records it once
+        approval.approve(
+            settings, report.issue_id, by=answer.reviewer,
+            content_sha256=report.content_sha256, comment=answer.comment,
+        )  # fmt: skip
+        return f"{run.summary}; approved by {answer.reviewer}"
+    if not answer.recorded:  # answered in the Prefect UI; `renkei reject` recorded its own
+        approval.reject(settings, report.issue_id, by=answer.reviewer, reason=answer.comment)
+    return f"{run.summary}; rejected by {answer.reviewer}: {answer.comment}"
 
 
 @flow(name="send_newsletter", timeout_seconds=3600, log_prints=True)

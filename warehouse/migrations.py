@@ -35,10 +35,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
-    have = current_version(con)
+    # Apply every version not yet recorded (not only those above the highest): migrations
+    # written on parallel branches may land out of order.
+    have = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
     for version, name, text in available():
-        if version <= have:
+        if version in have:
             continue
         con.execute("BEGIN TRANSACTION")
         try:

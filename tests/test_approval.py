@@ -1,0 +1,76 @@
+"""The approval gate in the warehouse: approve, reject, re-approve, stale approvals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from renkei import approval, pipeline
+from renkei.errors import ApprovalError
+from renkei.settings import Settings
+from warehouse.connection import open_warehouse
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+
+
+@pytest.fixture
+def drafted(httpserver: HTTPServer, settings_for) -> Settings:
+    body = (FEEDS / "tottori_sjis.rdf").read_bytes()
+    httpserver.expect_request("/feed.rdf").respond_with_data(
+        body, content_type="application/rdf+xml"
+    )
+    settings = settings_for(
+        [f"aca-01,国立大学法人鳥取大学,academia,学,鳥取県,prefecture,"
+         f"{httpserver.url_for('/feed.rdf')},renkei@tottori-u.example.jp"]
+    )  # fmt: skip
+    pipeline.ingest_feeds(settings)
+    pipeline.normalize(settings)
+    assert pipeline.draft(settings, "2026-11").created
+    return settings
+
+
+def audit(settings: Settings) -> list[tuple[str, str]]:
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        return con.execute("SELECT actor, action FROM audit_log ORDER BY audit_id").fetchall()
+
+
+def test_rejection_returns_to_draft_with_the_reason_logged(drafted: Settings) -> None:
+    pipeline.approve(drafted, "2026-11", by="山田")
+    pipeline.reject(drafted, "2026-11", by="佐藤", reason="日付の誤りあり")
+    with pytest.raises(ApprovalError, match="not approved"):
+        pipeline.send(drafted, "2026-11")
+    with open_warehouse(drafted.warehouse, read_only=True) as con:
+        detail = con.execute("SELECT detail FROM audit_log WHERE action = 'reject'").fetchall()
+    assert "日付の誤りあり" in detail[0][0]
+    assert audit(drafted)[-2:] == [("山田", "approve"), ("佐藤", "reject")]
+
+
+def test_approving_the_same_content_twice_records_it_once(drafted: Settings) -> None:
+    first = pipeline.approve(drafted, "2026-11", by="山田")
+    assert pipeline.approve(drafted, "2026-11", by="山田") == first
+    assert [a for a in audit(drafted) if a[1] == "approve"] == [("山田", "approve")]
+
+
+def test_recompiling_identical_content_keeps_the_approval(drafted: Settings) -> None:
+    digest = pipeline.approve(drafted, "2026-11", by="山田")
+    again = pipeline.draft(drafted, "2026-11")
+    assert again.content_sha256 == digest
+    with open_warehouse(drafted.warehouse, read_only=True) as con:
+        status = con.execute("SELECT status FROM newsletter_issues").fetchall()[0][0]
+    assert status == "approved"
+
+
+def test_an_old_approval_must_be_given_again(drafted: Settings) -> None:
+    pipeline.approve(drafted, "2026-11", by="山田")
+    later = datetime.now(UTC) + timedelta(hours=drafted.newsletter.approval_valid_hours + 1)
+    with pytest.raises(ApprovalError, match="approve it again"):
+        approval.ensure_fresh(drafted, "2026-11", now=later)
+    approval.ensure_fresh(drafted, "2026-11")  # fresh now: no error
+
+
+def test_reject_needs_a_name_and_a_reason(drafted: Settings) -> None:
+    with pytest.raises(ApprovalError, match="--by and --reason are required"):
+        pipeline.reject(drafted, "2026-11", by="山田", reason=" ")
