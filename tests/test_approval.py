@@ -74,3 +74,45 @@ def test_an_old_approval_must_be_given_again(drafted: Settings) -> None:
 def test_reject_needs_a_name_and_a_reason(drafted: Settings) -> None:
     with pytest.raises(ApprovalError, match="--by and --reason are required"):
         pipeline.reject(drafted, "2026-11", by="山田", reason=" ")
+
+
+def issue_row(settings: Settings) -> dict:
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        return con.sql("SELECT * FROM newsletter_issues").pl().row(0, named=True)
+
+
+def activity_ids(settings: Settings) -> list[str]:
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        rows = con.execute("SELECT activity_id FROM issue_items ORDER BY activity_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_edits_recompile_with_a_new_hash_and_take_the_approval_away(drafted: Settings) -> None:
+    from renkei.editing import edit_issue
+
+    before = pipeline.approve(drafted, "2026-11", by="山田")
+    first, second = activity_ids(drafted)
+    report = edit_issue(
+        drafted, "2026-11", by="佐藤", drop=[second], titles={first: "【注目】連携セミナー"},
+        editorial="今月は連携セミナーを特集します。",
+    )  # fmt: skip
+    assert report.content_sha256 != before and report.item_count == 1
+    row = issue_row(drafted)
+    assert row["status"] == "draft" and row["approved_by"] is None
+    assert (
+        "【注目】連携セミナー" in row["html"] and "今月は連携セミナーを特集します。" in row["text"]
+    )
+    # edits and the editorial survive a plain recompile
+    again = pipeline.draft(drafted, "2026-11")
+    assert again.content_sha256 == report.content_sha256
+    # undo brings the dropped item back
+    assert edit_issue(drafted, "2026-11", by="佐藤", undo=[second]).item_count == 2
+
+
+def test_edit_names_unknown_activities_and_sections(drafted: Settings) -> None:
+    from renkei.editing import edit_issue
+
+    with pytest.raises(ApprovalError, match="unknown activity id"):
+        edit_issue(drafted, "2026-11", by="佐藤", drop=["nope"])
+    with pytest.raises(ApprovalError, match="unknown section"):
+        edit_issue(drafted, "2026-11", by="佐藤", order=["ads"])

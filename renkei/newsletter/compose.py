@@ -7,7 +7,7 @@ them into sections, applies caps and builds the ``Issue`` the renderer draws.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -71,15 +71,61 @@ def _item(row: dict, *, reminder: bool = False) -> Item:
 
 
 def _section(key: str, title: str, rows: list[dict], cap: int, more_url: str, **kw) -> Section:
+    pinned = kw.get("pinned", frozenset())
+    rows = sorted(rows, key=lambda r: r["activity_id"] not in pinned)  # stable: pinned first
     items = tuple(_item(r, reminder=kw.get("reminders", False) and r["shown_before"]) for r in rows)
     return Section(key, title, items[:cap], max(0, len(items) - cap), more_url)
 
 
+@dataclass(frozen=True)
+class Edits:
+    """The secretariat's edits to one issue (see `renkei edit`)."""
+
+    dropped: frozenset[str] = frozenset()
+    pinned: frozenset[str] = frozenset()  # kept above the section cap, even if shown before
+    titles: dict[str, str] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)
+    order: tuple[str, ...] = ()  # section keys, first to last
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> Edits:
+        by_action: dict[str, dict[str, str]] = {}
+        for r in rows:
+            by_action.setdefault(r["action"], {})[r["activity_id"]] = r["value"] or ""
+        order = by_action.get("order", {}).get("", "")
+        return cls(
+            dropped=frozenset(by_action.get("drop", {})),
+            pinned=frozenset(by_action.get("pin", {})),
+            titles=by_action.get("title", {}),
+            summaries=by_action.get("summary", {}),
+            order=tuple(k for k in order.split(",") if k),
+        )
+
+
+def _apply_edits(rows: list[dict], edits: Edits) -> list[dict]:
+    kept = []
+    for r in rows:
+        if r["activity_id"] in edits.dropped:
+            continue
+        r = dict(r)
+        r["title"] = edits.titles.get(r["activity_id"], r["title"])
+        r["summary"] = edits.summaries.get(r["activity_id"], r["summary"])
+        if r["activity_id"] in edits.pinned:
+            r["shown_before"] = False  # a pinned item is shown again on purpose
+        kept.append(r)
+    return kept
+
+
 def sort_into_sections(
-    candidates: pl.DataFrame, period: Period, *, cap: int, more_url: str
+    candidates: pl.DataFrame,
+    period: Period,
+    *,
+    cap: int,
+    more_url: str,
+    edits: Edits = Edits(),  # frozen; never mutated
 ) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
     """Return non-empty sections and (activity_id, section) pairs actually shown."""
-    rows = candidates.to_dicts()
+    rows = _apply_edits(candidates.to_dicts(), edits)
     events = [r for r in rows if r["starts_at"] is not None and r["category"] != "call"]
     event_ids = {r["activity_id"] for r in events}
     calls = sorted(
@@ -99,12 +145,16 @@ def sort_into_sections(
         (r for r in in_period if r["category"] != "success_case"),
         key=lambda r: (SECTOR_ORDER.get(r["sector"], 9), r["reported_at"]),
     )
+    pin = {"pinned": edits.pinned}
     sections = [
-        _section("events", "開催予定のイベント", events, cap, more_url, reminders=True),
-        _section("calls", "公募・助成のご案内", calls, cap, more_url),
-        _section("spotlight", "成功事例スポットライト", cases, cap, more_url),
-        _section("news", "会員機関のお知らせ・成果", news, cap, more_url),
+        _section("events", "開催予定のイベント", events, cap, more_url, reminders=True, **pin),
+        _section("calls", "公募・助成のご案内", calls, cap, more_url, **pin),
+        _section("spotlight", "成功事例スポットライト", cases, cap, more_url, **pin),
+        _section("news", "会員機関のお知らせ・成果", news, cap, more_url, **pin),
     ]
+    if edits.order:
+        rank = {key: i for i, key in enumerate(edits.order)}
+        sections.sort(key=lambda s: rank.get(s.key, len(rank)))
     shown = [s for s in sections if s.items]
     pairs = [(i.activity_id, s.key) for s in shown for i in s.items]
     return tuple(shown), pairs

@@ -1,0 +1,1 @@
+DELETE FROM issue_edits WHERE issue_id = $issue_id AND activity_id = $activity_id;
