@@ -28,7 +28,7 @@ def compile_newsletter(
         return run.summary
     page = preview(settings, report.issue_id)
     request = approval.approval_request(
-        report.issue_id, run.summary, str(page), report.content_sha256 or ""
+        report.issue_id, run.summary, str(page), report.content_sha256 or "", report.sections
     )
     create_markdown_artifact(request, key=f"newsletter-{report.issue_id}", description="承認待ち")
     approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))

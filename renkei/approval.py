@@ -135,10 +135,20 @@ def resume_waiting_run(settings: Settings, issue_id: str, answer: Approval) -> s
     return f"resumed the waiting Prefect flow run {run_id}"
 
 
-def approval_request(issue_id: str, summary: str, preview: str, digest: str) -> str:
-    """The markdown shown above the approval form in the Prefect UI."""
+def approval_request(
+    issue_id: str,
+    summary: str,
+    preview: str,
+    digest: str,
+    sections: dict[str, tuple[int, int]] | None = None,
+) -> str:
+    """The markdown shown above the approval form in the Prefect UI (and as an artifact)."""
+    table = "".join(
+        f"| {title} | {shown} | {cut} |\n" for title, (shown, cut) in (sections or {}).items()
+    )
     return (
         f"### メルマガ {issue_id} の承認\n\n{summary}\n\n"
+        f"| セクション | 掲載 | 上限で省略 |\n|---|---|---|\n{table}\n"
         f"- プレビュー: `{preview}`\n- 内容ハッシュ: `{digest}`\n\n"
         "内容を確認し、承認する場合は approved にチェックを入れ、氏名を入力してください。"
     )

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,13 +59,15 @@ def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path
     report = work / "inbox" / "gov-21" / "2026-11-report.csv"
     summary = ingest_submission(path=str(report), member_id="gov-21", config=config)
     assert summary == "2026-11-report.csv: 3 rows read (utf-8), 3 new"
-    assert normalize(config=config) == "35 staged rows -> 35 activities, 0 quarantined"
-    assert "draft with" in compile_newsletter(period="2026-11", config=config)
+    assert normalize(config=config) == "35 staged rows -> 34 activities, 0 quarantined, 1 merged"
+    assert "draft with" in compile_newsletter(
+        period="2026-11", config=config, wait_for_approval=False
+    )
     pipeline.approve(load_settings(config), "2026-11", by="テスト承認者")
     assert send_newsletter(issue_id="2026-11", config=config).endswith("0 failed")
     assert publish_dataset(config=config).startswith("3 files written")
     # a re-run repeats nothing
-    assert normalize(config=config) == "35 staged rows -> 35 activities, 0 quarantined"
+    assert normalize(config=config) == "35 staged rows -> 34 activities, 0 quarantined, 1 merged"
     assert send_newsletter(issue_id="2026-11", config=config).endswith("nothing sent again")
 
     flow_states, task_names = asyncio.run(_runs())
@@ -69,4 +76,90 @@ def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path
         task_names
     )
     dataset = json.loads((work / "publish" / "activities.json").read_text("utf-8"))
-    assert len(dataset) == 35
+    assert len(dataset) == 34  # the co-hosted forum is one activity
+
+
+async def _artifact(key: str) -> str:
+    """The newest artifact with this key (raw request: Prefect 3.8.8's client sends nulls
+    this server version rejects, and empty run filters would exclude flow-level artifacts)."""
+    from prefect.client.orchestration import get_client
+
+    body = {"limit": 1, "offset": 0, "sort": "CREATED_DESC", "artifacts": {"key": {"any_": [key]}}}
+    async with get_client() as client:
+        response = await client._client.post("/artifacts/filter", json=body)
+    found = response.json()
+    return str(found[0]["data"]) if found else ""
+
+
+def _renkei(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "renkei", *args], capture_output=True, text=True, timeout=120,
+        env=env,
+    )  # fmt: skip
+
+
+def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
+    prefect_server, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.newsletter import compile_newsletter
+
+    work = tmp_path / "work"
+    examples = examples_dir()
+    with serve_folder(examples) as origin:
+        prepare_folder(work, examples, origin)
+        config = work / "renkei.toml"
+        text = config.read_text("utf-8").replace(
+            "[newsletter]", "[newsletter]\napproval_poll_seconds = 1"
+        )
+        config.write_text(text, encoding="utf-8")
+        settings = load_settings(config)
+        pipeline.ingest_feeds(settings)
+    pipeline.normalize(settings)
+
+    outcome: dict[str, str] = {}
+    waiting = threading.Thread(
+        target=lambda: outcome.update(
+            summary=compile_newsletter(period="2026-11", config=str(config))
+        )
+    )
+    waiting.start()
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    sql = ["sql", "--format", "json", "--config", str(config)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        probe = _renkei(*sql, "SELECT waiting_flow_run_id AS w FROM newsletter_issues", env=env)
+        if (
+            probe.returncode == 0
+            and json.loads(probe.stdout or "[]")
+            and json.loads(probe.stdout)[0]["w"]
+        ):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the compile flow never started waiting for approval")
+
+    approved = _renkei("approve", "2026-11", "--by", "事務局 山田", "--comment", "確認しました",
+                       "--config", str(config), env=env)  # fmt: skip
+    assert approved.returncode == 0, approved.stderr
+    assert "resumed the waiting Prefect flow run" in approved.stdout
+    waiting.join(timeout=60)
+    assert outcome["summary"].endswith("approved by 事務局 山田")
+
+    row = json.loads(_renkei(*sql, "SELECT status, approved_by, approval_comment, "
+                             "approved_sha256 = content_sha256 AS same FROM newsletter_issues",
+                             env=env).stdout)[0]  # fmt: skip
+    assert row == {"status": "approved", "approved_by": "事務局 山田",
+                   "approval_comment": "確認しました", "same": True}  # fmt: skip
+
+    artifact = asyncio.run(_artifact("newsletter-2026-11"))
+    assert "上限で省略" in artifact and "開催予定のイベント" in artifact
+
+    # editing the draft after approval takes the approval away: send refuses
+    edited = _renkei("draft", "--period", "2026-11", "--editorial", "巻頭言を追加しました。",
+                     "--config", str(config), env=env)  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    refused = _renkei("send", "2026-11", "--config", str(config), env=env)
+    assert refused.returncode == 1
+    assert "not approved (status draft)" in refused.stderr
