@@ -45,3 +45,32 @@ def export_parts(
     html_path.write_text(html, encoding="utf-8")
     text_path.write_text(text, encoding="utf-8")
     return html_path, text_path
+
+
+def send_test(settings: Settings, issue_id: str, to: str) -> str:
+    """Send the current draft to one address, subject marked [TEST]; records no delivery."""
+    from datetime import UTC, datetime
+
+    from email_validator import EmailNotValidError, validate_email
+
+    from renkei.delivery import Bulletin, Recipient, build_message
+    from renkei.mail_transport import make_transport
+
+    try:
+        address = validate_email(to, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ApprovalError(f"--to {to!r}: not a valid address ({exc})") from None
+    draft = load_draft(settings, issue_id)
+    bulletin = Bulletin(f"{issue_id}-test", f"[TEST] {draft.subject}", draft.html, draft.text)
+    who = Recipient(address, "test", "（テスト送信）")
+    message = build_message(bulletin, who, settings.issuer, now=datetime.now(UTC))
+    transport = make_transport(settings.mail)
+    try:
+        transport.deliver(
+            bytes(message), sender=str(settings.issuer.contact_email), recipient=address,
+            issue_id=f"{issue_id}-test", handed_over=lambda: None,
+        )  # fmt: skip
+    finally:
+        transport.close()
+    state = f"{draft.status}, sha256 {draft.content_sha256[:12]}"
+    return f"test copy of {issue_id} ({state}) sent to {address}"

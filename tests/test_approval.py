@@ -116,3 +116,20 @@ def test_edit_names_unknown_activities_and_sections(drafted: Settings) -> None:
         edit_issue(drafted, "2026-11", by="佐藤", drop=["nope"])
     with pytest.raises(ApprovalError, match="unknown section"):
         edit_issue(drafted, "2026-11", by="佐藤", order=["ads"])
+
+
+def test_send_test_goes_to_one_address_marked_test_and_records_no_delivery(
+    drafted: Settings,
+) -> None:
+    from email import message_from_bytes, policy
+
+    from renkei.review import send_test
+
+    note = send_test(drafted, "2026-11", "Check@Example.jp")
+    assert note.startswith("test copy of 2026-11 (draft, sha256 ")
+    (eml,) = (drafted.mail.outbox / "2026-11-test").glob("*.eml")
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["Subject"].startswith("[TEST] 中国地域産学官連携通信")
+    assert msg["To"] == "Check@example.jp"
+    with open_warehouse(drafted.warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM deliveries").fetchall() == [(0,)]
