@@ -9,7 +9,7 @@ from renkei.runs import tracked_run
 
 @flow(name="publish_dataset", timeout_seconds=900, log_prints=True)
 def publish_dataset(config: str = "renkei.toml") -> str:
-    """activities → CSV (Excel), Parquet, JSON in the publish folder."""
+    """activities → open-data release (data package, events.ics, Atom, stats, index.html)."""
     settings = settings_from(config)
     with tracked_run(settings, "publish_dataset") as run:
         files = as_task(pipeline.publish)(settings)

@@ -16,7 +16,7 @@ import click
 import polars as pl
 import typer
 
-from renkei import pipeline
+from renkei import feed_ingest, pipeline
 from renkei.errors import RenkeiError
 from renkei.runs import tracked_run
 from renkei.settings import DEFAULT_CONFIG, Settings, load_settings
@@ -67,6 +67,23 @@ def ingest_feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo(report.summary())
     for line in report.failed:
         typer.echo(f"  failed: {line}")
+    for line in report.moved:
+        typer.echo(f"  moved: {line}")
+
+
+@app.command()
+def reparse(
+    since: Annotated[
+        str, typer.Option("--since", help="YYYY-MM-DD (Japan time): bodies seen since.")
+    ],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Parse stored feed bodies again into staging (after a parser fix); then `renkei normalize`."""
+    settings = _settings(config)
+    report = feed_ingest.reparse(settings, feed_ingest.parse_since(since))
+    typer.echo(report.summary())
+    for line in report.failed:
+        typer.echo(f"  failed: {line}")
 
 
 @app.command()
@@ -94,6 +111,29 @@ def normalize(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 
 
 @app.command()
+def rebuild(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Drop the activities table and recompute it from staging (overrides are kept)."""
+    settings = _settings(config)
+    with tracked_run(settings, "rebuild") as run:
+        report = pipeline.rebuild(settings)
+        run.summary = report.summary()
+    typer.echo(report.summary())
+
+
+@app.command()
+def classify(
+    activity_id: Annotated[str, typer.Argument(help="The activity to classify.")],
+    category: Annotated[
+        str, typer.Argument(help="event | call | news | success_case | training | other")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")] = "事務局",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Set an activity's category by hand; it wins over the rules and survives rebuilds."""
+    typer.echo(pipeline.classify(_settings(config), activity_id, category, by))
+
+
+@app.command()
 def draft(
     period: Annotated[str, typer.Option(help="Issue period, YYYY-MM.")],
     editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
@@ -117,12 +157,95 @@ def approve(
     sha: Annotated[
         str | None, typer.Option(help="Content hash (prefix) of the draft you reviewed.")
     ] = None,
+    comment: Annotated[str | None, typer.Option(help="Reviewer's comment.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Record a named person's approval of the current draft."""
+    """Record a named person's approval of the current draft (resumes a waiting flow run)."""
+    from renkei.approval import Approval, resume_waiting_run
+
     settings = _settings(config)
-    digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha)
+    digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
     typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
+    answer = Approval(approved=True, reviewer=by, comment=comment or "", recorded=True)
+    note = resume_waiting_run(settings, issue_id, answer)
+    if note:
+        typer.echo(note)
+
+
+@app.command()
+def reject(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person rejecting.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Return an issue to draft with the reason (resumes a waiting flow run)."""
+    from renkei.approval import Approval, resume_waiting_run
+
+    settings = _settings(config)
+    pipeline.reject(settings, issue_id, by=by, reason=reason)
+    typer.echo(f"issue {issue_id} returned to draft by {by}: {reason}")
+    answer = Approval(approved=False, reviewer=by, comment=reason, recorded=True)
+    note = resume_waiting_run(settings, issue_id, answer)
+    if note:
+        typer.echo(note)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise RenkeiError(f"{option} {value!r}: write ACTIVITY_ID=text")
+        pairs[key.strip()] = text.strip()
+    return pairs
+
+
+@app.command()
+def edit(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person editing.")],
+    drop: Annotated[list[str], typer.Option(help="Activity id to leave out.")] = [],  # noqa: B006
+    pin: Annotated[list[str], typer.Option(help="Activity id to keep above the cap.")] = [],  # noqa: B006
+    undo: Annotated[list[str], typer.Option(help="Activity id whose edits to remove.")] = [],  # noqa: B006
+    title: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new title.")] = [],  # noqa: B006
+    summary: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new summary.")] = [],  # noqa: B006
+    order: Annotated[str | None, typer.Option(help="Sections, e.g. calls,events,news.")] = None,
+    editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Edit a draft (drop, pin, retitle, reorder, editorial) and recompile it."""
+    from renkei.editing import edit_issue
+
+    report = edit_issue(
+        _settings(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
+        titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
+        order=order.split(",") if order else None, editorial=editorial,
+    )  # fmt: skip
+    typer.echo(report.summary())
+
+
+@app.command("send-test")
+def send_test(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    to: Annotated[str, typer.Option("--to", help="The one address to send the test to.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send the draft to one address, subject marked [TEST] (no delivery is recorded)."""
+    from renkei.review import send_test as send_one
+
+    typer.echo(send_one(_settings(config), issue_id, to))
+
+
+@app.command()
+def preview(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Write a review page: the mail at desktop and phone widths, and the text part."""
+    from renkei.review import preview as write_preview
+
+    typer.echo(write_preview(_settings(config), issue_id))
 
 
 @app.command()
@@ -143,8 +266,123 @@ def send(
 
 
 @app.command()
+def deliveries(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Who got an issue: counts per delivery status and every failure with its reply."""
+    from renkei.mail_send import delivery_report
+
+    report = delivery_report(_settings(config), issue_id)
+    typer.echo(report.summary())
+    for row in report.failures:
+        typer.echo(f"  {row['status']}: {row['recipient']} ({row['member_id']}): {row['detail']}")
+
+
+@app.command()
+def unsubscribe(
+    token: Annotated[str, typer.Argument(help="The token from an unsubscribe link (t=...).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Apply one unsubscribe token (e.g. from a mailto: request); forged tokens are refused."""
+    from renkei.unsubscribe import apply_unsubscribe
+
+    item = apply_unsubscribe(_settings(config), token, via="cli")
+    typer.echo(f"unsubscribed {item.email} (issue {item.issue_id})")
+
+
+@app.command("unsubscribe-server")
+def unsubscribe_server(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Serve the unsubscribe page and the RFC 8058 one-click POST (behind your https proxy)."""
+    from renkei.unsubscribe_server import make_unsubscribe_server
+
+    server = make_unsubscribe_server(_settings(config), host, port)
+    typer.echo(f"unsubscribe endpoint on http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+subscribers_app = typer.Typer(
+    help="List, add, remove and import the contacts who receive the bulletin.",
+    no_args_is_help=True,
+)
+app.add_typer(subscribers_app, name="subscribers")
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    member: Annotated[str | None, typer.Option(help="Only this member_id.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """List contacts with their opt-in state, language and interests."""
+    from renkei.subscribers import list_subscribers
+
+    frame = list_subscribers(_settings(config), member)
+    for row in frame.iter_rows(named=True):
+        typer.echo(
+            f"{row['email']}\t{row['member_id']}\t{row['status']}\t{row['language']}\t"
+            f"{row['interests'] or ''}"
+        )
+    typer.echo(f"{frame.height} contacts", err=True)
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: Annotated[str, typer.Argument(help="The contact's e-mail address.")],
+    member: Annotated[str, typer.Option("--member", help="Their member_id.")],
+    language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
+    interests: Annotated[
+        str, typer.Option(help="Tags, e.g. 'sector:academia;prefecture:広島県;category:event'.")
+    ] = "",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Add or re-subscribe a contact (an explicit opt-in by the secretariat)."""
+    from renkei.subscribers import SubscriberError, add_subscriber, make_subscriber
+
+    try:
+        subscriber = make_subscriber(email, member, language, interests)
+    except ValueError as exc:
+        raise SubscriberError(str(exc)) from None
+    add_subscriber(_settings(config), subscriber)
+    typer.echo(f"subscribed {subscriber.email} ({subscriber.member_id})")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    email: Annotated[str, typer.Argument(help="The contact's e-mail address.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Unsubscribe a contact (kept as unsubscribed so a registry reload cannot re-add it)."""
+    from renkei.subscribers import SubscriberError, remove_subscriber
+
+    if not remove_subscriber(_settings(config), email):
+        raise SubscriberError(f"{email}: no such contact")
+    typer.echo(f"unsubscribed {email}")
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV: email, member_id[, language, interests].")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Import contacts from a CSV file; every bad row is reported and nothing is saved."""
+    from renkei.subscribers import import_subscribers
+
+    count = import_subscribers(_settings(config), file)
+    typer.echo(f"imported {count} contacts from {file}")
+
+
+@app.command()
 def publish(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Write the open dataset (CSV for Excel, Parquet, JSON) to the publish folder."""
+    """Write the open-data release (data package, events, calendar, feed, stats, page)."""
     settings = _settings(config)
     with tracked_run(settings, "publish_dataset") as run:
         files = pipeline.publish(settings)

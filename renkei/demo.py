@@ -137,12 +137,20 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         "newsletter text": newsletter[1],
         "preview": preview_page,
         "outbox": settings.mail.outbox / period,
-        **{f"dataset {p.suffix[1:]}": p for p in files},
+        **{
+            f"dataset {p.suffix[1:]}": p
+            for p in files
+            if p.parent == settings.publish_dir and p.stem == "activities"
+        },
+        "open-data page": settings.publish_dir / "index.html",
+        "calendar": settings.publish_dir / "events.ics",
+        "data package": settings.publish_dir / "datapackage.json",
     }
     echo("")
     echo("outputs:")
     for name, path in report.outputs.items():
-        echo(f"  {name:<16} {path}")
+        echo(f"  {name:<17}{path}")
+    echo(f"  ({len(files)} files in {settings.publish_dir}: events, members, statistics, charts)")
     return report
 
 

@@ -16,7 +16,7 @@ from renkei.settings import Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
-SECTION_KEYS = ("events", "calls", "spotlight", "news")
+SECTION_KEYS = ("collaboration", "events", "calls", "spotlight", "news")
 
 
 def edit_issue(

@@ -8,6 +8,7 @@ The HTTP client is a seam: tests pass a client bound to a loopback server.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -15,21 +16,47 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from html.parser import HTMLParser
+from itertools import pairwise
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
+import feedparser.mixin
 import httpx
 
 from renkei.settings import FeedSettings
 
 _DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9_.:-]+)["']""")
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+NOT_A_FEED = (
+    'フィードではありません: HTMLページで、<link rel="alternate"> の'
+    "フィード案内もありません"
+    " (not a feed: an HTML page without a feed link)"
+)
 _SJIS_NAMES = {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "cp932", "ms932"}
+
+
+# Item identity must not depend on where the feed was fetched from: feedparser resolves a
+# relative permalink <guid> against the feed URL, so after a 301 (or autodiscovery) every
+# such item would get a new key and a second activity. Keep ids as written; links are
+# still resolved (by feedparser and again in parse_feed).
+feedparser.mixin._FeedParserMixin.can_be_relative_uri.discard("id")
 
 
 @dataclass(frozen=True)
 class FeedTarget:
+    """One feed to fetch: where from now, and what we knew after the last fetch."""
+
     member_id: str
     url: str
+    registry_url: str | None = None  # the URL in members.csv (default: ``url``)
+    etag: str | None = None
+    last_modified: str | None = None
+    last_sha256: str | None = None
+
+    @property
+    def listed_url(self) -> str:
+        return self.registry_url or self.url
 
 
 @dataclass
@@ -42,10 +69,100 @@ class FetchResult:
     final_url: str | None = None
     elapsed_ms: int = 0
     error: str | None = None
+    moved_to: str | None = None  # a permanent redirect (301/308) or autodiscovery moved the feed
+    discovered_from: str | None = None  # the HTML page whose <link rel="alternate"> named it
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status_code == 304
+
+    @property
+    def current_url(self) -> str:
+        """Where to fetch this feed next time."""
+        return self.moved_to or self.target.url
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class _Alternates(HTMLParser):
+    """Collect ``<link rel="alternate" type="application/rss+xml" href>`` feed links."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        rels = values.get("rel", "").lower().split()
+        if "alternate" in rels and values.get("type", "").lower() in _FEED_TYPES:
+            if values.get("href", "").strip():
+                self.found.append(values["href"].strip())
+
+
+def looks_like_html(body: bytes, content_type: str | None) -> bool:
+    """An HTML page rather than a feed (feeds served as text/html still count as feeds)."""
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if any(root in head for root in (b"<rss", b"<feed", b"<rdf:rdf", b"<channel")):
+        return False
+    return head.startswith((b"<!doctype html", b"<html")) or "html" in (content_type or "").lower()
+
+
+def discover_feed_url(body: bytes, base_url: str) -> str | None:
+    """The first feed named by ``<link rel="alternate">`` in an HTML page, made absolute."""
+    finder = _Alternates()
+    try:
+        finder.feed(body.decode("utf-8", errors="replace"))
+    except AssertionError:  # html.parser gives up on some broken markup
+        pass
+    return urljoin(base_url, finder.found[0]) if finder.found else None
+
+
+def _permanent_target(response: httpx.Response, start: str) -> str | None:
+    """The URL the feed moved to if the redirect chain began with permanent redirects."""
+    moved = None
+    chain = [*response.history, response]
+    for hop, following in pairwise(chain):
+        if hop.status_code not in (301, 308):
+            break
+        moved = str(following.url)
+    return moved if moved and moved != start else None
+
+
+async def _get(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], limits: FeedSettings
+) -> tuple[httpx.Response, bytes | None]:
+    """GET with the body streamed under the size cap; a body only for 200."""
+    async with client.stream("GET", url, headers=headers) as response:
+        if response.status_code != 200:
+            return response, None
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limits.max_bytes:  # streamed: never read past the cap
+                raise BodyTooLarge(f"body exceeds {limits.max_bytes} bytes")
+            chunks.append(chunk)
+        return response, b"".join(chunks)
+
+
+def _conditional_headers(target: FeedTarget) -> dict[str, str]:
+    headers = {}
+    if target.etag:
+        headers["If-None-Match"] = target.etag
+    if target.last_modified:
+        headers["If-Modified-Since"] = target.last_modified
+    return headers
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "TooManyRedirects: more than 5 redirects (a redirect loop?)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{type(exc).__name__}: no answer within the timeout"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _fetch_one(
@@ -55,29 +172,35 @@ async def _fetch_one(
     overall: asyncio.Semaphore,
     per_host: dict[str, asyncio.Semaphore],
 ) -> FetchResult:
-    host = urlsplit(target.url).netloc
     result = FetchResult(target=target, fetched_at=datetime.now(UTC))
     started = time.monotonic()
-    async with overall, per_host[host]:
-        try:
-            async with client.stream("GET", target.url) as response:
-                result.status_code = response.status_code
-                result.headers = {k.lower(): v for k, v in response.headers.items()}
-                result.final_url = str(response.url)
-                if response.status_code == 200:
-                    chunks, size = [], 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > limits.max_bytes:  # streamed: never read past the cap
-                            raise BodyTooLarge(f"body exceeds {limits.max_bytes} bytes")
-                        chunks.append(chunk)
-                    result.body = b"".join(chunks)
-                else:
+    url, headers = target.url, _conditional_headers(target)
+    try:
+        for attempt in range(2):  # the second pass follows an HTML page's feed link
+            async with overall, per_host[urlsplit(url).netloc]:
+                response, body = await _get(client, url, headers, limits)
+            result.status_code = response.status_code
+            result.headers = {k.lower(): v for k, v in response.headers.items()}
+            result.final_url = str(response.url)
+            result.moved_to = _permanent_target(response, target.url) or result.moved_to
+            if body is None:
+                if response.status_code != 304:
                     result.error = f"HTTP {response.status_code}"
-        except BodyTooLarge as exc:
-            result.error = str(exc)
-        except httpx.HTTPError as exc:
-            result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                break
+            if attempt == 0 and looks_like_html(body, result.headers.get("content-type")):
+                found = discover_feed_url(body, result.final_url)
+                if found is None:
+                    result.error = NOT_A_FEED
+                    break
+                result.discovered_from, result.moved_to = result.final_url, found
+                url, headers = found, {}
+                continue
+            result.body = body
+            break
+    except BodyTooLarge as exc:
+        result.error = str(exc)
+    except httpx.HTTPError as exc:
+        result.error = _describe(exc)
     result.elapsed_ms = int((time.monotonic() - started) * 1000)
     return result
 
@@ -89,7 +212,11 @@ def make_client(limits: FeedSettings) -> httpx.AsyncClient:
         follow_redirects=True,
         max_redirects=5,
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=limits.concurrency),
+        # The semaphores bound the requests in flight; the pool only keeps connections to
+        # many hosts alive between requests instead of closing one to open another.
+        limits=httpx.Limits(
+            max_connections=None, max_keepalive_connections=max(64, 4 * limits.concurrency)
+        ),
     )
 
 
@@ -142,6 +269,24 @@ def _summary(entry: feedparser.FeedParserDict) -> str | None:
     return entry.get("summary") or None
 
 
+def strip_tracking(url: str) -> str:
+    """Drop ``utm_*`` tracking parameters; the rest of the query is kept in order."""
+    parts = urlsplit(url)
+    if "utm_" not in parts.query:
+        return url
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = urlencode([(k, v) for k, v in kept if not k.lower().startswith("utm_")])
+    return urlunsplit(parts._replace(query=query))
+
+
+def _fallback_key(entry: feedparser.FeedParserDict) -> str | None:
+    """No guid and no link: a hash of title and date (the feed scopes it to the member)."""
+    title, date = entry.get("title"), entry.get("published") or entry.get("updated")
+    if not title and not date:
+        return None
+    return "sha256:" + hashlib.sha256(f"{title}\x1f{date}".encode()).hexdigest()[:32]
+
+
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes into staged-row dicts (no cleaning: that is the normaliser's job).
 
@@ -151,6 +296,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     """
     headers = {"content-location": url, "content-type": _content_type_for(body, content_type)}
     parsed = feedparser.parse(body, response_headers=headers)
+    if not parsed.entries and looks_like_html(body, content_type):
+        return ParsedFeed(rows=[], bozo=bool(parsed.bozo), error=NOT_A_FEED)
     if not parsed.entries and parsed.bozo:
         reason = parsed.get("bozo_exception")
         return ParsedFeed(rows=[], bozo=True, error=f"not a readable feed: {reason}")
@@ -159,11 +306,11 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     for position, entry in enumerate(parsed.entries):
         link = entry.get("link")
         if link:
-            link = urljoin(base if not urlsplit(link).scheme else link, link)
+            link = strip_tracking(urljoin(base if not urlsplit(link).scheme else link, link))
         rows.append(
             {
                 "position": position,
-                "item_key": entry.get("id") or link,
+                "item_key": entry.get("id") or link or _fallback_key(entry),
                 "title": entry.get("title"),
                 "summary": _summary(entry),
                 "url": link,

@@ -16,25 +16,31 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from renkei import approval, feed_ingest
 from renkei.classification import load_rules
-from renkei.delivery import Bulletin, Recipient, build_message, make_transport, message_id
-from renkei.errors import ApprovalError, SubmissionError
-from renkei.feeds import FeedTarget, FetchResult, fetch_all, parse_feed
-from renkei.newsletter.compose import Period, build_issue, events_until, sort_into_sections
+from renkei.errors import SubmissionError
+from renkei.feed_ingest import FeedReport
+from renkei.feeds import FeedTarget, FetchResult, fetch_all
+from renkei.mail_send import SendReport, send_issue
+from renkei.newsletter.compose import (
+    Edits,
+    Period,
+    build_issue,
+    events_until,
+    sort_into_sections,
+)
 from renkei.newsletter.render import render_issue
-from renkei.publish import write_dataset
+from renkei.normalizing import classify_activity, normalize_warehouse, rebuild_warehouse
 from renkei.rawstore import RawStore, sha256_hex
 from renkei.registry import Member, load_registry
 from renkei.settings import Settings
 from renkei.staging import (
-    record_fetch,
     record_payload,
     stage_rows,
     staged_frame,
     write_batch,
 )
 from renkei.submissions import read_submission
-from transforms.activities import build_activities
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
@@ -97,89 +103,20 @@ def sync_registry(settings: Settings) -> list[Member]:
 # ------------------------------------------------------------------ feeds
 
 
-@dataclass
-class FeedReport:
-    feeds: int = 0
-    ok: int = 0
-    failed: list[str] = field(default_factory=list)
-    items_staged: int = 0
-    bozo: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.feeds} feeds, {self.ok} fetched, {len(self.failed)} failed, "
-            f"{self.items_staged} new staged items"
-        )
-
-
 def feed_targets(members: list[Member]) -> list[FeedTarget]:
-    return [FeedTarget(m.member_id, m.feed_url) for m in members if m.feed_url]
+    return [FeedTarget(m.member_id, m.feed_url, m.feed_url) for m in members if m.feed_url]
 
 
 def fetch_feeds(settings: Settings, targets: list[FeedTarget]) -> list[FetchResult]:
-    return fetch_all(targets, settings.feeds)
+    """Read each feed's validators and current URL, close the warehouse, then fetch."""
+    state = feed_ingest.load_feed_state(settings)
+    limits = feed_ingest.polite_limits(settings)
+    return fetch_all(feed_ingest.with_state(targets, state), limits)
 
 
 def store_and_stage_feeds(settings: Settings, results: list[FetchResult]) -> FeedReport:
-    """Raw bytes first (store + index + fetch log), then parse and stage."""
-    store = RawStore(settings.raw_store)
-    report = FeedReport(feeds=len(results))
-    with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
-        for result in results:
-            target = result.target
-            log = {
-                "member_id": target.member_id,
-                "feed_url": target.url,
-                "fetched_at": result.fetched_at,
-                "status_code": result.status_code,
-                "bytes": len(result.body) if result.body is not None else None,
-                "elapsed_ms": result.elapsed_ms,
-                "sha256": None,
-                "item_count": None,
-                "bozo": None,
-                "error": result.error,
-            }
-            if result.body is None:
-                report.failed.append(f"{target.member_id}: {result.error}")
-                record_fetch(con, **log)
-                continue
-            stored = store.put(result.body)
-            content_type = result.headers.get("content-type")
-            record_payload(
-                con,
-                stored,
-                source_kind="feed",
-                source_ref=target.url,
-                member_id=target.member_id,
-                content_type=content_type,
-                seen_at=result.fetched_at,
-            )
-            parsed = parse_feed(
-                result.body, url=result.final_url or target.url, content_type=content_type
-            )
-            log.update(
-                sha256=stored.sha256,
-                item_count=len(parsed.rows),
-                bozo=parsed.bozo,
-                error=parsed.error,
-            )
-            record_fetch(con, **log)
-            if parsed.error:
-                report.failed.append(f"{target.member_id}: {parsed.error}")
-                continue
-            report.ok += 1
-            if parsed.bozo:
-                report.bozo.append(target.member_id)
-            frame = staged_frame(
-                parsed.rows,
-                raw_sha256=stored.sha256,
-                source_kind="feed",
-                member_id=target.member_id,
-                source_ref=target.url,
-                staged_at=result.fetched_at,
-            )
-            report.items_staged += stage_rows(con, frame)
-    return report
+    """Raw bytes first, then parse; index, fetch log, rows and feed state in one commit."""
+    return feed_ingest.store_and_stage(settings, results)
 
 
 def ingest_feeds(settings: Settings, run: Runner = direct) -> FeedReport:
@@ -299,34 +236,38 @@ class NormalizeReport:
     staged: int
     activities: int
     quarantined: int
+    merged: int = 0
 
     def summary(self) -> str:
+        merged = f", {self.merged} merged" if self.merged else ""
         return (
             f"{self.staged} staged rows -> {self.activities} activities, "
-            f"{self.quarantined} quarantined"
+            f"{self.quarantined} quarantined{merged}"
         )
 
 
 def normalize(settings: Settings, run: Runner = direct) -> NormalizeReport:
     rules = load_rules(settings.classification)
     with open_warehouse(settings.warehouse, stage="normalize") as con:
-        staged = run_query(con, "staged_for_normalize")
-        activities, quarantine = build_activities(
-            staged, rules, summary_chars=settings.summary_chars
-        )
-        now = _now()
-        con.execute("BEGIN TRANSACTION")
-        write_batch(con, "upsert_activities", activities, now=now)
-        write_batch(
-            con,
-            "insert_quarantine",
-            quarantine.with_columns(detail=pl.lit(None, pl.String)),
-            stage="normalize",
-            now=now,
-        )
-        con.execute("COMMIT")
-        total = con.execute("SELECT count(*) FROM activities").fetchall()[0][0]
-    return NormalizeReport(staged.height, total, quarantine.height)
+        result = normalize_warehouse(con, rules, summary_chars=settings.summary_chars, now=_now())
+    return NormalizeReport(result.staged, result.activities, result.quarantined, result.merged)
+
+
+def rebuild(settings: Settings, run: Runner = direct) -> NormalizeReport:
+    """Drop activities and recompute them from staging (overrides and timestamps kept)."""
+    rules = load_rules(settings.classification)
+    with open_warehouse(settings.warehouse, stage="rebuild") as con:
+        result = rebuild_warehouse(con, rules, summary_chars=settings.summary_chars, now=_now())
+        _audit(con, "renkei", "rebuild", "activities", activities=result.activities)
+    return NormalizeReport(result.staged, result.activities, result.quarantined, result.merged)
+
+
+def classify(settings: Settings, activity_id: str, category: str, by: str) -> str:
+    """Record the secretariat's category for one activity (wins over rules and rebuilds)."""
+    with open_warehouse(settings.warehouse, stage="classify") as con:
+        title, previous = classify_activity(con, activity_id, category, by=by, now=_now())
+        _audit(con, by, "classify", activity_id, category=category, previous=previous)
+    return f"{activity_id} {title}: {previous} -> {category} (by {by})"
 
 
 # ------------------------------------------------------------------ newsletter
@@ -340,6 +281,8 @@ class DraftReport:
     content_sha256: str | None = None
     status: str | None = None
     note: str | None = None
+    # section title -> (items shown, items cut by the cap)
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.created:
@@ -361,7 +304,7 @@ def draft(
     period = Period.parse(period_text) if period_text else Period.containing(_now())
     with open_warehouse(settings.warehouse, stage="compile_newsletter") as con:
         existing = run_query(con, "issue_by_id", {"issue_id": period.issue_id})
-        if existing.height and existing["status"][0] in ("approved", "sent"):
+        if existing.height and existing["status"][0] == "sent":
             status = existing["status"][0]
             return DraftReport(
                 period.issue_id,
@@ -379,11 +322,17 @@ def draft(
                 "events_until": events_until(period, settings.newsletter.upcoming_weeks),
             },
         )
+        if editorial is None and existing.height:  # an editorial note survives recompiles
+            editorial = existing["editorial"][0]
+        edits = Edits.from_rows(
+            run_query(con, "issue_edits", {"issue_id": period.issue_id}).to_dicts()
+        )
         sections, shown = sort_into_sections(
             candidates,
             period,
             cap=settings.newsletter.section_cap,
             more_url=settings.newsletter.dataset_url,
+            edits=edits,
         )
         if not shown:
             return DraftReport(
@@ -432,130 +381,28 @@ def draft(
         )
         _audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
         con.execute("COMMIT")
-    return DraftReport(issue.issue_id, True, len(shown), digest, "draft")
+    counts = {s.title: (len(s.items), s.more_count) for s in sections}
+    return DraftReport(issue.issue_id, True, len(shown), digest, "draft", sections=counts)
 
 
-def approve(
-    settings: Settings, issue_id: str, *, by: str, content_sha256: str | None = None
-) -> str:
-    """Record a named person's approval of exactly the draft they saw."""
-    if not by.strip():
-        raise ApprovalError("--by: the approver's name is required")
-    with open_warehouse(settings.warehouse, stage="approve") as con:
-        issue = run_query(con, "issue_by_id", {"issue_id": issue_id})
-        if not issue.height:
-            raise ApprovalError(f"issue {issue_id}: no such issue (run `renkei draft` first)")
-        status, digest = issue["status"][0], issue["content_sha256"][0]
-        if status != "draft":
-            raise ApprovalError(f"issue {issue_id}: already {status}")
-        if content_sha256 and not digest.startswith(content_sha256):
-            raise ApprovalError(
-                f"issue {issue_id}: the draft changed since you saw it "
-                f"(now {digest[:12]}, you approved {content_sha256[:12]}); review it again"
-            )
-        execute(
-            con,
-            "approve_issue",
-            {"issue_id": issue_id, "by": by, "now": _now(), "content_sha256": digest},
-        )
-        _audit(con, by, "approve", issue_id, content_sha256=digest)
-    return digest
+approve = approval.approve  # the approval gate lives in renkei.approval
+reject = approval.reject
 
 
 # ------------------------------------------------------------------ delivery
 
 
-@dataclass
-class SendReport:
-    issue_id: str
-    sent: int = 0
-    skipped: int = 0
-    failed: list[str] = field(default_factory=list)
-    already_sent: bool = False
-
-    def summary(self) -> str:
-        if self.already_sent:
-            return f"issue {self.issue_id}: already sent; nothing sent again"
-        return (
-            f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
-            f"{len(self.failed)} failed"
-        )
-
-
 def send(settings: Settings, issue_id: str, run: Runner = direct) -> SendReport:
-    report = SendReport(issue_id)
-    transport = make_transport(settings.mail)
-    try:
-        with open_warehouse(settings.warehouse, stage="send_newsletter") as con:
-            issue = run_query(con, "issue_by_id", {"issue_id": issue_id})
-            if not issue.height:
-                raise ApprovalError(f"issue {issue_id}: no such issue")
-            row = issue.row(0, named=True)
-            if row["status"] == "sent":
-                report.already_sent = True
-                return report
-            if row["status"] != "approved" or row["approved_sha256"] != row["content_sha256"]:
-                raise ApprovalError(
-                    f"issue {issue_id}: not approved (status {row['status']}); "
-                    f"run `renkei approve {issue_id} --by NAME` after reviewing the draft"
-                )
-            bulletin = Bulletin(issue_id, row["subject"], row["html"], row["text"])
-            done = {
-                r["recipient"]
-                for r in run_query(con, "deliveries_for_issue", {"issue_id": issue_id}).to_dicts()
-                if r["status"] == "sent"
-            }
-            for r in run_query(con, "recipients").to_dicts():
-                recipient = Recipient(r["email"], r["member_id"], r["member_name"])
-                if recipient.email in done:
-                    report.skipped += 1
-                    continue
-                now = _now()
-                mid = message_id(issue_id, recipient.email, settings.issuer)
-                params = {
-                    "issue_id": issue_id,
-                    "recipient": recipient.email,
-                    "member_id": recipient.member_id,
-                    "message_id": mid,
-                    "transport": transport.name,
-                    "at": now,
-                }
-                execute(
-                    con,
-                    "upsert_delivery",
-                    {**params, "status": "sending", "sent_at": None, "error": None},
-                )
-                try:
-                    transport.send(
-                        build_message(bulletin, recipient, settings.issuer, now=now),
-                        recipient.email,
-                    )
-                except OSError as exc:  # smtplib errors are OSErrors too
-                    execute(
-                        con,
-                        "upsert_delivery",
-                        {**params, "status": "failed", "sent_at": None, "error": str(exc)},
-                    )
-                    report.failed.append(f"{recipient.email}: {exc}")
-                    continue
-                execute(
-                    con,
-                    "upsert_delivery",
-                    {**params, "status": "sent", "sent_at": _now(), "error": None},
-                )
-                report.sent += 1
-            if not report.failed:
-                execute(con, "mark_issue_sent", {"issue_id": issue_id, "now": _now()})
-            _audit(con, "renkei", "send", issue_id, sent=report.sent, failed=len(report.failed))
-    finally:
-        transport.close()
-    return report
+    """Send an approved issue once per address (crash-safe; see ``renkei.mail_send``)."""
+    approval.ensure_fresh(settings, issue_id)  # stale approvals must be given again
+    return run(send_issue)(settings, issue_id)
 
 
 # ------------------------------------------------------------------ dataset
 
 
 def publish(settings: Settings, run: Runner = direct) -> list[Path]:
-    with open_warehouse(settings.warehouse, stage="publish_dataset") as con:
-        frame = run_query(con, "dataset_activities")
-    return write_dataset(frame, settings.publish_dir)
+    """Write the current open-data release (+ a frozen snapshot per sent issue)."""
+    from renkei.dataset import publish_release
+
+    return run(publish_release)(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
@@ -51,7 +50,5 @@ def write_dataset(frame: pl.DataFrame, folder: Path) -> list[Path]:
     # UTF-8 with BOM and CRLF: Japanese Excel opens it without garbling.
     text_frame.rename(CSV_HEADERS_JA).write_csv(csv_path, include_bom=True, line_terminator="\r\n")
     frame.write_parquet(parquet_path)
-    json_path.write_text(
-        json.dumps(text_frame.to_dicts(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
+    text_frame.write_json(json_path)  # one array of row objects, written by Polars
     return [csv_path, parquet_path, json_path]

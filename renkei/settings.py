@@ -34,6 +34,21 @@ class MailSettings(_Section):
     # The password is never in the file: name the environment variable that holds it.
     smtp_password_env: str = "RENKEI_SMTP_PASSWORD"
     rate_per_second: float = Field(default=5.0, gt=0)
+    # Delivery outcome handling (renkei/mail_send.py): 4xx replies are retried this many
+    # times with exponential backoff; after this many consecutive connection failures the
+    # send pauses and the run is marked failed.
+    retry_limit: int = Field(default=3, ge=0, le=20)
+    retry_backoff: float = Field(default=2.0, ge=0)
+    max_connection_failures: int = Field(default=3, ge=1)
+    # Unsubscribe tokens are HMAC-signed. The secret comes from this environment variable;
+    # when it is unset, from unsubscribe_secret_file, which renkei creates with a random
+    # value (mode 0600) the first time it is needed. Keep that file out of version control.
+    unsubscribe_secret_env: str = "RENKEI_UNSUBSCRIBE_SECRET"
+    unsubscribe_secret_file: Path = Path("unsubscribe.key")
+    # Optional DKIM signing (dkimpy): a PEM RSA private key and its DNS selector.
+    dkim_key: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None  # default: the domain of issuer.contact_email
 
     @model_validator(mode="after")
     def _smtp_needs_host(self) -> MailSettings:
@@ -60,6 +75,11 @@ class NewsletterSettings(_Section):
     section_cap: int = Field(default=12, ge=1, le=100)
     first_number: int = Field(default=1, ge=1)
     dataset_url: str = Field(default="https://example.jp/renkei/data/", pattern=r"^https://")
+    # An approval not acted on within this time must be given again (stale-send guard).
+    approval_valid_hours: int = Field(default=72, ge=1)
+    # How long a compile flow run waits paused for approval, and how often it checks.
+    approval_timeout_hours: int = Field(default=168, ge=1)
+    approval_poll_seconds: int = Field(default=10, ge=1, le=600)
 
 
 class FeedSettings(_Section):
@@ -122,8 +142,10 @@ class Settings(BaseSettings):
             if value is not None and not value.is_absolute():
                 updates[name] = (base / value).resolve()
         mail = self.mail
-        if not mail.outbox.is_absolute():
-            mail = mail.model_copy(update={"outbox": (base / mail.outbox).resolve()})
+        for key in ("outbox", "unsubscribe_secret_file", "dkim_key"):
+            value = getattr(mail, key)
+            if value is not None and not value.is_absolute():
+                mail = mail.model_copy(update={key: (base / value).resolve()})
         updates["mail"] = mail
         return self.model_copy(update=updates)
 

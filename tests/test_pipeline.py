@@ -147,7 +147,7 @@ def test_published_dataset_opens_in_excel_and_round_trips(loaded: Settings) -> N
     import polars as pl
 
     pipeline.normalize(loaded)
-    csv_path, parquet_path, json_path = pipeline.publish(loaded)
+    csv_path, parquet_path, json_path = pipeline.publish(loaded)[:3]
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     assert raw.decode("utf-8-sig").splitlines()[0].startswith("活動ID,機関ID,機関名")

@@ -42,6 +42,7 @@ EXPECTED_ACTIVITIES_SCHEMA = pl.Schema(
         "contact": pl.String,
         "date_note": pl.String,
         "content_sha256": pl.String,
+        "first_seen_at": TS,
     }
 )
 EXPECTED_QUARANTINE_SCHEMA = pl.Schema(
@@ -155,6 +156,7 @@ def test_feed_item_is_cleaned_classified_and_dated(rules: Rules) -> None:
         "contact": "産業振興課 ①窓口",
         "date_note": None,
         "content_sha256": row["content_sha256"],
+        "first_seen_at": jst(2026, 11, 1, 9),
     }
     fields = [
         "ビジネス&マッチング交流会 2026",
@@ -344,6 +346,8 @@ def test_refetched_feed_item_keeps_latest_staged_row(rules: Rules) -> None:
         {"item_key": "g2", "title": "別"},
     )
     assert activities.select("stage_id", "title").rows() == [("stage1", "新"), ("stage3", "別")]
+    # first_seen_at is the earliest staging of the activity, whichever version wins.
+    assert activities["first_seen_at"][0] == jst(2026, 11, 1)
 
 
 def test_same_staged_at_keeps_highest_position(rules: Rules) -> None:

@@ -39,7 +39,7 @@ def test_display_text_fixes_widths_but_keeps_special_characters(raw: str, expect
     [
         ("<p>第1回</p><p>説明会</p>", "第1回 説明会"),
         ("行1<br>行2<BR/>行3", "行1 行2 行3"),
-        ("A&amp;B &#12354;&#x3042; &lt;b&gt;", "A&B ああ <b>"),
+        ("A&amp;B &#12354;&#x3042; &lt;b&gt;太字&lt;/b&gt; 1 &lt; 2", "A&B ああ 太字 1 < 2"),
         ("前&nbsp;後", "前 後"),
         ("<b>太字</b>と<a href='x'>リンク</a>", "太字とリンク"),
         ("a < b and c > d", "a < b and c > d"),
@@ -149,3 +149,19 @@ def test_summarize_leaves_short_text_and_null_alone() -> None:
 def test_summarize_rejects_tiny_limit() -> None:
     with pytest.raises(ValueError, match="max_chars"):
         summarize(pl.col("v"), 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("&lt;script&gt;alert(1)&lt;/script&gt;本文", "本文"),
+        ("&amp;lt;b&amp;gt;二重&amp;lt;/b&amp;gt;", "二重"),
+        ("&lt;ＡＢ&gt;連絡先", "連絡先"),
+        ("<\u200bb>太字", "太字"),
+        ("AT&T &bogus; 1 &lt; 2", "AT&T &bogus; 1 < 2"),
+    ],
+)
+def test_display_text_removes_escaped_markup_and_is_a_fixed_point(raw: str, expected: str) -> None:
+    once = _one(display_text, raw)
+    assert once == expected
+    assert _one(display_text, once) == once

@@ -63,6 +63,7 @@ ACTIVITIES_SCHEMA = pl.Schema(
         "contact": pl.String(),
         "date_note": pl.String(),
         "content_sha256": pl.String(),
+        "first_seen_at": DATETIME_DTYPE,
     }
 )
 
@@ -97,6 +98,25 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
 
 
+def safe_url(expr: pl.Expr) -> pl.Expr:
+    """The URL when it is http(s), mailto or scheme-less; null for javascript:, data: etc.
+
+    Browsers ignore ASCII whitespace and control characters inside a scheme
+    (``java\tscript:``), so the scheme is read with those removed.
+    """
+    squeezed = expr.str.replace_all(r"[\x00-\x20\x7f]", "").str.to_lowercase()
+    has_scheme = squeezed.str.contains(r"^[a-z][a-z0-9+.\-]*:")
+    allowed = squeezed.str.contains(r"^(?:https?|mailto):")
+    return pl.when(~has_scheme | allowed).then(expr)
+
+
+def _jst(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A datetime column in Asia/Tokyo (zone-less values are read as UTC)."""
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        expr = expr.dt.replace_time_zone("UTC")
+    return expr.dt.convert_time_zone("Asia/Tokyo").cast(DATETIME_DTYPE)
+
+
 def _check_staged(staged: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in STAGED_SCHEMA if c not in staged.columns]
     if missing:
@@ -128,16 +148,32 @@ def _time_ranges(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The part of a summary that can hold its event date: from the first 開催日：-style marker,
+# at most 60 characters, stopping at 。, a line end, or the venue (会場/場所). Summaries
+# differ (venue, body) far more often than these windows do, so reading each distinct
+# window once in Python is much cheaper than reading each distinct summary.
+_EVENT_WINDOW = r"((?:開催日時|開催日|開催期間|日時|日程)\s*[:：][^。\n]{0,60})"
+
+
 def _summary_event_dates(df: pl.DataFrame) -> pl.DataFrame:
     """Add _x_at/_x_has_time/_x_end: a feed item's event date read from its summary.
 
-    Only for feed items with no starts_text; best effort (never quarantines). Distinct
-    summaries are read once in Python (free-text date search is not an expression).
+    Only for feed items with no starts_text; best effort (never quarantines). Each distinct
+    date window (see _EVENT_WINDOW) is read once in Python (free-text date search is not an
+    expression); a marker more than 60 characters after the first one is not looked at.
     """
     wanted = (pl.col("source_kind") == "feed") & pl.col("starts_text").str.strip_chars().fill_null(
         ""
     ).eq("")
-    candidates = df.filter(wanted).get_column("_summary_full").unique().to_list()
+    df = df.with_columns(
+        _x_key=pl.when(wanted).then(
+            pl.col("_summary_full")
+            .str.normalize("NFKC")
+            .str.extract(_EVENT_WINDOW, 1)
+            .str.replace(r"(?:会場|場所).*$", "")
+        )
+    )
+    candidates = df.get_column("_x_key").drop_nulls().unique().to_list()
     at: dict[str, datetime] = {}
     has_time: dict[str, bool] = {}
     end: dict[str, time | None] = {}
@@ -145,15 +181,11 @@ def _summary_event_dates(df: pl.DataFrame) -> pl.DataFrame:
         found = extract_event_datetime(value)
         if found is not None:
             at[value], has_time[value], end[value] = found[0].value, found[0].has_time, found[1]
-    col = pl.col("_summary_full")
+    col = pl.col("_x_key")
     return df.with_columns(
-        _x_at=pl.when(wanted).then(
-            col.replace_strict(at, default=None, return_dtype=DATETIME_DTYPE)
-        ),
-        _x_has_time=pl.when(wanted).then(
-            col.replace_strict(has_time, default=None, return_dtype=pl.Boolean())
-        ),
-        _x_end=pl.when(wanted).then(col.replace_strict(end, default=None, return_dtype=pl.Time())),
+        _x_at=col.replace_strict(at, default=None, return_dtype=DATETIME_DTYPE),
+        _x_has_time=col.replace_strict(has_time, default=None, return_dtype=pl.Boolean()),
+        _x_end=col.replace_strict(end, default=None, return_dtype=pl.Time()),
     )
 
 
@@ -185,7 +217,7 @@ def build_activities(
     df = df.with_columns(
         _title=display_text(pl.col("title")).fill_null(""),
         _summary_full=display_text(pl.col("summary")).fill_null(""),
-        _url=_blank_to_null(pl.col("url").str.strip_chars()),
+        _url=safe_url(_blank_to_null(pl.col("url").str.strip_chars())),
         _item_key=_blank_to_null(pl.col("item_key").str.strip_chars()),
         _venue=_blank_to_null(display_text(pl.col("venue"))),
         _contact=_blank_to_null(display_text(pl.col("contact"))),
@@ -300,6 +332,9 @@ def build_activities(
     )
     good = df.filter(pl.col("_reason").is_null()).with_columns(
         activity_id=_sha256_hex(natural_key).str.head(20)
+    )
+    good = good.with_columns(
+        first_seen_at=_jst(pl.col("staged_at"), good.schema["staged_at"]).min().over("activity_id")
     )
     good = (
         good.sort(["staged_at", "position", "stage_id"], descending=True, nulls_last=True)

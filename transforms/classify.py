@@ -151,9 +151,15 @@ def classify(
     def text_col(name: str) -> pl.Expr:
         return pl.col(name).cast(pl.String).fill_null("")
 
-    texts = [match_key(text_col(title)), match_key(text_col(summary))]
+    # Keys are computed once into temporary columns: each is read by five rule lookups.
+    df = df.with_columns(
+        _k_title=match_key(text_col(title)),
+        _k_summary=match_key(text_col(summary)),
+        _k_member=match_key(text_col(category_text)),
+    )
+    texts = [pl.col("_k_title"), pl.col("_k_summary")]
     member_shown = display_text(text_col(category_text)).str.normalize("NFKC")
-    member_key = match_key(text_col(category_text))
+    member_key = pl.col("_k_member")
 
     words = [w for _, w in rules.categories]
     keyword_rule = _first_match(texts, words, [f"keyword:{w}" for w in words], pl.String())
@@ -184,5 +190,5 @@ def classify(
             guideline=guideline,
             guideline_rule=guideline_rule,
         )
-        .drop("_member_cat", "_keyword_cat", "_keyword_rule")
+        .drop("_member_cat", "_keyword_cat", "_keyword_rule", "_k_title", "_k_summary", "_k_member")
     )

@@ -9,6 +9,7 @@ so that the same title typed two ways gives the same key.
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 
 import polars as pl
@@ -79,10 +80,59 @@ _LEGAL_FORMS = (
 _LEGAL_FORM_GROUP = "(?:" + "|".join(_LEGAL_FORMS) + ")+"
 
 
+# Markup removal, in order: (pattern, replacement). The same patterns run as Polars
+# expressions and, for text that decodes into new markup, as Python regexes.
+_MARKUP_STEPS: tuple[tuple[str, str], ...] = (
+    (r"(?is)<!--.*?-->", ""),
+    (r"(?is)<script\b[^>]*>.*?</script\s*>", ""),
+    (r"(?is)<style\b[^>]*>.*?</style\s*>", ""),
+    # An unclosed <script>/<style> hides everything after it: drop the rest.
+    (r"(?is)<(?:script|style)\b.*$", ""),
+    (rf"(?i)</?\s*(?:{_BLOCK_TAGS})\b[^>]*>", " "),
+    (r"</?[A-Za-z][^>]*>|<![^>]*>", ""),
+)
+_MARKUP_RE = tuple((re.compile(pattern), repl) for pattern, repl in _MARKUP_STEPS)
+_MAX_DECODE_ROUNDS = 10
+
+
+def _strip_markup_py(text: str) -> str:
+    for pattern, repl in _MARKUP_RE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+_ZERO_WIDTH = "[\u200b\u200c\u200d\ufeff]"
+_ZERO_WIDTH_RE = re.compile(_ZERO_WIDTH)
+_DISPLAY_CHAR_RE = re.compile(
+    "|".join(re.escape(k) for k in sorted(_DISPLAY_CHAR_MAP, key=len, reverse=True))
+)
+
+
+def _tidy_chars_py(text: str) -> str:
+    text = _ZERO_WIDTH_RE.sub("", text)
+    return _DISPLAY_CHAR_RE.sub(lambda m: _DISPLAY_CHAR_MAP[m.group(0)], text)
+
+
+def _decode(text: str) -> str:
+    """Decode entities until nothing changes, tidying widths and removing markup each round.
+
+    ``&lt;script&gt;`` (escaped markup, common in RSS descriptions) decodes to a tag and is
+    removed like one, so no decoded text can carry active content, and cleaning the
+    result again gives the same text (idempotence). Widths are tidied before markup is
+    looked for, so ``&lt;ＡＢ&gt;`` is treated exactly as ``<AB>`` would be.
+    """
+    for _ in range(_MAX_DECODE_ROUNDS):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = _strip_markup_py(_tidy_chars_py(decoded))
+    return text
+
+
 def _unescape_batch(s: pl.Series) -> pl.Series:
     return pl.Series(
         s.name,
-        [html.unescape(v) if v is not None and "&" in v else v for v in s.to_list()],
+        [_decode(v) if v is not None and "&" in v else v for v in s.to_list()],
         dtype=pl.String,
     )
 
@@ -91,28 +141,20 @@ def display_text(expr: pl.Expr) -> pl.Expr:
     """Plain display text: markup removed, kana/ASCII widths tidied, whitespace collapsed.
 
     Null stays null; the result may be the empty string (e.g. a title that was only tags).
+    display_text(display_text(x)) == display_text(x).
     """
-    no_markup = (
-        expr.str.replace_all(r"(?is)<!--.*?-->", "")
-        .str.replace_all(r"(?is)<script\b[^>]*>.*?</script\s*>", "")
-        .str.replace_all(r"(?is)<style\b[^>]*>.*?</style\s*>", "")
-        # An unclosed <script>/<style> hides everything after it: drop the rest.
-        .str.replace_all(r"(?is)<(?:script|style)\b.*$", "")
-        .str.replace_all(rf"(?i)</?\s*(?:{_BLOCK_TAGS})\b[^>]*>", " ")
-        .str.replace_all(r"</?[A-Za-z][^>]*>|<![^>]*>", "")
+    # Widths first: a full-width letter or a zero-width space must not hide a tag.
+    no_markup = expr.str.replace_all(_ZERO_WIDTH, "").str.replace_many(
+        _DISPLAY_CHAR_MAP, leftmost=True
     )
-    # Entities are decoded *after* tags are removed, so "&lt;b&gt;" stays visible text.
-    # Polars has no HTML entity decoder, and the named-entity table (2,000+ names plus
-    # decimal/hex numeric forms such as &#12354;) cannot be expressed as a fixed
-    # replace_many; html.unescape is the reference implementation. It runs only on
-    # values that contain "&".
+    for pattern, repl in _MARKUP_STEPS:
+        no_markup = no_markup.str.replace_all(pattern, repl)
+    # Entities are decoded *after* tags are removed. Polars has no HTML entity decoder, and
+    # the named-entity table (2,000+ names plus decimal/hex numeric forms such as &#12354;)
+    # cannot be expressed as a fixed replace_many; html.unescape is the reference
+    # implementation. It runs only on values that contain "&".
     decoded = no_markup.map_batches(_unescape_batch, return_dtype=pl.String, is_elementwise=True)
-    return (
-        decoded.str.replace_all("[\u200b\u200c\u200d\ufeff]", "")
-        .str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars(" ")
-    )
+    return decoded.str.replace_all(r"\s+", " ").str.strip_chars(" ")
 
 
 def match_key(expr: pl.Expr) -> pl.Expr:
@@ -120,13 +162,16 @@ def match_key(expr: pl.Expr) -> pl.Expr:
 
     Punctuation is Unicode category P plus "other symbols" (★, ※, ■ …); range marks are
     first unified to "~" (a math symbol, so it survives) so that 13:30〜16:00 and
-    13:30-16:00 give the same key.
+    13:30-16:00 give the same key. match_key(match_key(x)) == match_key(x).
     """
     return (
         expr.str.normalize("NFKC")
         .str.to_lowercase()
         .str.replace_many(dict.fromkeys(_RANGE_MARKS, "~"))
         .str.replace_all(r"[\s\p{P}\p{So}]", "")
+        # Removing a space can leave a combining mark next to a base letter (´ is NFKC
+        # " \u0301"): normalise again so that a key of a key is the same key.
+        .str.normalize("NFKC")
     )
 
 

@@ -46,12 +46,17 @@ class Period:
 
 def _item(row: dict, *, reminder: bool = False) -> Item:
     url = row["url"] if (row["url"] or "").startswith("https://") else None
-    organiser = Organiser(
+    publisher = Organiser(
         member_id=row["member_id"],
         name=row["member_name"],
         sector=row["sector"],
         prefecture=row["prefecture"],
         contact=row["contact"],
+    )
+    co_hosts = tuple(
+        Organiser(o["member_id"], o["name"], o["sector"], o["prefecture"])
+        for o in row.get("organisers") or ()
+        if o["member_id"] != publisher.member_id
     )
     return Item(
         activity_id=row["activity_id"],
@@ -59,7 +64,7 @@ def _item(row: dict, *, reminder: bool = False) -> Item:
         summary=row["summary"] or "",
         url=url,
         category=row["category"],
-        organisers=(organiser,),
+        organisers=(publisher, *co_hosts),
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         all_day=bool(row["all_day"]),
@@ -126,6 +131,10 @@ def sort_into_sections(
 ) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
     """Return non-empty sections and (activity_id, section) pairs actually shown."""
     rows = _apply_edits(candidates.to_dicts(), edits)
+    # co-hosted across sectors or prefectures: the council's highlight (産学金官連携)
+    collab = [r for r in rows if r.get("collaboration") and not r["shown_before"]]
+    collab_ids = {r["activity_id"] for r in collab}
+    rows = [r for r in rows if r["activity_id"] not in collab_ids]
     events = [r for r in rows if r["starts_at"] is not None and r["category"] != "call"]
     event_ids = {r["activity_id"] for r in events}
     calls = sorted(
@@ -147,6 +156,14 @@ def sort_into_sections(
     )
     pin = {"pinned": edits.pinned}
     sections = [
+        _section(
+            "collaboration",
+            "連携ハイライト（機関・地域をまたぐ取組）",
+            collab,
+            cap,
+            more_url,
+            **pin,
+        ),
         _section("events", "開催予定のイベント", events, cap, more_url, reminders=True, **pin),
         _section("calls", "公募・助成のご案内", calls, cap, more_url, **pin),
         _section("spotlight", "成功事例スポットライト", cases, cap, more_url, **pin),

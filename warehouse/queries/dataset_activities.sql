@@ -1,8 +1,9 @@
--- The open dataset: every activity with its organiser's public fields (never contacts
--- of members' staff: `contact` is the public enquiry line the member published).
+-- The open dataset: every activity with its organiser's public fields. No e-mail address is
+-- ever published (a staff address may sit in a summary or in the enquiry line): each one in
+-- the free-text columns is replaced by （メールアドレス省略）.
 SELECT a.activity_id, a.member_id, m.name AS member_name, m.sector, m.prefecture,
-       a.category, a.title, a.summary, a.url, a.starts_at, a.ends_at, a.all_day,
-       a.venue, a.deadline_at, a.published_at, a.contact, a.source, a.first_seen_at,
+       a.category, regexp_replace(a.title, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '（メールアドレス省略）', 'g') AS title, regexp_replace(a.summary, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '（メールアドレス省略）', 'g') AS summary, CASE WHEN a.url ILIKE 'mailto:%' THEN NULL ELSE a.url END AS url, a.starts_at, a.ends_at, a.all_day,
+       regexp_replace(a.venue, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '（メールアドレス省略）', 'g') AS venue, a.deadline_at, a.published_at, regexp_replace(a.contact, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '（メールアドレス省略）', 'g') AS contact, a.source, a.first_seen_at,
        a.updated_at
 FROM activities a
 JOIN members m USING (member_id)

@@ -1,7 +1,9 @@
--- activities: one row per real-world activity. A changed row keeps first_seen_at and moves
--- updated_at; an unchanged one (same content_sha256) is left alone, so re-runs change nothing.
+-- activities: one row per real-world activity. first_seen_at comes from staging (the
+-- earliest staged_at of the activity's rows), so a rebuild reproduces it; an existing row
+-- keeps the earlier of the two. updated_at moves only when content_sha256 changes, so
+-- re-runs change nothing.
 INSERT INTO activities BY NAME
-SELECT *, $now AS first_seen_at, $now AS updated_at FROM batch
+SELECT *, $now AS updated_at FROM batch
 ON CONFLICT (activity_id) DO UPDATE SET
     member_id = excluded.member_id, source = excluded.source, source_ref = excluded.source_ref,
     stage_id = excluded.stage_id, title = excluded.title, title_key = excluded.title_key,
@@ -11,5 +13,6 @@ ON CONFLICT (activity_id) DO UPDATE SET
     ends_at = excluded.ends_at, all_day = excluded.all_day, published_at = excluded.published_at,
     deadline_at = excluded.deadline_at, venue = excluded.venue, contact = excluded.contact,
     date_note = excluded.date_note, content_sha256 = excluded.content_sha256,
+    first_seen_at = least(activities.first_seen_at, excluded.first_seen_at),
     updated_at = CASE WHEN activities.content_sha256 = excluded.content_sha256
                       THEN activities.updated_at ELSE excluded.updated_at END;

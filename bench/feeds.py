@@ -1,0 +1,208 @@
+"""Feed ingest throughput: N generated feeds on a local threaded server. Prints figures.
+
+    python bench/feeds.py [--feeds 1000] [--items 10] [--hosts 40] [--latency-ms 0]
+
+A server process answers on 127.0.0.2 … 127.0.0.(hosts+1) (one port; each address is a
+separate "member site", so the 2-per-host limit applies as it would in real use) with
+ETag validators. The bench runs the real stage (registry → fetch → raw store → parse →
+stage in a DuckDB file, no Prefect) twice: a first full fetch, then a refresh after 10% of
+the feeds changed (the rest answer 304). The baseline is a plain sequential httpx loop
+over the same URLs (conditional requests on refresh, feedparser on every 200 body, no
+warehouse). ``--latency-ms`` adds a server-side delay per response, like a remote site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing as mp
+import resource
+import socket
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import feedparser
+import httpx
+
+from renkei import pipeline
+from renkei.scaffold import init_folder
+from renkei.settings import load_settings
+
+HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"
+
+
+def feed_body(index: int, generation: int, items: int) -> bytes:
+    changed = generation if index % 10 == 0 else 0  # 10% of the feeds change per generation
+    entries = "".join(
+        f"<item><title>会員{index} お知らせ{n} 版{changed if n == 0 else 0}</title>"
+        f"<link>https://m{index}.example.jp/news/{n}.html?utm_source=rss</link>"
+        f'<guid isPermaLink="false">m{index}-{n}</guid>'
+        f"<description>産学連携セミナーのご案内 {n}</description>"
+        f"<pubDate>Thu, 05 Nov 2026 09:00:00 +0900</pubDate></item>"
+        for n in range(items)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>会員{index}</title><link>https://m{index}.example.jp/</link>"
+        f"<description>bench</description>{entries}</channel></rss>"
+    ).encode()
+
+
+def serve(hosts: list[str], port: int, items: int, latency: float, generation, ready) -> None:
+    cache: dict[tuple[int, int], tuple[bytes, str]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            index = int(self.path.rsplit("/", 1)[-1].split(".")[0])
+            key = (index, generation.value if index % 10 == 0 else 0)
+            if key not in cache:
+                body = feed_body(index, generation.value, items)
+                cache[key] = (body, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+            body, etag = cache[key]
+            if latency:
+                time.sleep(latency)
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    ThreadingHTTPServer.daemon_threads = True
+    servers = [ThreadingHTTPServer((host, port), Handler) for host in hosts]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    threading.Event().wait()
+
+
+def free_port(hosts: list[str]) -> int:
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind((hosts[0], 0))
+            port = probe.getsockname()[1]
+        try:
+            for host in hosts[1:]:
+                with socket.socket() as other:
+                    other.bind((host, port))
+            return port
+        except OSError:
+            continue
+    raise SystemExit("no common free port on the loopback addresses")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baseline(urls: list[str], etags: dict[str, str]) -> tuple[float, int]:
+    """A plain sequential httpx loop: GET (conditional if an ETag is known), parse 200s."""
+    items = 0
+    started = time.perf_counter()
+    with httpx.Client(timeout=30) as client:
+        for url in urls:
+            headers = {"If-None-Match": etags[url]} if url in etags else {}
+            response = client.get(url, headers=headers)
+            if response.status_code == 200:
+                etags[url] = response.headers["etag"]
+                items += len(feedparser.parse(response.content).entries)
+    return time.perf_counter() - started, items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=10)
+    parser.add_argument("--hosts", type=int, default=40)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+
+    hosts = [f"127.0.0.{n}" for n in range(2, args.hosts + 2)]
+    port = free_port(hosts)
+    generation = mp.Value("i", 0)
+    ready = mp.Event()
+    server = mp.Process(
+        target=serve,
+        args=(hosts, port, args.items, args.latency_ms / 1000, generation, ready),
+        daemon=True,
+    )
+    server.start()
+    ready.wait(30)
+    urls = [f"http://{hosts[i % len(hosts)]}:{port}/f/{i}.xml" for i in range(args.feeds)]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "work"
+        init_folder(folder)
+        (folder / "members.csv").write_text(
+            HEADER
+            + "".join(
+                f"b-{i:05d},ベンチ会員{i},academia,学,岡山県,prefecture,{url},\n"
+                for i, url in enumerate(urls)
+            ),
+            encoding="utf-8",
+        )
+        settings = load_settings(folder / "renkei.toml")
+        print(
+            f"{args.feeds} feeds x {args.items} items on {len(hosts)} loopback hosts, "
+            f"latency {args.latency_ms:g} ms, concurrency {settings.feeds.concurrency}, "
+            f"per host {settings.feeds.per_host}; Prefect not started (flows add its start-up)"
+        )
+        figures = {}
+        for label in ("first fetch", "refresh"):
+            if label == "refresh":
+                generation.value += 1
+            started = time.perf_counter()
+            members = pipeline.sync_registry(settings)
+            t_fetch = time.perf_counter()
+            fetched = pipeline.fetch_feeds(settings, pipeline.feed_targets(members))
+            t_store = time.perf_counter()
+            report = pipeline.store_and_stage_feeds(settings, fetched)
+            done = time.perf_counter()
+            wall = done - started
+            figures[label] = wall
+            print(
+                f"renkei {label:11s}: {wall:6.2f} s  ({args.feeds / wall:7.0f} feeds/s, "
+                f"{report.items_staged / wall:7.0f} items/s; registry {t_fetch - started:.2f} s,"
+                f" fetch {t_store - t_fetch:.2f} s, store+parse {done - t_store:.2f} s)  "
+                f"{report.summary()}"
+            )
+        print(f"renkei peak memory (RSS): {peak_mb():.0f} MB")
+
+        etags: dict[str, str] = {}
+        first, items = baseline(urls, etags)
+        print(
+            f"baseline first fetch: {first:6.2f} s  ({args.feeds / first:7.0f} feeds/s, "
+            f"{items / first:7.0f} items/s)"
+        )
+        generation.value += 1
+        refresh, items = baseline(urls, etags)
+        print(
+            f"baseline refresh    : {refresh:6.2f} s  ({args.feeds / refresh:7.0f} feeds/s, "
+            f"{items / refresh:7.0f} items/s)"
+        )
+        print(
+            f"speed-up vs sequential httpx: first fetch {first / figures['first fetch']:.1f}x, "
+            f"refresh {refresh / figures['refresh']:.1f}x"
+        )
+    server.terminate()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""datapackage.json: the Frictionless Data Package that describes each release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from renkei.dataset.events_ja import EVENT_COLUMNS_JA, OWN_COLUMNS_JA
+
+LICENSE = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0 / クリエイティブ・コモンズ 表示 4.0 国際",
+}
+
+# (column, CSV header, type, Japanese description, English description)
+ACTIVITY_FIELDS: list[tuple[str, str, str, str, str]] = [
+    ("activity_id", "活動ID", "string", "活動の一意な識別子", "Unique activity identifier"),
+    ("member_id", "機関ID", "string", "主催機関のID（members.csv）", "Publishing member id"),
+    ("member_name", "機関名", "string", "主催機関の名称", "Publishing member name"),
+    ("sector", "区分(産学金官)", "string", "産学金官の区分", "Sector of the member"),
+    ("prefecture", "都道府県", "string", "機関の所在都道府県", "Prefecture of the member"),
+    ("category", "種別", "string", "活動の種別", "Category (event, call, news, …)"),
+    ("title", "件名", "string", "件名", "Title"),
+    ("summary", "概要", "string", "概要", "Summary"),
+    ("url", "URL", "string", "詳細ページのURL", "Page with details"),
+    ("starts_at", "開始日時", "datetime", "開始日時（日本時間）", "Start (Japan time, ISO 8601)"),
+    ("ends_at", "終了日時", "datetime", "終了日時（日本時間）", "End (Japan time, ISO 8601)"),
+    ("all_day", "終日", "boolean", "終日の行事か", "All-day event"),
+    ("venue", "会場", "string", "会場", "Venue"),
+    ("deadline_at", "申込締切", "datetime", "申込締切", "Application deadline"),
+    ("published_at", "公開日時", "datetime", "機関が公開した日時", "Published by the member"),
+    ("contact", "問い合わせ先", "string", "公開の問い合わせ窓口", "Public enquiry line"),
+    ("source", "取得元", "string", "取得元（feed / csv）", "Where renkei got it"),
+    ("first_seen_at", "初回取得日時", "datetime", "初めて取得した日時", "First seen by renkei"),
+    ("updated_at", "更新日時", "datetime", "最終更新日時", "Last updated"),
+]
+MEMBER_FIELDS: list[tuple[str, str, str, str, str]] = [
+    ("member_id", "機関ID", "string", "機関ID", "Member id"),
+    ("name", "機関名", "string", "機関名", "Member name"),
+    ("sector", "区分", "string", "産学金官の区分（英語）", "Sector"),
+    ("sector_ja", "区分(産学金官)", "string", "産・学・金・官", "Sector in Japanese"),
+    ("prefecture", "都道府県", "string", "所在都道府県", "Prefecture"),
+    ("scope", "活動範囲", "string", "活動範囲", "Scope of activity"),
+    ("feed_url", "フィードURL", "string", "公開フィードのURL", "Public feed URL"),
+]
+MEMBER_HEADERS_JA = {column: header for column, header, *_ in MEMBER_FIELDS}
+
+
+def _field(header: str, type_: str, ja: str, en: str) -> dict[str, Any]:
+    return {"name": header, "type": type_, "description": f"{ja} / {en}"}
+
+
+def _csv_resource(name: str, path: str, title: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "path": path,
+        "title": title,
+        "description": description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8-sig",
+        "dialect": {"csv": {"delimiter": ",", "lineTerminator": "\r\n"}},
+    }
+
+
+def _events_schema() -> dict[str, Any]:
+    fields = [_field(h, "string", h, "イベント一覧 column") for h in EVENT_COLUMNS_JA]
+    fields[1]["type"] = "integer"
+    for header in ("開始日", "終了日", "参加申込終了日"):
+        fields[EVENT_COLUMNS_JA.index(header)]["type"] = "date"
+    own = [_field(h, "string", f"renkei独自列: {h}", "renkei's own column") for h in OWN_COLUMNS_JA]
+    return {
+        "fields": fields + own,
+        "primaryKey": ["活動ID"],
+        "foreignKeys": [
+            {"fields": ["機関ID"], "reference": {"resource": "members", "fields": ["機関ID"]}}
+        ],
+    }
+
+
+def descriptor(*, version: str, publisher: str, website: str, created: str) -> dict[str, Any]:
+    """The Data Package: activities, members and events with Table Schemas and keys."""
+    activities = _csv_resource(
+        "activities",
+        "activities.csv",
+        "活動一覧 / Activities",
+        "会員機関が公開した活動（行事・公募・お知らせ・事例）。 / "
+        "Activities published by the council's members.",
+    )
+    activities["schema"] = {
+        "fields": [_field(h, t, ja, en) for _, h, t, ja, en in ACTIVITY_FIELDS],
+        "primaryKey": ["活動ID"],
+        "foreignKeys": [
+            {"fields": ["機関ID"], "reference": {"resource": "members", "fields": ["機関ID"]}}
+        ],
+    }
+    members = _csv_resource(
+        "members",
+        "members.csv",
+        "会員機関 / Members",
+        "会員機関の公開情報（連絡先メールアドレスは含まない）。 / "
+        "Public fields of member institutions (no contact addresses).",
+    )
+    members["schema"] = {
+        "fields": [_field(h, t, ja, en) for _, h, t, ja, en in MEMBER_FIELDS],
+        "primaryKey": ["機関ID"],
+    }
+    events = _csv_resource(
+        "events",
+        "events.csv",
+        "イベント一覧 / Events",
+        "推奨データセット「イベント一覧」の32列（順序どおり）の後に renkei 独自列"
+        f"（{'、'.join(OWN_COLUMNS_JA)}）を追加。 / The 32 columns of Japan's recommended "
+        "event-list dataset, in order, followed by renkei's own columns.",
+    )
+    events["schema"] = _events_schema()
+    return {
+        "name": "renkei-activities",
+        "title": "中国地域産学官連携 活動データ / Chugoku collaboration activities",
+        "description": "中国地域産学官コラボレーションの会員機関の活動を水平展開のために公開する"
+        "オープンデータ。 / Open data of member activities, for reuse across the council.",
+        "version": version,
+        "created": created,
+        "licenses": [LICENSE],
+        "publisher": {"title": publisher, "path": website},
+        "homepage": website,
+        "keywords": ["産学官連携", "イベント", "collaboration", "open data"],
+        "resources": [activities, members, events],
+    }

@@ -1,0 +1,208 @@
+"""A release of the open dataset: read the warehouse, close it, write files atomically.
+
+Layout of the publish folder::
+
+    activities.{csv,parquet,json} members.csv events.csv datapackage.json   (current)
+    events.ics activities.atom stats_*.csv chart_*.png index.html           (current)
+    releases/<issue>_<YYYY-MM-DD>/  frozen snapshot of the data after each sent issue
+
+Each release is first written to a temporary folder inside the publish folder. A snapshot
+appears by one rename; the current files are each replaced by a rename, so a reader never
+sees a half-written file. Snapshots are never rewritten or removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from renkei.dataset import archive, atom, calendar, datapackage, events_ja, site, stats
+from renkei.publish import write_dataset
+from renkei.settings import Settings
+from warehouse.connection import open_warehouse
+from warehouse.queries import run_query
+
+JST = ZoneInfo("Asia/Tokyo")
+RELEASES = "releases"
+SNAPSHOT_FILES = {
+    "activities.csv", "activities.parquet", "activities.json", "members.csv", "events.csv",
+}  # fmt: skip
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+@dataclass
+class Snapshot:
+    """What the publish stage read from the warehouse (closed before any file is written)."""
+
+    activities: pl.DataFrame
+    members: pl.DataFrame
+    counts: pl.DataFrame
+    member_stats: pl.DataFrame
+    collaboration: pl.DataFrame
+    upcoming: pl.DataFrame
+    latest: pl.DataFrame
+    sent_issues: pl.DataFrame
+    issue_id: str | None
+    sent_on: str | None
+
+
+def read_snapshot(settings: Settings, now: datetime) -> Snapshot:
+    """Every table the release needs, in one short read of the warehouse."""
+    with open_warehouse(settings.warehouse, stage="publish_dataset") as con:
+        issue = run_query(con, "dataset_latest_sent_issue")
+        today = now.astimezone(JST).date()
+        if issue.height:
+            start, end = issue["period_start"][0], issue["period_end"][0]
+        else:
+            start, end = today.replace(day=1), today
+        return Snapshot(
+            activities=run_query(con, "dataset_activities"),
+            members=run_query(con, "dataset_members"),
+            counts=run_query(con, "stats_counts"),
+            member_stats=run_query(
+                con,
+                "stats_members",
+                {"period_start": start, "period_end": end, "as_of": now},
+            ),
+            collaboration=run_query(con, "stats_collaboration"),
+            upcoming=run_query(
+                con, "dataset_upcoming_events", {"today": today, "limit": calendar.MAX_EVENTS}
+            ),
+            latest=run_query(con, "dataset_latest_activities", {"limit": atom.MAX_ENTRIES}),
+            sent_issues=run_query(con, "dataset_sent_issues"),
+            issue_id=issue["issue_id"][0] if issue.height else None,
+            sent_on=issue["sent_on"][0] if issue.height else None,
+        )
+
+
+def _csv(frame: pl.DataFrame, path: Path) -> Path:
+    frame.write_csv(path, include_bom=True, line_terminator="\r\n")
+    return path
+
+
+def write_datapackage(folder: Path, *, settings: Settings, version: str, created: str) -> Path:
+    package = datapackage.descriptor(
+        version=version,
+        publisher=settings.issuer.name,
+        website=settings.issuer.website,
+        created=created,
+    )
+    path = folder / "datapackage.json"
+    path.write_text(json.dumps(package, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def write_data_files(snap: Snapshot, folder: Path, pool: ThreadPoolExecutor) -> list[Path]:
+    """Activities (CSV/Parquet/JSON), members and events, written side by side (Polars
+    releases the GIL while it writes)."""
+    members = snap.members.rename(datapackage.MEMBER_HEADERS_JA)
+    jobs = [
+        pool.submit(write_dataset, snap.activities, folder),
+        pool.submit(lambda: [_csv(members, folder / "members.csv")]),
+        pool.submit(lambda: [_csv(events_ja.events_frame(snap.activities), folder / "events.csv")]),
+    ]
+    return [path for job in jobs for path in job.result()]
+
+
+def write_current(snap: Snapshot, folder: Path, *, settings: Settings, now: datetime,
+                  snapshots: list[str]) -> list[Path]:  # fmt: skip
+    """The cumulative current release: data, calendar, feed, statistics and the page."""
+    version = now.astimezone(JST).strftime("%Y.%m.%d")
+    created = now.astimezone(JST).isoformat(timespec="seconds")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        data = pool.submit(write_data_files, snap, folder, pool)
+        charts = stats.write_charts(snap.counts, folder)  # matplotlib stays on this thread
+        files = data.result()
+    files.append(write_datapackage(folder, settings=settings, version=version, created=created))
+    title = settings.newsletter.title
+    host = urlsplit(settings.issuer.website).hostname or "renkei.invalid"
+    ics = folder / "events.ics"
+    ics.write_bytes(
+        calendar.calendar_bytes(snap.upcoming, uid_domain=host, name=f"{title} 行事予定")
+    )
+    feed = folder / "activities.atom"
+    feed.write_bytes(
+        atom.feed_bytes(
+            snap.latest,
+            title=f"{title} 新着活動",
+            website=settings.issuer.website,
+            self_url=urljoin(settings.newsletter.dataset_url, "activities.atom"),
+            publisher=settings.issuer.name,
+        )
+    )
+    files += [ics, feed]
+    files += stats.write_tables(
+        {"counts": snap.counts, "members": snap.member_stats, "collaboration": snap.collaboration},
+        folder,
+    )
+    files += charts
+    files += archive.write_archive(snap.sent_issues, folder, settings)
+    index = folder / "index.html"
+    index.write_text(
+        site.render_index(
+            folder, files, title=f"{title} オープンデータ", publisher=settings.issuer.name,
+            version=version, snapshots=[f"{RELEASES}/{s}" for s in snapshots],
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    files.append(index)
+    return files
+
+
+def publish_release(settings: Settings, now: datetime | None = None) -> list[Path]:
+    """Write the current release (and a frozen snapshot for a newly sent issue).
+
+    Returns the written paths in the publish folder, activities CSV/Parquet/JSON first.
+    """
+    now = now or datetime.now(JST)
+    snap = read_snapshot(settings, now)  # the warehouse is closed from here on
+    publish_dir = settings.publish_dir
+    releases = publish_dir / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=publish_dir))
+    written: list[Path] = []
+    try:
+        current = staging / "current"
+        current.mkdir()
+        snapshot_name = f"{snap.issue_id}_{snap.sent_on}" if snap.issue_id else None
+        new_snapshot = snapshot_name is not None and not (releases / snapshot_name).exists()
+        existing = sorted(p.name for p in releases.iterdir() if p.is_dir())
+        if new_snapshot:
+            existing = sorted([*existing, snapshot_name])
+        files = write_current(snap, current, settings=settings, now=now, snapshots=existing)
+        if new_snapshot:
+            frozen = staging / "snapshot"
+            frozen.mkdir()
+            for path in files:
+                if path.name in SNAPSHOT_FILES:  # the same bytes: link, do not write twice
+                    _link_or_copy(path, frozen / path.name)
+            created = now.astimezone(JST).isoformat(timespec="seconds")
+            write_datapackage(frozen, settings=settings, version=snapshot_name, created=created)
+            os.rename(frozen, releases / snapshot_name)  # appears whole, or not at all
+            written += sorted((releases / snapshot_name).iterdir())
+        done = []
+        for path in files:
+            target = publish_dir / path.relative_to(current)
+            target.parent.mkdir(exist_ok=True)
+            os.replace(path, target)  # each file is swapped whole
+            done.append(target)
+        written = done + written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written

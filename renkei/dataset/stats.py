@@ -1,0 +1,67 @@
+"""Statistics for the council: CSV tables and charts (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib import font_manager
+from matplotlib.ticker import MaxNLocator
+
+JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic")
+DIMENSIONS = {  # dimension → (Japanese chart title, English fallback)
+    "month": ("月別の活動件数", "Activities by month"),
+    "sector": ("区分（産学金官）別の活動件数", "Activities by sector"),
+    "prefecture": ("都道府県別の活動件数", "Activities by prefecture"),
+    "category": ("種別ごとの活動件数", "Activities by category"),
+}
+
+
+def japanese_font() -> str | None:
+    """A Japanese font matplotlib can use, or None (charts then use English labels)."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in JAPANESE_FONTS if name in installed), None)
+
+
+def _ascii(text: str) -> bool:
+    return all(ord(c) < 128 for c in text)
+
+
+def write_charts(counts: pl.DataFrame, folder: Path, *, japanese: bool = True) -> list[Path]:
+    """One bar chart (PNG) per dimension of the counts table; without a Japanese font
+    (or with ``japanese=False``) titles are English and non-ASCII labels are numbered."""
+    font = japanese_font() if japanese else None
+    paths: list[Path] = []
+    for dimension, (title_ja, title_en) in DIMENSIONS.items():
+        rows = counts.filter(pl.col("dimension") == dimension).drop_nulls("value")
+        labels = rows["value"].to_list()
+        if font is None:  # no Japanese glyphs: keep only ASCII labels, never fail
+            labels = [v if _ascii(v) else f"#{i + 1}" for i, v in enumerate(labels)]
+        with plt.rc_context({"font.family": font or "DejaVu Sans", "svg.hashsalt": "renkei"}):
+            fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+            ax.bar(range(len(labels)), rows["activities"].to_list(), color="#2f6f9f")
+            ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_title(title_ja if font else title_en)
+            ax.set_ylabel("件数" if font else "activities")
+            fig.tight_layout()
+            path = folder / f"chart_{dimension}.png"
+            fig.savefig(path, metadata={"Software": None})
+            plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def write_tables(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
+    """Each statistics table as CSV (UTF-8 with BOM, CRLF, for Excel)."""
+    paths = []
+    for name, frame in tables.items():
+        path = folder / f"stats_{name}.csv"
+        frame.write_csv(path, include_bom=True, line_terminator="\r\n")
+        paths.append(path)
+    return paths

@@ -1,0 +1,372 @@
+"""Feed fetch results into the warehouse: raw bytes first, then parse, stage and feed state.
+
+The warehouse is opened only before fetching (to read each feed's validators and current
+URL) and after (to write), never during network I/O. Each feed's body, fetch-log row,
+staged rows and new state are committed together, so a run killed at any point leaves
+every feed either fully recorded or untouched (and fetched again next time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from renkei.errors import RenkeiError
+from renkei.feeds import FeedTarget, FetchResult, ParsedFeed, parse_feed
+from renkei.rawstore import RawStore, sha256_hex
+from renkei.settings import FeedSettings, Settings
+from renkei.staging import stage_rows, staged_frame, write_batch
+from warehouse.connection import open_warehouse
+from warehouse.queries import execute, run_query
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass
+class FeedReport:
+    feeds: int = 0
+    ok: int = 0
+    failed: list[str] = field(default_factory=list)
+    items_staged: int = 0
+    bozo: list[str] = field(default_factory=list)
+    parsed: int = 0  # bodies that were new and parsed
+    not_modified: int = 0  # 304: nothing parsed, nothing stored
+    unchanged: int = 0  # 200 with the same sha256 as last time: nothing parsed
+    moved: list[str] = field(default_factory=list)  # "member: old -> new (why)"
+    all_unreachable: bool = False  # every feed failed to connect: not counted against them
+
+    def summary(self) -> str:
+        text = (
+            f"{self.feeds} feeds, {self.ok} fetched, {len(self.failed)} failed, "
+            f"{self.items_staged} new staged items ({self.parsed} parsed, "
+            f"{self.not_modified} not modified, {self.unchanged} unchanged)"
+        )
+        if self.moved:
+            text += f"; {len(self.moved)} moved"
+        if self.all_unreachable:
+            text += "; no feed reachable (our network?): not counted against the feeds"
+        return text
+
+
+def with_state(targets: Sequence[FeedTarget], state: dict[str, dict]) -> list[FeedTarget]:
+    """Apply each feed's stored URL and validators while the registry still lists the URL
+    the state was recorded for (an edited registry URL starts afresh)."""
+    out = []
+    for t in targets:
+        known = state.get(t.member_id)
+        if known and known["registry_url"] == t.listed_url:
+            t = replace(
+                t,
+                url=known["url"],
+                registry_url=t.listed_url,
+                etag=known["etag"],
+                last_modified=known["last_modified"],
+                last_sha256=known["last_sha256"],
+            )
+        out.append(t)
+    return out
+
+
+def polite_limits(settings: Settings) -> FeedSettings:
+    """The feed settings with the secretariat's contact address in the User-Agent, so a
+    member's web master can tell who is fetching and whom to write to."""
+    limits, contact = settings.feeds, str(settings.issuer.contact_email)
+    if contact in limits.user_agent:
+        return limits
+    agent = limits.user_agent
+    agent = f"{agent[:-1]}; {contact})" if agent.endswith(")") else f"{agent} ({contact})"
+    return limits.model_copy(update={"user_agent": agent})
+
+
+def load_feed_state(settings: Settings) -> dict[str, dict]:
+    """Per member: current URL, validators and last body hash (warehouse opened briefly)."""
+    with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
+        rows = run_query(con, "feed_state_all").to_dicts()
+    return {r["member_id"]: r for r in rows}
+
+
+_LOG_SCHEMA = pl.Schema(
+    {
+        "member_id": pl.String,
+        "feed_url": pl.String,
+        "fetched_at": pl.Datetime("us", "UTC"),
+        "status_code": pl.Int32,
+        "bytes": pl.Int64,
+        "elapsed_ms": pl.Int32,
+        "sha256": pl.String,
+        "item_count": pl.Int32,
+        "bozo": pl.Boolean,
+        "error": pl.String,
+        "outcome": pl.String,
+        "final_url": pl.String,
+    }
+)
+_STATE_SCHEMA = pl.Schema(
+    {
+        "member_id": pl.String,
+        "registry_url": pl.String,
+        "url": pl.String,
+        "etag": pl.String,
+        "last_modified": pl.String,
+        "last_sha256": pl.String,
+        "last_status": pl.Int32,
+        "attempted_at": pl.Datetime("us", "UTC"),
+        "ok": pl.Boolean,
+        "counted": pl.Boolean,
+        "error": pl.String,
+    }
+)
+
+
+def _log_row(result: FetchResult, **values: object) -> dict[str, object]:
+    target = result.target
+    row: dict[str, object] = {
+        "member_id": target.member_id,
+        "feed_url": target.url,
+        "fetched_at": result.fetched_at,
+        "status_code": result.status_code,
+        "bytes": len(result.body) if result.body is not None else None,
+        "elapsed_ms": result.elapsed_ms,
+        "sha256": None,
+        "item_count": None,
+        "bozo": None,
+        "error": result.error,
+        "outcome": None,
+        "final_url": result.final_url if result.final_url != target.url else None,
+    }
+    row.update(values)
+    return row
+
+
+def _state_row(
+    result: FetchResult, *, ok: bool, error: str | None, sha256: str | None = None
+) -> dict[str, object]:
+    target = result.target
+    return {
+        "member_id": target.member_id,
+        "registry_url": target.listed_url,
+        "url": result.current_url if ok else target.url,
+        "etag": result.headers.get("etag") if ok else None,
+        "last_modified": result.headers.get("last-modified") if ok else None,
+        "last_sha256": sha256,
+        "last_status": result.status_code,
+        "attempted_at": result.fetched_at,
+        "ok": ok,
+        "counted": True,
+        "error": error,
+    }
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, logs: list[dict[str, object]], states: list[dict[str, object]]
+) -> None:
+    write_batch(con, "insert_feed_fetch_log", pl.DataFrame(logs, schema=_LOG_SCHEMA))
+    write_batch(con, "feed_state_upsert", pl.DataFrame(states, schema=_STATE_SCHEMA))
+
+
+def _without_parsing(
+    result: FetchResult, report: FeedReport
+) -> tuple[dict[str, object], dict[str, object]] | None:
+    """The log and state rows of an attempt that needs no parsing; None if it does."""
+    target = result.target
+    if result.body is None and not result.not_modified:
+        report.failed.append(f"{target.member_id}: {result.error}")
+        return _log_row(result, outcome="failed"), _state_row(result, ok=False, error=result.error)
+    if result.body is None:  # 304: no parse, no raw copy
+        report.ok += 1
+        report.not_modified += 1
+        return _log_row(result, outcome="not_modified"), _state_row(result, ok=True, error=None)
+    digest = sha256_hex(result.body)
+    if digest == target.last_sha256:  # same bytes as last time: no parse
+        report.ok += 1
+        report.unchanged += 1
+        return (
+            _log_row(result, outcome="unchanged", sha256=digest),
+            _state_row(result, ok=True, error=None, sha256=digest),
+        )
+    return None
+
+
+_PAYLOAD_SCHEMA = pl.Schema(
+    {
+        "sha256": pl.String,
+        "source_ref": pl.String,
+        "member_id": pl.String,
+        "bytes": pl.Int64,
+        "content_type": pl.String,
+        "stored_path": pl.String,
+        "seen_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
+@dataclass
+class _Batch:
+    """Everything one run writes, committed together after all bodies are stored."""
+
+    payloads: list[dict[str, object]] = field(default_factory=list)
+    logs: list[dict[str, object]] = field(default_factory=list)
+    states: list[dict[str, object]] = field(default_factory=list)
+    frames: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _store_and_parse(
+    store: RawStore, result: FetchResult, report: FeedReport, batch: _Batch
+) -> tuple[dict[str, object], dict[str, object]]:
+    """A new body: stored first (raw first), then parsed into staged rows."""
+    target, body = result.target, result.body
+    assert body is not None
+    stored = store.put(body)  # the bytes are on disk before anything parses them
+    content_type = result.headers.get("content-type")
+    source_url = result.current_url
+    batch.payloads.append(
+        {
+            "sha256": stored.sha256,
+            "source_ref": source_url,
+            "member_id": target.member_id,
+            "bytes": stored.size,
+            "content_type": content_type,
+            "stored_path": str(stored.path),
+            "seen_at": result.fetched_at,
+        }
+    )
+    try:
+        parsed = parse_feed(body, url=result.final_url or source_url, content_type=content_type)
+    except Exception as exc:  # a parser bug must not stop the other feeds
+        parsed = ParsedFeed(rows=[], bozo=True, error=f"parser error: {type(exc).__name__}: {exc}")
+    log = _log_row(
+        result,
+        sha256=stored.sha256,
+        item_count=len(parsed.rows),
+        bozo=parsed.bozo,
+        error=parsed.error,
+        outcome="failed" if parsed.error else "fetched",
+    )
+    if parsed.error:
+        report.failed.append(f"{target.member_id}: {parsed.error}")
+        return log, _state_row(result, ok=False, error=parsed.error)
+    batch.frames.append(
+        staged_frame(
+            parsed.rows,
+            raw_sha256=stored.sha256,
+            source_kind="feed",
+            member_id=target.member_id,
+            source_ref=source_url,
+            staged_at=result.fetched_at,
+        )
+    )
+    report.ok += 1
+    report.parsed += 1
+    if parsed.bozo:
+        report.bozo.append(target.member_id)
+    return log, _state_row(result, ok=True, error=None, sha256=stored.sha256)
+
+
+def _moved(result: FetchResult) -> str | None:
+    if not result.moved_to or result.moved_to == result.target.url:
+        return None
+    why = (
+        f"found in <link rel=alternate> of {result.discovered_from}"
+        if result.discovered_from
+        else "permanent redirect"
+    )
+    return f"{result.target.member_id}: {result.target.url} -> {result.moved_to} ({why})"
+
+
+def store_and_stage(settings: Settings, results: Sequence[FetchResult]) -> FeedReport:
+    """Raw bytes first (every new body into the raw store), then parse; then one commit
+    writes the raw index, fetch log, staged rows and feed state of the whole run, so a
+    killed run leaves the warehouse as it was and the next run fetches the same again."""
+    store = RawStore(settings.raw_store)
+    report = FeedReport(feeds=len(results))
+    batch = _Batch()
+    for result in results:
+        rows = _without_parsing(result, report) or _store_and_parse(store, result, report, batch)
+        batch.logs.append(rows[0])
+        batch.states.append(rows[1])
+        if result.error is None and (note := _moved(result)):
+            report.moved.append(note)
+    if len(results) > 1 and all(r.status_code is None and r.error for r in results):
+        report.all_unreachable = True  # our own network is down: count it against no feed
+        for state in batch.states:
+            state["counted"] = False
+    staged = pl.concat(batch.frames) if batch.frames else None
+    with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            payloads = pl.DataFrame(batch.payloads, schema=_PAYLOAD_SCHEMA)
+            write_batch(con, "upsert_feed_payloads", payloads)
+            if staged is not None:
+                report.items_staged = stage_rows(con, staged)
+            _write(con, batch.logs, batch.states)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return report
+
+
+# ------------------------------------------------------------------ re-parse
+
+
+@dataclass
+class ReparseReport:
+    payloads: int = 0
+    rows: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.payloads} stored feed bodies re-parsed, {self.rows} rows staged, "
+            f"{len(self.failed)} unreadable"
+        )
+
+
+def parse_since(text: str) -> datetime:
+    """``YYYY-MM-DD`` as the start of that day in Japan time."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise RenkeiError(f"--since {text}: not a date (use YYYY-MM-DD)") from None
+    return datetime.combine(day, time(0), JST)
+
+
+def reparse(settings: Settings, since: datetime) -> ReparseReport:
+    """Parse every feed body stored since ``since`` again and replace its staged rows.
+
+    Staged rows keep the time the bytes were first seen, so a re-parse never makes an
+    old body look newer than a later one. Run `renkei normalize` afterwards.
+    """
+    store = RawStore(settings.raw_store)
+    report = ReparseReport()
+    with open_warehouse(settings.warehouse, stage="reparse") as con:
+        payloads = run_query(con, "feed_payloads_since", {"since": since}).to_dicts()
+        for p in payloads:
+            report.payloads += 1
+            try:
+                body = store.get(p["sha256"])
+            except OSError as exc:
+                report.failed.append(f"{p['sha256'][:12]}: raw file missing: {exc}")
+                continue
+            parsed = parse_feed(body, url=p["source_ref"], content_type=p["content_type"])
+            if parsed.error:
+                report.failed.append(f"{p['member_id']} {p['sha256'][:12]}: {parsed.error}")
+                continue
+            frame = staged_frame(
+                parsed.rows,
+                raw_sha256=p["sha256"],
+                source_kind="feed",
+                member_id=p["member_id"],
+                source_ref=p["source_ref"],
+                staged_at=p["first_seen_at"],
+            )
+            con.execute("BEGIN TRANSACTION")
+            execute(con, "delete_stg_for_payload", {"sha256": p["sha256"]})
+            report.rows += stage_rows(con, frame)
+            con.execute("COMMIT")
+    return report

@@ -1,0 +1,192 @@
+"""Co-hosted events: one activity per real-world event, with every organising member.
+
+The same symposium announced by two co-hosting members (or by a member's feed and its CSV
+report) arrives as two activities. ``merge_cohosted`` keeps one of them (the smallest
+activity_id, so the choice is deterministic) and records the others as merges, and lists
+the organisers: the publishing members of every merged activity plus members named as
+主催/共催 in the text (legal-form prefixes such as (公財) or 国立大学法人 ignored).
+
+Two activities are the same event when they have the same title match key **and** the same
+start date, or the same URL **and** the same start date (both without a start date counts
+as the same). Different event dates are never merged, however similar the titles.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.text import match_key, member_name_key
+
+__all__ = ["MERGES_SCHEMA", "ORGANISERS_SCHEMA", "mentioned_members", "merge_cohosted"]
+
+ORGANISERS_SCHEMA = pl.Schema(
+    {
+        "activity_id": pl.String(),
+        "member_id": pl.String(),
+        "role": pl.String(),  # host (the kept activity's member) | co_host
+        "rule": pl.String(),  # publisher | merge:same_title_date | merge:same_url | text:主催
+    }
+)
+
+MERGES_SCHEMA = pl.Schema(
+    {
+        "activity_id": pl.String(),  # the kept activity
+        "merged_activity_id": pl.String(),  # the one folded into it
+        "member_id": pl.String(),  # the merged activity's publisher
+        "rule": pl.String(),  # same_title_date | same_url
+        "score": pl.Float64(),  # 1.0: exact key equality (no fuzzy merges)
+    }
+)
+
+# Sentences that name organisers: 主催：A、B / AとBの共催により / 共同開催 …
+# Clauses stop at 。 and whitespace, so 「会場：鳥取県立… 主催：…」 does not name 鳥取県.
+_ORGANISER_SENTENCE = r"[^。\s]*(?:主催|共催|共同開催)(?:[:：][^。\s]*)?"
+_MAX_PASSES = 10
+
+
+def _group_keys() -> tuple[pl.Expr, pl.Expr]:
+    day = pl.col("starts_at").dt.strftime("%Y-%m-%d").fill_null("")
+    title_key = pl.when(pl.col("title_key") != "").then(
+        pl.concat_str(pl.col("title_key"), day, separator="|")
+    )
+    url_key = pl.when(pl.col("url").is_not_null()).then(
+        pl.concat_str(pl.col("url").str.strip_chars_end("/"), day, separator="|")
+    )
+    return title_key, url_key
+
+
+def _components(df: pl.DataFrame) -> pl.DataFrame:
+    """Add _group: the smallest activity_id among rows linked by either key (transitively)."""
+    title_key, url_key = _group_keys()
+    df = df.with_columns(_k_title=title_key, _k_url=url_key, _group=pl.col("activity_id"))
+    for _ in range(_MAX_PASSES):
+        before = df.get_column("_group")
+        df = df.with_columns(
+            _group=pl.when(pl.col("_k_title").is_not_null())
+            .then(pl.col("_group").min().over("_k_title"))
+            .otherwise(pl.col("_group"))
+        ).with_columns(
+            _group=pl.when(pl.col("_k_url").is_not_null())
+            .then(pl.col("_group").min().over("_k_url"))
+            .otherwise(pl.col("_group"))
+        )
+        if df.get_column("_group").equals(before):
+            break
+    return df
+
+
+def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """(activity_id, member_id) for members named in a 主催/共催 sentence of title or summary.
+
+    Names match on ``member_name_key`` (NFKC, no legal form, no punctuation); a name found
+    only inside a longer member name that was also found (岡山県 in 岡山県商工会議所連合会)
+    does not count.
+    """
+    empty = pl.DataFrame(schema={"activity_id": pl.String(), "member_id": pl.String()})
+    names = (
+        members.select("member_id", key=member_name_key(pl.col("name")))
+        .filter(pl.col("key").str.len_chars() >= 2)
+        .unique("key", keep="first", maintain_order=True)
+    )
+    if names.is_empty() or activities.is_empty():
+        return empty
+    text = pl.concat_str(
+        pl.col("title").fill_null(""), pl.col("summary").fill_null(""), separator="。"
+    )
+    # Only rows that name organisers at all (a cheap literal search) are looked at closely.
+    activities = activities.filter(
+        text.str.contains(r"主催|共催|共同開催") & pl.col("activity_id").is_not_null()
+    )
+    found = (
+        activities.select(
+            "activity_id",
+            key=match_key(
+                text.str.extract_all(_ORGANISER_SENTENCE).list.join("。")
+            ).str.extract_many(names.get_column("key").to_list(), overlapping=True),
+        )
+        .explode("key")
+        .drop_nulls("key")
+        .unique(maintain_order=True)
+    )
+    if found.is_empty():
+        return empty
+    # Drop a name that is part of a longer name found in the same activity.
+    longer = found.join(found, on="activity_id", suffix="_other").filter(
+        (pl.col("key") != pl.col("key_other"))
+        & pl.col("key_other").str.contains(pl.col("key"), literal=True)
+    )
+    return (
+        found.join(
+            longer.select("activity_id", "key").unique(), on=["activity_id", "key"], how="anti"
+        )
+        .join(names, on="key")
+        .select("activity_id", "member_id")
+        .unique(maintain_order=True)
+    )
+
+
+def merge_cohosted(
+    activities: pl.DataFrame, members: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Fold same-event activities together.
+
+    ``activities`` has at least activity_id, member_id, title, title_key, summary, url,
+    starts_at and first_seen_at; ``members`` has member_id and name. Returns (kept
+    activities with the input's schema and order, organisers, merges); a kept activity's
+    first_seen_at becomes the earliest of its group.
+    """
+    grouped = _components(activities)
+    title_key, _ = _group_keys()
+    kept_keys = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
+        _group="activity_id", _kept_title=title_key, _kept_member="member_id"
+    )
+    grouped = grouped.join(kept_keys, on="_group", how="left", maintain_order="left")
+    merged = grouped.filter(pl.col("_group") != pl.col("activity_id"))
+    merges = merged.select(
+        activity_id="_group",
+        merged_activity_id="activity_id",
+        member_id="member_id",
+        rule=pl.when(pl.col("_k_title") == pl.col("_kept_title"))
+        .then(pl.lit("same_title_date"))
+        .otherwise(pl.lit("same_url")),
+        score=pl.lit(1.0),
+    ).cast(dict(MERGES_SCHEMA))
+
+    group_of = grouped.select("activity_id", "_group")
+    mentioned = (
+        mentioned_members(activities, members)
+        .join(group_of, on="activity_id")
+        .select(activity_id="_group", member_id="member_id", rule=pl.lit("text:主催"))
+    )
+    publishers = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
+        "activity_id", "member_id", rule=pl.lit("publisher")
+    )
+    from_merges = merges.select(
+        "activity_id", "member_id", rule=pl.concat_str(pl.lit("merge:"), pl.col("rule"))
+    )
+    rank = {"publisher": 0}
+    organisers = (
+        pl.concat([publishers, from_merges, mentioned], how="vertical")
+        .with_columns(
+            _rank=pl.col("rule").replace_strict(rank, default=1, return_dtype=pl.Int8()),
+            _pos=pl.int_range(pl.len()),
+        )
+        .sort("_rank", "_pos")
+        .unique(["activity_id", "member_id"], keep="first", maintain_order=True)
+        .join(kept_keys.rename({"_group": "activity_id"}), on="activity_id", how="left")
+        .with_columns(
+            role=pl.when(pl.col("member_id") == pl.col("_kept_member"))
+            .then(pl.lit("host"))
+            .otherwise(pl.lit("co_host"))
+        )
+        .sort("activity_id", "_rank", "member_id")
+        .select(list(ORGANISERS_SCHEMA))
+        .cast(dict(ORGANISERS_SCHEMA))
+    )
+
+    kept = (
+        grouped.with_columns(pl.col("first_seen_at").min().over("_group"))
+        .filter(pl.col("_group") == pl.col("activity_id"))
+        .select(activities.columns)
+    )
+    return kept, organisers, merges
