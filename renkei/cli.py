@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import click
 import polars as pl
@@ -20,6 +21,8 @@ from renkei import feed_ingest, pipeline
 from renkei.errors import RenkeiError
 from renkei.runs import tracked_run
 from renkei.settings import DEFAULT_CONFIG, Settings, load_settings
+
+R = TypeVar("R")
 
 app = typer.Typer(
     help="renkei (連携): member activity feeds and reports → warehouse → newsletter and open data.",
@@ -35,6 +38,16 @@ ConfigOpt = Annotated[
 
 def _settings(config: Path) -> Settings:
     return load_settings(config)
+
+
+def _stage(config: Path, stage: str, call: Callable[[Settings], R]) -> R:
+    """Load the config, run one library stage as a recorded run, print its summary."""
+    settings = _settings(config)
+    with tracked_run(settings, stage) as run:
+        result = call(settings)
+        run.summary = result.summary()  # type: ignore[attr-defined]
+    typer.echo(run.summary)
+    return result
 
 
 @app.command()
@@ -60,11 +73,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
 @app.command("ingest-feeds")
 def ingest_feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Fetch every member feed, keep the raw bytes, stage the items."""
-    settings = _settings(config)
-    with tracked_run(settings, "ingest_feeds") as run:
-        report = pipeline.ingest_feeds(settings)
-        run.summary = report.summary()
-    typer.echo(report.summary())
+    report = _stage(config, "ingest_feeds", pipeline.ingest_feeds)
     for line in report.failed:
         typer.echo(f"  failed: {line}")
     for line in report.moved:
@@ -93,31 +102,19 @@ def submit(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Take in one member's CSV report: keep the file, stage its rows."""
-    settings = _settings(config)
-    with tracked_run(settings, "ingest_submission") as run:
-        receipt = pipeline.ingest_submission(settings, file, member)
-        run.summary = receipt.summary()
-    typer.echo(receipt.summary())
+    _stage(config, "ingest_submission", lambda s: pipeline.ingest_submission(s, file, member))
 
 
 @app.command()
 def normalize(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Clean, classify and deduplicate staged rows into the activities table."""
-    settings = _settings(config)
-    with tracked_run(settings, "normalize") as run:
-        report = pipeline.normalize(settings)
-        run.summary = report.summary()
-    typer.echo(report.summary())
+    _stage(config, "normalize", pipeline.normalize)
 
 
 @app.command()
 def rebuild(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Drop the activities table and recompute it from staging (overrides are kept)."""
-    settings = _settings(config)
-    with tracked_run(settings, "rebuild") as run:
-        report = pipeline.rebuild(settings)
-        run.summary = report.summary()
-    typer.echo(report.summary())
+    _stage(config, "rebuild", pipeline.rebuild)
 
 
 @app.command()
@@ -140,14 +137,12 @@ def draft(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Compile the newsletter draft for a period and hold it for approval."""
-    settings = _settings(config)
     try:
-        with tracked_run(settings, "compile_newsletter") as run:
-            report = pipeline.draft(settings, period, editorial=editorial)
-            run.summary = report.summary()
+        _stage(
+            config, "compile_newsletter", lambda s: pipeline.draft(s, period, editorial=editorial)
+        )
     except ValueError as exc:
         raise RenkeiError(f"--period: {exc}") from None
-    typer.echo(report.summary())
 
 
 @app.command()
@@ -254,11 +249,7 @@ def send(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Send an approved issue to every subscribed contact, once each."""
-    settings = _settings(config)
-    with tracked_run(settings, "send_newsletter") as run:
-        report = pipeline.send(settings, issue_id)
-        run.summary = report.summary()
-    typer.echo(report.summary())
+    report = _stage(config, "send_newsletter", lambda s: pipeline.send(s, issue_id))
     for line in report.failed:
         typer.echo(f"  failed: {line}")
     if report.failed:

@@ -180,15 +180,14 @@ def test_atom_feed_parses_cleanly_with_stable_entry_ids(published, republished) 
 def test_statistics_count_collaborations_and_quiet_members(published) -> None:
     settings, _ = published
     counts = pl.read_csv(settings.publish_dir / "stats_counts.csv")
-    sectors = counts.filter(pl.col("dimension") == "sector")
-    assert dict(zip(sectors["value"], sectors["activities"], strict=True)) == {
-        "academia": 2, "finance": 2, "government": 1,
-    }  # fmt: skip
+    sectors = counts.filter(pl.col("集計軸") == "区分")
+    assert dict(zip(sectors["値"], sectors["件数"], strict=True)) == {"学": 2, "金": 2, "官": 1}
     collab = pl.read_csv(settings.publish_dir / "stats_collaboration.csv")
+    assert collab.columns == ["月", "連携件数", "区分をまたぐ", "県をまたぐ"]
     assert collab.rows() == [("2030-12", 1, 1, 1), ("2031-01", 1, 1, 1)]
     members = pl.read_csv(settings.publish_dir / "stats_members.csv")
-    quiet = members.filter(pl.col("quiet_90_days"))["member_id"].to_list()
-    reported = members.filter(pl.col("reported_in_period"))["member_id"].to_list()
+    quiet = members.filter(pl.col("90日以上報告なし") == "はい")["機関ID"].to_list()
+    reported = members.filter(pl.col("期間内に報告あり") == "はい")["機関ID"].to_list()
     assert (reported, quiet) == (["aca-01", "fin-03", "gov-02"], ["ind-04"])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +20,7 @@ from delivery_support import (
 )
 
 from renkei import pipeline
+from renkei.background_server import serving
 from renkei.settings import Settings
 from renkei.unsubscribe import (
     ForgedToken,
@@ -94,14 +94,8 @@ def sent(settings_for) -> Iterator[tuple[Settings, dict[str, str]]]:
 @pytest.fixture
 def endpoint(sent) -> Iterator[str]:
     settings, _ = sent
-    server = make_unsubscribe_server(settings, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_unsubscribe_server(settings, "127.0.0.1", 0)) as origin:
+        yield origin
 
 
 def local(endpoint: str, link: str) -> str:

@@ -57,11 +57,45 @@ def write_charts(counts: pl.DataFrame, folder: Path, *, japanese: bool = True) -
     return paths
 
 
+# The council reads these in Excel: Japanese headers and labels, the codes kept beside them.
+HEADERS_JA = {
+    "dimension": "集計軸", "value": "値", "activities": "件数", "member_id": "機関ID",
+    "name": "機関名", "sector": "区分", "prefecture": "都道府県", "activities_total": "累計件数",
+    "activities_in_period": "期間内件数", "last_reported_on": "最終報告日",
+    "reported_in_period": "期間内に報告あり", "quiet_90_days": "90日以上報告なし",
+    "month": "月", "collaborations": "連携件数", "cross_sector": "区分をまたぐ",
+    "cross_prefecture": "県をまたぐ",
+}  # fmt: skip
+LABELS_JA = {
+    "sector": "区分", "prefecture": "都道府県", "month": "月", "category": "種別",
+    "industry": "産", "academia": "学", "finance": "金", "government": "官",
+    "event": "イベント・セミナー", "call": "公募・助成", "news": "お知らせ・成果",
+    "success_case": "成功事例", "training": "人材育成・研修", "other": "その他",
+}  # fmt: skip
+
+
+def for_people(frame: pl.DataFrame) -> pl.DataFrame:
+    """Japanese labels for code columns, booleans as はい/いいえ, Japanese headers."""
+    labelled = frame.with_columns(
+        *(
+            pl.col(c).replace(LABELS_JA)
+            for c in ("dimension", "value", "sector")
+            if c in frame.columns
+        ),
+        *(
+            pl.when(pl.col(c)).then(pl.lit("はい")).otherwise(pl.lit("いいえ")).alias(c)
+            for c, t in frame.schema.items()
+            if t == pl.Boolean
+        ),
+    )
+    return labelled.rename({c: HEADERS_JA.get(c, c) for c in labelled.columns})
+
+
 def write_tables(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
-    """Each statistics table as CSV (UTF-8 with BOM, CRLF, for Excel)."""
+    """Each statistics table as CSV (UTF-8 with BOM, CRLF, for Excel), in Japanese."""
     paths = []
     for name, frame in tables.items():
         path = folder / f"stats_{name}.csv"
-        frame.write_csv(path, include_bom=True, line_terminator="\r\n")
+        for_people(frame).write_csv(path, include_bom=True, line_terminator="\r\n")
         paths.append(path)
     return paths
