@@ -23,6 +23,7 @@ from renkei.settings import FeedSettings, Settings
 from renkei.staging import stage_rows, staged_frame, write_batch
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -297,17 +298,12 @@ def store_and_stage(settings: Settings, results: Sequence[FetchResult]) -> FeedR
             state["counted"] = False
     staged = pl.concat(batch.frames) if batch.frames else None
     with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             payloads = pl.DataFrame(batch.payloads, schema=_PAYLOAD_SCHEMA)
             write_batch(con, "upsert_feed_payloads", payloads)
             if staged is not None:
                 report.items_staged = stage_rows(con, staged)
             _write(con, batch.logs, batch.states)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return report
 
 
@@ -365,8 +361,7 @@ def reparse(settings: Settings, since: datetime) -> ReparseReport:
                 source_ref=p["source_ref"],
                 staged_at=p["first_seen_at"],
             )
-            con.execute("BEGIN TRANSACTION")
-            execute(con, "delete_stg_for_payload", {"sha256": p["sha256"]})
-            report.rows += stage_rows(con, frame)
-            con.execute("COMMIT")
+            with transaction(con):
+                execute(con, "delete_stg_for_payload", {"sha256": p["sha256"]})
+                report.rows += stage_rows(con, frame)
     return report

@@ -21,6 +21,7 @@ from transforms.classify import CATEGORIES, Rules
 from transforms.organisers import merge_cohosted
 from transforms.overrides import apply_overrides
 from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
 
 __all__ = ["NormalizeResult", "classify_activity", "normalize_warehouse", "rebuild_warehouse"]
 
@@ -87,13 +88,8 @@ def normalize_warehouse(
 ) -> NormalizeResult:
     """Recompute activities, organisers and merges from staging; upsert in one transaction."""
     staged, activities, quarantine, organisers, merges = _compute(con, rules, summary_chars)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _write(con, activities, quarantine, organisers, merges, now)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return NormalizeResult(staged, _count(con), quarantine.height, merges.height)
 
 
@@ -107,16 +103,11 @@ def rebuild_warehouse(
     """
     before = run_query(con, "activity_timestamps")
     staged, activities, quarantine, organisers, merges = _compute(con, rules, summary_chars)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         execute(con, "clear_normalized")
         _write(con, activities, quarantine, organisers, merges, now)
         if not before.is_empty():
             _with_batch(con, "restore_activity_timestamps", before)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return NormalizeResult(staged, _count(con), quarantine.height, merges.height)
 
 
@@ -133,8 +124,7 @@ def classify_activity(
         raise ClassifyError(f"classify: 活動 {activity_id} は activities にありません")
     row = found.row(0, named=True)
     params = {"activity_id": activity_id, "category": category, "set_by": by}
-    con.execute("BEGIN TRANSACTION")
-    execute(con, "upsert_activity_override", {**params, "now": now})
-    execute(con, "apply_activity_override", params)
-    con.execute("COMMIT")
+    with transaction(con):
+        execute(con, "upsert_activity_override", {**params, "now": now})
+        execute(con, "apply_activity_override", params)
     return row["title"], row["category"]

@@ -43,6 +43,7 @@ from renkei.staging import (
 from renkei.submissions import read_submission
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
 
 F = TypeVar("F", bound=Callable[..., Any])
 Runner = Callable[[F], F]
@@ -354,33 +355,32 @@ def draft(
             (rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode()
         )
         now = _now()
-        con.execute("BEGIN TRANSACTION")
-        execute(
-            con,
-            "upsert_issue_draft",
-            {
-                "issue_id": issue.issue_id,
-                "number": issue.number,
-                "period_start": period.start,
-                "period_end": period.end,
-                "subject": rendered.subject,
-                "html": rendered.html,
-                "text": rendered.text,
-                "content_sha256": digest,
-                "item_count": len(shown),
-                "editorial": editorial,
-                "now": now,
-            },
-        )
-        execute(con, "delete_issue_items", {"issue_id": issue.issue_id})
-        write_batch(
-            con,
-            "insert_issue_items",
-            pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
-            issue_id=issue.issue_id,
-        )
-        _audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
-        con.execute("COMMIT")
+        with transaction(con):
+            execute(
+                con,
+                "upsert_issue_draft",
+                {
+                    "issue_id": issue.issue_id,
+                    "number": issue.number,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "subject": rendered.subject,
+                    "html": rendered.html,
+                    "text": rendered.text,
+                    "content_sha256": digest,
+                    "item_count": len(shown),
+                    "editorial": editorial,
+                    "now": now,
+                },
+            )
+            execute(con, "delete_issue_items", {"issue_id": issue.issue_id})
+            write_batch(
+                con,
+                "insert_issue_items",
+                pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
+                issue_id=issue.issue_id,
+            )
+            _audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
     counts = {s.title: (len(s.items), s.more_count) for s in sections}
     return DraftReport(issue.issue_id, True, len(shown), digest, "draft", sections=counts)
 

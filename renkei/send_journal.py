@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from renkei.staging import write_batch
+from warehouse.transaction import transaction
 
 FLUSH_ROWS = 500
 FLUSH_SECONDS = 1.0
@@ -115,6 +116,5 @@ class SendJournal:
         if not rows:
             return
         frame = pl.DataFrame([{k: r.get(k) for k in SCHEMA} for r in rows], schema=SCHEMA)
-        con.execute("BEGIN TRANSACTION")
-        write_batch(con, "delivery_upsert_batch", frame)
-        con.execute("COMMIT")
+        with transaction(con):
+            write_batch(con, "delivery_upsert_batch", frame)

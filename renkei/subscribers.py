@@ -26,6 +26,7 @@ from renkei.settings import Settings
 from renkei.unsubscribe import apply_pending
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
 
 INTEREST_KINDS = ("sector", "prefecture", "category")
 LANGUAGES = ("ja", "en")
@@ -96,21 +97,20 @@ def _save(settings: Settings, subscribers: list[Subscriber], source: str) -> int
     unique = {s.email: s for s in subscribers}  # the last row for an address wins
     with open_warehouse(settings.warehouse, stage="subscribers") as con:
         apply_pending(settings, con)
-        con.execute("BEGIN TRANSACTION")
-        for s in unique.values():
-            execute(
-                con,
-                "contact_upsert",
-                {
-                    "email": s.email,
-                    "member_id": s.member_id,
-                    "source": source,
-                    "now": now,
-                    "language": s.language,
-                    "interests": ",".join(s.interests),
-                },
-            )
-        con.execute("COMMIT")
+        with transaction(con):
+            for s in unique.values():
+                execute(
+                    con,
+                    "contact_upsert",
+                    {
+                        "email": s.email,
+                        "member_id": s.member_id,
+                        "source": source,
+                        "now": now,
+                        "language": s.language,
+                        "interests": ",".join(s.interests),
+                    },
+                )
     return len(unique)
 
 

@@ -35,6 +35,7 @@ from renkei.errors import RenkeiError, WarehouseBusy
 from renkei.settings import MailSettings, Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute
+from warehouse.transaction import transaction
 
 _CONTEXT = b"renkei-unsubscribe\x00"
 _SIG_BYTES = 16
@@ -122,20 +123,19 @@ def pending_path(settings: Settings) -> Path:
 
 
 def _record(con: duckdb.DuckDBPyConnection, item: Unsubscribe, via: str, at: datetime) -> None:
-    con.execute("BEGIN TRANSACTION")
-    execute(con, "contact_unsubscribe", {"email": item.email, "via": via, "now": at})
-    execute(
-        con,
-        "insert_audit",
-        {
-            "at": at,
-            "actor": item.email,
-            "action": "unsubscribe",
-            "subject": item.issue_id,
-            "detail": json.dumps({"via": via}, ensure_ascii=False),
-        },
-    )
-    con.execute("COMMIT")
+    with transaction(con):
+        execute(con, "contact_unsubscribe", {"email": item.email, "via": via, "now": at})
+        execute(
+            con,
+            "insert_audit",
+            {
+                "at": at,
+                "actor": item.email,
+                "action": "unsubscribe",
+                "subject": item.issue_id,
+                "detail": json.dumps({"via": via}, ensure_ascii=False),
+            },
+        )
 
 
 def apply_pending(settings: Settings, con: duckdb.DuckDBPyConnection) -> int:

@@ -7,6 +7,8 @@ from importlib import resources
 
 import duckdb
 
+from warehouse.transaction import transaction
+
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -42,16 +44,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, text in available():
         if version in have:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(text)
             con.execute(
                 "INSERT INTO schema_version VALUES ($version, $name, now())",
                 {"version": version, "name": name},
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
