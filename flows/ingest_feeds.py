@@ -2,19 +2,23 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.steps import as_task, settings_from
-from renkei import pipeline
+from flows.steps import ALERTS, as_task, settings_from, writer
+from renkei import feed_health, orchestration
 from renkei.runs import tracked_run
 
 
-@flow(name="ingest_feeds", timeout_seconds=1800, log_prints=True)
+# A failed attempt is retried once (a feed host may be down for minutes); a retry repeats
+# nothing already done: stored payloads are keyed by sha256 and staging is an upsert.
+@flow(name="ingest_feeds", timeout_seconds=1800, log_prints=True, retries=1,
+      retry_delay_seconds=300, **ALERTS)  # fmt: skip
 def ingest_feeds(config: str = "renkei.toml") -> str:
     """registry → feed state → fetch due feeds concurrently (one task: a task per HTTP request
     would cost more than the request) → store raw → parse → stage."""
     settings = settings_from(config)
-    with tracked_run(settings, "ingest_feeds") as run:
-        report = pipeline.ingest_feeds(settings, run=as_task)
+    with writer(settings), tracked_run(settings, "ingest_feeds") as run:
+        report = orchestration.ingest_feeds(settings, run=as_task)
         run.summary = report.summary()
+    feed_health.publish_artifact(settings)  # the health table as a Prefect table artifact
     print(run.summary)
     for line in report.failed:
         print(f"  failed: {line}")

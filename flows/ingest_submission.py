@@ -4,18 +4,20 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.steps import as_task, settings_from
+from flows.steps import ALERTS, as_task, settings_from, writer
 from renkei import pipeline
 from renkei.runs import tracked_run
 
 
-@flow(name="ingest_submission", timeout_seconds=600, log_prints=True)
+@flow(name="ingest_submission", timeout_seconds=600, log_prints=True, **ALERTS)
 def ingest_submission(path: str, member_id: str, config: str = "renkei.toml") -> str:
-    """registry → store raw file → read CSV → stage rows."""
+    """registry → keep the file → judge and stage rows, replace an earlier version →
+    receipt beside the file → receipt by mail. An unreadable file is not a failed run:
+    its receipt tells the member why."""
     settings = settings_from(config)
-    with tracked_run(settings, "ingest_submission") as run:
+    with writer(settings), tracked_run(settings, "ingest_submission") as run:
         run.summary = pipeline.ingest_submission(
-            settings, Path(path), member_id, run=as_task
+            settings, Path(path), member_id, run=as_task, raise_on_reject=False
         ).summary()
     print(run.summary)
     return run.summary

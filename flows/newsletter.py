@@ -5,13 +5,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
 
-from flows.steps import as_task, settings_from
-from renkei import approval, pipeline
+from flows.steps import ALERTS, as_task, exclusive, settings_from, writer
+from renkei import approval, mail_send, pipeline
+from renkei.approval_input import Approval
 from renkei.review import preview
 from renkei.runs import tracked_run
 
 
-@flow(name="compile_newsletter", timeout_seconds=8 * 24 * 3600, log_prints=True)
+@flow(name="compile_newsletter", timeout_seconds=8 * 24 * 3600, log_prints=True, **ALERTS)
 def compile_newsletter(
     period: str | None = None,
     config: str = "renkei.toml",
@@ -20,7 +21,7 @@ def compile_newsletter(
 ) -> str:
     """activities → sections → HTML + text draft → preview → wait for the secretariat's answer."""
     settings = settings_from(config)
-    with tracked_run(settings, "compile_newsletter") as run:
+    with writer(settings), tracked_run(settings, "compile_newsletter") as run:
         report = as_task(pipeline.draft)(settings, period, editorial=editorial)
         run.summary = report.summary()
     print(run.summary)
@@ -33,7 +34,7 @@ def compile_newsletter(
     create_markdown_artifact(request, key=f"newsletter-{report.issue_id}", description="承認待ち")
     approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))
     answer = pause_flow_run(
-        wait_for_input=approval.Approval.with_initial_data(description=request),
+        wait_for_input=Approval.with_initial_data(description=request),
         timeout=settings.newsletter.approval_timeout_hours * 3600,
         poll_interval=settings.newsletter.approval_poll_seconds,
     )
@@ -43,17 +44,27 @@ def compile_newsletter(
             settings, report.issue_id, by=answer.reviewer,
             content_sha256=report.content_sha256, comment=answer.comment,
         )  # fmt: skip
+        if not answer.recorded:  # approved in the Prefect UI: the on-approval deployment sends
+            print(approval.announce_approval(report.issue_id))
         return f"{run.summary}; approved by {answer.reviewer}"
     if not answer.recorded:  # answered in the Prefect UI; `renkei reject` recorded its own
         approval.reject(settings, report.issue_id, by=answer.reviewer, reason=answer.comment)
     return f"{run.summary}; rejected by {answer.reviewer}: {answer.comment}"
 
 
-@flow(name="send_newsletter", timeout_seconds=3600, log_prints=True)
+@flow(name="send_newsletter", timeout_seconds=3600, log_prints=True, **ALERTS)
 def send_newsletter(issue_id: str, config: str = "renkei.toml") -> str:
     """approved issue → one message per subscribed contact, each recorded once."""
     settings = settings_from(config)
-    with tracked_run(settings, "send_newsletter") as run:
-        run.summary = as_task(pipeline.send)(settings, issue_id).summary()
+    limits = settings.orchestration
+    # one send at a time, and it writes the delivery journal: both slots, taken together
+    try:
+        with (
+            exclusive(limits.send_limit, limits.writer_limit),
+            tracked_run(settings, "send_newsletter") as run,
+        ):
+            run.summary = as_task(pipeline.send)(settings, issue_id).summary()
+    finally:  # sent / failed / in progress, and every failure: also when the send paused
+        mail_send.publish_artifact(settings, issue_id)
     print(run.summary)
     return run.summary

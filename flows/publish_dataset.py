@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.steps import as_task, settings_from
+from flows.steps import ALERTS, as_task, settings_from, writer
 from renkei import pipeline
 from renkei.runs import tracked_run
 
 
-@flow(name="publish_dataset", timeout_seconds=900, log_prints=True)
+@flow(name="publish_dataset", timeout_seconds=900, log_prints=True, **ALERTS)
 def publish_dataset(config: str = "renkei.toml") -> str:
     """activities → open-data release (data package, events.ics, Atom, stats, index.html)."""
     settings = settings_from(config)
-    with tracked_run(settings, "publish_dataset") as run:
+    with writer(settings), tracked_run(settings, "publish_dataset") as run:
         files = as_task(pipeline.publish)(settings)
         run.summary = f"{len(files)} files written to {settings.publish_dir}"
     print(run.summary)

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from prefect.input import RunInput
 
 from renkei.errors import ApprovalError
 from renkei.settings import Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
-
-class Approval(RunInput):
-    """What the secretariat answers in the Prefect UI (or `renkei approve/reject` sends)."""
-
-    approved: bool = False
-    reviewer: str = ""
-    comment: str = ""
-    recorded: bool = False  # set by the CLI, which has already written the warehouse record
+if TYPE_CHECKING:
+    from renkei.approval_input import Approval
 
 
 def _now() -> datetime:
@@ -133,6 +126,36 @@ def resume_waiting_run(settings: Settings, issue_id: str, answer: Approval) -> s
         return f"recorded, but the waiting Prefect flow run {run_id} was not resumed: {exc}"
     set_waiting_run(settings, issue_id, None)
     return f"resumed the waiting Prefect flow run {run_id}"
+
+
+APPROVED_EVENT = "renkei.newsletter.approved"
+
+
+def announce_approval(issue_id: str) -> str:
+    """Emit ``renkei.newsletter.approved`` (the on-approval deployment then sends the issue).
+
+    Works with or without a Prefect API: without one, nothing is emitted and the note
+    says so, because then nobody but the secretariat (`renkei send`) will send it.
+    """
+    from renkei.orchestration import emit
+
+    try:
+        event_id = emit(
+            APPROVED_EVENT,
+            resource={"prefect.resource.id": f"renkei.newsletter.{issue_id}"},
+            payload={"issue_id": issue_id},
+        )
+    except Exception as exc:  # the API may be down: the approval itself is recorded
+        return (
+            f"approval recorded, but the event {APPROVED_EVENT} was not sent ({exc}); "
+            f"send it with `renkei send {issue_id}`"
+        )
+    if event_id is None:
+        return (
+            f"no Prefect API configured (PREFECT_API_URL): no {APPROVED_EVENT} event emitted; "
+            f"send the issue with `renkei send {issue_id}`"
+        )
+    return f"emitted {APPROVED_EVENT} for {issue_id}: the on-approval deployment sends it"
 
 
 def approval_request(

@@ -71,13 +71,32 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
 
 
 @app.command("ingest-feeds")
-def ingest_feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Fetch every member feed, keep the raw bytes, stage the items."""
-    report = _stage(config, "ingest_feeds", pipeline.ingest_feeds)
-    for line in report.failed:
-        typer.echo(f"  failed: {line}")
-    for line in report.moved:
-        typer.echo(f"  moved: {line}")
+def ingest_feeds(
+    all_feeds: Annotated[
+        bool, typer.Option("--all", help="Also feeds not yet due (backoff, max-age).")
+    ] = False,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Fetch the due member feeds, keep the raw bytes, stage the items."""
+    report = _stage(config, "ingest_feeds", lambda s: pipeline.ingest_feeds(s, force=all_feeds))
+    for line in report.details():
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def feeds(
+    sort: Annotated[
+        str, typer.Option("--sort", help="status | member | failures | last-success | items")
+    ] = "status",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Feed health: last success and attempt, failures, items in 30/90 days, status."""
+    from renkei import feed_health
+
+    frame = feed_health.read_health(_settings(config))
+    frame = feed_health.sort_health(frame, feed_health.sort_key(sort))
+    typer.echo(feed_health.format_table(feed_health.table_rows(frame)))
+    typer.echo(feed_health.counts_line(frame))
 
 
 @app.command()
@@ -97,12 +116,76 @@ def reparse(
 
 @app.command()
 def submit(
-    file: Annotated[Path, typer.Argument(help="The submitted CSV/TSV file.")],
+    file: Annotated[Path, typer.Argument(help="The submitted CSV/TSV/xlsx file.")],
     member: Annotated[str, typer.Option("--member", help="Submitting member_id.")],
+    period: Annotated[
+        str | None,
+        typer.Option(help="Report month YYYY-MM (default: from the file name, else this month)."),
+    ] = None,
+    direct: Annotated[
+        bool, typer.Option("--direct", help="Ingest here even when a Prefect API is set.")
+    ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Take in one member's CSV report: keep the file, stage its rows."""
-    _stage(config, "ingest_submission", lambda s: pipeline.ingest_submission(s, file, member))
+    """Take in one member's report: keep the file, judge and stage its rows, write the
+    receipt (受付結果). With a Prefect API configured, emit renkei.submission.received
+    for the on-submission deployment instead (--direct or --period: ingest here)."""
+    from renkei.submission_event import hand_over
+
+    if not direct and period is None:
+        note = hand_over(_settings(config), file, member)
+        if note:
+            typer.echo(note)
+            return
+    outcome = _stage(
+        config,
+        "ingest_submission",
+        lambda s: pipeline.ingest_submission(s, file, member, period=period),
+    )
+    typer.echo(f"receipt: {outcome.receipt_path}")
+    if outcome.mail_error:
+        typer.echo(f"receipt not mailed: {outcome.mail_error}")
+
+
+@app.command()
+def watch(
+    inbox: Annotated[
+        Path | None, typer.Option(help="Folder to watch (default: the config's inbox).")
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Watch inbox/<member_id>/ and take in each new or changed file once it has settled
+    (emits renkei.submission.received when a Prefect API is set); Ctrl-C stops."""
+    from renkei.inbox_watch import watch_inbox
+
+    watch_inbox(_settings(config), inbox, echo=typer.echo)
+
+
+@app.command()
+def requeue(
+    sha256: Annotated[str, typer.Option("--sha256", help="Submission hash (6+ hex digits).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Process a submission again from its kept bytes (after fixing the registry or the
+    column mapping): rows that now pass are staged; a new receipt is written."""
+    from renkei.intake import requeue as requeue_submission
+
+    for outcome in requeue_submission(_settings(config), sha256):
+        typer.echo(f"{outcome.member_id}/{outcome.summary()}")
+        typer.echo(f"receipt: {outcome.receipt_path}")
+
+
+@app.command()
+def template(
+    format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    out: Annotated[Path | None, typer.Option(help="File to write.")] = None,
+) -> None:
+    """Write the submission template members fill in (Japanese headers, an example row,
+    notes on each column and the date forms accepted)."""
+    from renkei.submission_template import write_template
+
+    for path in write_template(format, out):
+        typer.echo(f"wrote {path}")
 
 
 @app.command()
@@ -156,11 +239,13 @@ def approve(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Record a named person's approval of the current draft (resumes a waiting flow run)."""
-    from renkei.approval import Approval, resume_waiting_run
+    from renkei.approval import announce_approval, resume_waiting_run
+    from renkei.approval_input import Approval
 
     settings = _settings(config)
     digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
     typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
+    typer.echo(announce_approval(issue_id))
     answer = Approval(approved=True, reviewer=by, comment=comment or "", recorded=True)
     note = resume_waiting_run(settings, issue_id, answer)
     if note:
@@ -175,7 +260,8 @@ def reject(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Return an issue to draft with the reason (resumes a waiting flow run)."""
-    from renkei.approval import Approval, resume_waiting_run
+    from renkei.approval import resume_waiting_run
+    from renkei.approval_input import Approval
 
     settings = _settings(config)
     pipeline.reject(settings, issue_id, by=by, reason=reason)
@@ -282,23 +368,21 @@ def unsubscribe(
     typer.echo(f"unsubscribed {item.email} (issue {item.issue_id})")
 
 
-@app.command("unsubscribe-server")
-def unsubscribe_server(
+@app.command("serve")
+def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Serve the unsubscribe page and the RFC 8058 one-click POST (behind your https proxy)."""
-    from renkei.unsubscribe_server import make_unsubscribe_server
+    from renkei.unsubscribe_server import serve as serve_app
 
-    server = make_unsubscribe_server(_settings(config), host, port)
     typer.echo(f"unsubscribe endpoint on http://{host}:{port}/ (Ctrl-C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_app(_settings(config), host, port)
+
+
+# The earlier name keeps working (hidden from --help).
+app.command("unsubscribe-server", hidden=True)(serve)
 
 
 subscribers_app = typer.Typer(
@@ -403,6 +487,31 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo(f"feeds: {state.feeds.height} known, {broken.height} broken")
     for row in broken.iter_rows(named=True):
         typer.echo(f"  {row['member_id']}: {row['error']} ({row['feed_url']})")
+
+
+@app.command()
+def doctor(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Check config, warehouse, registry, Prefect API and SMTP; say what to fix."""
+    from renkei.doctor import configured_api, diagnose
+
+    checks = diagnose(config, configured_api())
+    for check in checks:
+        typer.echo(check.line())
+    broken = [c.name for c in checks if c.mark == "broken"]
+    if broken:
+        typer.echo(f"{len(broken)} problem(s): {', '.join(broken)}", err=True)
+        raise typer.Exit(1)
+    typer.echo("all checks passed")
+
+
+@app.command()
+def deploy(
+    folder: Annotated[Path, typer.Argument(help="Folder holding prefect.yaml.")] = Path("."),
+) -> None:
+    """`prefect deploy --all` for prefect.yaml, with a fix for a Prefect 3.8.8 client bug."""
+    from renkei.prefect_compat import deploy_all
+
+    raise typer.Exit(deploy_all(folder))
 
 
 class OutputFormat(StrEnum):

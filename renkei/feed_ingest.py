@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
 from renkei.errors import RenkeiError
-from renkei.feeds import FeedTarget, FetchResult, ParsedFeed, parse_feed
+from renkei.feed_diff import parse_changed
+from renkei.feed_schedule import after_attempt, is_due, network_down
+from renkei.feeds import FeedTarget, FetchResult, ParsedFeed, fetch_all, parse_feed
 from renkei.rawstore import RawStore, sha256_hex
 from renkei.settings import FeedSettings, Settings
 from renkei.staging import stage_rows, staged_frame, write_batch
@@ -39,7 +41,12 @@ class FeedReport:
     not_modified: int = 0  # 304: nothing parsed, nothing stored
     unchanged: int = 0  # 200 with the same sha256 as last time: nothing parsed
     moved: list[str] = field(default_factory=list)  # "member: old -> new (why)"
-    all_unreachable: bool = False  # every feed failed to connect: not counted against them
+    all_unreachable: bool = False  # no feed got an HTTP answer: not counted against them
+    not_due: list[str] = field(default_factory=list)  # waiting (backoff, Retry-After, max-age)
+    disabled: list[str] = field(default_factory=list)  # disabled now (410 Gone)
+    still_disabled: list[str] = field(default_factory=list)  # disabled earlier: not fetched
+    pages: int = 0  # HTML pages (homepages) kept in the raw store
+    items_same: int = 0  # items of changed bodies left unparsed: same bytes as last time
 
     def summary(self) -> str:
         text = (
@@ -47,11 +54,29 @@ class FeedReport:
             f"{self.items_staged} new staged items ({self.parsed} parsed, "
             f"{self.not_modified} not modified, {self.unchanged} unchanged)"
         )
+        if self.items_same:
+            text += f"; {self.items_same} unchanged items not parsed again"
         if self.moved:
             text += f"; {len(self.moved)} moved"
+        if self.not_due:
+            text += f"; {len(self.not_due)} not due"
+        if self.disabled:
+            text += f"; {len(self.disabled)} disabled now (410 Gone)"
+        if self.still_disabled:
+            text += f"; {len(self.still_disabled)} disabled"
         if self.all_unreachable:
             text += "; no feed reachable (our network?): not counted against the feeds"
         return text
+
+    def details(self) -> list[str]:
+        """One line per feed that needs a look: failed, moved, disabled, backing off."""
+        return [
+            *(f"failed: {line}" for line in self.failed),
+            *(f"moved: {line}" for line in self.moved),
+            *(f"disabled: {line}" for line in self.disabled),
+            *(f"still disabled: {line}" for line in self.still_disabled),
+            *(f"waiting: {line}" for line in self.not_due if "failures in a row" in line),
+        ]
 
 
 def with_state(targets: Sequence[FeedTarget], state: dict[str, dict]) -> list[FeedTarget]:
@@ -68,6 +93,9 @@ def with_state(targets: Sequence[FeedTarget], state: dict[str, dict]) -> list[Fe
                 etag=known["etag"],
                 last_modified=known["last_modified"],
                 last_sha256=known["last_sha256"],
+                failures=known["consecutive_failures"] or 0,
+                next_due_at=known["next_due_at"],
+                disabled_at=known["disabled_at"],
             )
         out.append(t)
     return out
@@ -89,6 +117,40 @@ def load_feed_state(settings: Settings) -> dict[str, dict]:
     with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
         rows = run_query(con, "feed_state_all").to_dicts()
     return {r["member_id"]: r for r in rows}
+
+
+def _why_waiting(target: FeedTarget, known: dict | None) -> str:
+    if target.disabled_at is not None:
+        return (known or {}).get("disabled_reason") or "disabled"
+    due = f"not due until {target.next_due_at.astimezone(JST):%Y-%m-%d %H:%M} JST"
+    if target.failures:
+        return f"{due} ({target.failures} failures in a row; last: {(known or {})['last_error']})"
+    return f"{due} (the server's Cache-Control / Retry-After)"
+
+
+def fetch_due(
+    settings: Settings, targets: Sequence[FeedTarget], *, force: bool = False
+) -> list[FetchResult]:
+    """Fetch the feeds that are due (all but disabled ones with ``force``); the others come
+    back as skipped results saying why, so the run reports them instead of hiding them."""
+    due, waiting = split_due(targets, load_feed_state(settings), force=force)
+    return [*(fetch_all(due, polite_limits(settings)) if due else []), *waiting]
+
+
+def split_due(
+    targets: Sequence[FeedTarget], state: dict[str, dict], *, force: bool = False
+) -> tuple[list[FeedTarget], list[FetchResult]]:
+    """The targets (with their stored state) to fetch now, and a skipped result saying why
+    for each of the others (disabled, or waiting for backoff / the server's hints)."""
+    now = datetime.now(UTC)
+    due, waiting = [], []
+    for target in with_state(targets, state):
+        if is_due(target, now, force=force):
+            due.append(target)
+        else:
+            why = _why_waiting(target, state.get(target.member_id))
+            waiting.append(FetchResult(target, now, skipped=why))
+    return due, waiting
 
 
 _LOG_SCHEMA = pl.Schema(
@@ -118,7 +180,10 @@ _STATE_SCHEMA = pl.Schema(
         "last_status": pl.Int32,
         "attempted_at": pl.Datetime("us", "UTC"),
         "ok": pl.Boolean,
-        "counted": pl.Boolean,
+        "failures": pl.Int32,
+        "next_due_at": pl.Datetime("us", "UTC"),
+        "disabled_at": pl.Datetime("us", "UTC"),
+        "disabled_reason": pl.String,
         "error": pl.String,
     }
 )
@@ -145,9 +210,15 @@ def _log_row(result: FetchResult, **values: object) -> dict[str, object]:
 
 
 def _state_row(
-    result: FetchResult, *, ok: bool, error: str | None, sha256: str | None = None
+    result: FetchResult,
+    *,
+    ok: bool,
+    error: str | None,
+    sha256: str | None = None,
+    counted: bool = True,
 ) -> dict[str, object]:
     target = result.target
+    after = after_attempt(result, ok=ok, counted=counted)
     return {
         "member_id": target.member_id,
         "registry_url": target.listed_url,
@@ -158,8 +229,11 @@ def _state_row(
         "last_status": result.status_code,
         "attempted_at": result.fetched_at,
         "ok": ok,
-        "counted": True,
-        "error": error,
+        "failures": after.failures,
+        "next_due_at": after.next_due_at,
+        "disabled_at": after.disabled_at,
+        "disabled_reason": after.disabled_reason,
+        "error": " ".join(error.split()) if error else None,  # one line for the health table
     }
 
 
@@ -171,13 +245,16 @@ def _write(
 
 
 def _without_parsing(
-    result: FetchResult, report: FeedReport
+    result: FetchResult, report: FeedReport, *, counted: bool, page_sha256: str | None
 ) -> tuple[dict[str, object], dict[str, object]] | None:
     """The log and state rows of an attempt that needs no parsing; None if it does."""
     target = result.target
     if result.body is None and not result.not_modified:
         report.failed.append(f"{target.member_id}: {result.error}")
-        return _log_row(result, outcome="failed"), _state_row(result, ok=False, error=result.error)
+        state = _state_row(result, ok=False, error=result.error, counted=counted)
+        if state["disabled_at"] is not None:
+            report.disabled.append(f"{target.member_id}: {target.url}: {state['disabled_reason']}")
+        return _log_row(result, outcome="failed", sha256=page_sha256), state
     if result.body is None:  # 304: no parse, no raw copy
         report.ok += 1
         report.not_modified += 1
@@ -196,6 +273,7 @@ def _without_parsing(
 _PAYLOAD_SCHEMA = pl.Schema(
     {
         "sha256": pl.String,
+        "source_kind": pl.String,
         "source_ref": pl.String,
         "member_id": pl.String,
         "bytes": pl.Int64,
@@ -216,6 +294,14 @@ class _Batch:
     frames: list[pl.DataFrame] = field(default_factory=list)
 
 
+def _previous(store: RawStore, target: FeedTarget) -> bytes | None:
+    """The feed's last parsed body, to parse only what changed since."""
+    try:
+        return store.get(target.last_sha256) if target.last_sha256 else None
+    except OSError:
+        return None
+
+
 def _store_and_parse(
     store: RawStore, result: FetchResult, report: FeedReport, batch: _Batch
 ) -> tuple[dict[str, object], dict[str, object]]:
@@ -228,6 +314,7 @@ def _store_and_parse(
     batch.payloads.append(
         {
             "sha256": stored.sha256,
+            "source_kind": "feed",
             "source_ref": source_url,
             "member_id": target.member_id,
             "bytes": stored.size,
@@ -236,14 +323,22 @@ def _store_and_parse(
             "seen_at": result.fetched_at,
         }
     )
-    try:
-        parsed = parse_feed(body, url=result.final_url or source_url, content_type=content_type)
+    try:  # only the items that changed since the last body (renkei/feed_diff.py)
+        parsed, same = parse_changed(
+            body,
+            _previous(store, target),
+            url=result.final_url or source_url,
+            content_type=content_type,
+        )
     except Exception as exc:  # a parser bug must not stop the other feeds
-        parsed = ParsedFeed(rows=[], bozo=True, error=f"parser error: {type(exc).__name__}: {exc}")
+        parsed, same = (
+            ParsedFeed(rows=[], bozo=True, error=f"parser error: {type(exc).__name__}: {exc}"),
+            0,
+        )
     log = _log_row(
         result,
         sha256=stored.sha256,
-        item_count=len(parsed.rows),
+        item_count=len(parsed.rows) + same,
         bozo=parsed.bozo,
         error=parsed.error,
         outcome="failed" if parsed.error else "fetched",
@@ -263,9 +358,32 @@ def _store_and_parse(
     )
     report.ok += 1
     report.parsed += 1
+    report.items_same += same
     if parsed.bozo:
         report.bozo.append(target.member_id)
     return log, _state_row(result, ok=True, error=None, sha256=stored.sha256)
+
+
+def _store_pages(store: RawStore, result: FetchResult, batch: _Batch) -> str | None:
+    """Keep every HTML page fetched on the way (a homepage searched for its feed link) in
+    the raw store, as any 200 body; the sha256 of the last one, if any."""
+    digest = None
+    for page in result.pages:
+        stored = store.put(page.body)
+        digest = stored.sha256
+        batch.payloads.append(
+            {
+                "sha256": stored.sha256,
+                "source_kind": "feed_page",
+                "source_ref": page.url,
+                "member_id": result.target.member_id,
+                "bytes": stored.size,
+                "content_type": page.content_type,
+                "stored_path": str(stored.path),
+                "seen_at": result.fetched_at,
+            }
+        )
+    return digest
 
 
 def _moved(result: FetchResult) -> str | None:
@@ -286,16 +404,23 @@ def store_and_stage(settings: Settings, results: Sequence[FetchResult]) -> FeedR
     store = RawStore(settings.raw_store)
     report = FeedReport(feeds=len(results))
     batch = _Batch()
+    attempted = [r for r in results if r.skipped is None]
     for result in results:
-        rows = _without_parsing(result, report) or _store_and_parse(store, result, report, batch)
+        if result.skipped is not None:
+            waiting = report.still_disabled if result.target.disabled_at else report.not_due
+            waiting.append(f"{result.target.member_id}: {result.skipped}")
+    # Every feed failed at once: our own network is down; count it against no feed.
+    report.all_unreachable = network_down(attempted)
+    for result in attempted:
+        page = _store_pages(store, result, batch)
+        report.pages += len(result.pages)
+        rows = _without_parsing(
+            result, report, counted=not report.all_unreachable, page_sha256=page
+        ) or _store_and_parse(store, result, report, batch)
         batch.logs.append(rows[0])
         batch.states.append(rows[1])
         if result.error is None and (note := _moved(result)):
             report.moved.append(note)
-    if len(results) > 1 and all(r.status_code is None and r.error for r in results):
-        report.all_unreachable = True  # our own network is down: count it against no feed
-        for state in batch.states:
-            state["counted"] = False
     staged = pl.concat(batch.frames) if batch.frames else None
     with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
         with transaction(con):

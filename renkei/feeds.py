@@ -53,10 +53,23 @@ class FeedTarget:
     etag: str | None = None
     last_modified: str | None = None
     last_sha256: str | None = None
+    failures: int = 0  # consecutive failed attempts before this one
+    next_due_at: datetime | None = None  # not fetched before then (backoff, server hints)
+    disabled_at: datetime | None = None  # 410 Gone: not fetched until the registry URL changes
 
     @property
     def listed_url(self) -> str:
         return self.registry_url or self.url
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A 200 body that was not the feed (a homepage searched for its feed link): it goes to
+    the raw store too, so what the member's site said is kept."""
+
+    url: str
+    body: bytes
+    content_type: str | None
 
 
 @dataclass
@@ -71,6 +84,8 @@ class FetchResult:
     error: str | None = None
     moved_to: str | None = None  # a permanent redirect (301/308) or autodiscovery moved the feed
     discovered_from: str | None = None  # the HTML page whose <link rel="alternate"> named it
+    pages: list[RawPage] = field(default_factory=list)  # HTML pages fetched on the way
+    skipped: str | None = None  # "not due" | "disabled": not fetched this run
 
     @property
     def not_modified(self) -> bool:
@@ -138,6 +153,8 @@ async def _get(
     """GET with the body streamed under the size cap; a body only for 200."""
     async with client.stream("GET", url, headers=headers) as response:
         if response.status_code != 200:
+            if response.status_code == 304:
+                await response.aread()  # empty: reading it lets the connection be reused
             return response, None
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():
@@ -188,6 +205,8 @@ async def _fetch_one(
                     result.error = f"HTTP {response.status_code}"
                 break
             if attempt == 0 and looks_like_html(body, result.headers.get("content-type")):
+                page = RawPage(result.final_url, body, result.headers.get("content-type"))
+                result.pages.append(page)
                 found = discover_feed_url(body, result.final_url)
                 if found is None:
                     result.error = NOT_A_FEED
@@ -205,6 +224,37 @@ async def _fetch_one(
     return result
 
 
+class HostPools(httpx.AsyncBaseTransport):
+    """One small connection pool per host behind the one shared client.
+
+    httpcore's pool scans every pooled connection (and polls each idle socket) for every
+    request, so one pool holding connections to a thousand feeds costs more CPU than the
+    requests; a dict lookup to a pool of at most ``per_host`` connections costs nothing and
+    the pool itself enforces the per-host limit. All pools share one TLS context.
+    """
+
+    def __init__(self, per_host: int) -> None:
+        self._limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
+        self._tls = httpx.create_ssl_context()  # httpx's defaults: certifi, SSL_CERT_FILE
+        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
+
+    def _pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        key = (url.raw_scheme, url.raw_host, url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = httpx.AsyncHTTPTransport(
+                verify=self._tls, limits=self._limits, trust_env=False
+            )
+        return pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._pool(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._pools.values():
+            await pool.aclose()
+
+
 def make_client(limits: FeedSettings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout)
     return httpx.AsyncClient(
@@ -212,11 +262,8 @@ def make_client(limits: FeedSettings) -> httpx.AsyncClient:
         follow_redirects=True,
         max_redirects=5,
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
-        # The semaphores bound the requests in flight; the pool only keeps connections to
-        # many hosts alive between requests instead of closing one to open another.
-        limits=httpx.Limits(
-            max_connections=None, max_keepalive_connections=max(64, 4 * limits.concurrency)
-        ),
+        # Proxies named in the environment still apply (httpx mounts them in front).
+        transport=HostPools(limits.per_host),
     )
 
 

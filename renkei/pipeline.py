@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from renkei import approval, feed_ingest
+from renkei import approval, feed_ingest, intake, receipt_mail
 from renkei.classification import load_rules
 from renkei.errors import SubmissionError
 from renkei.feed_ingest import FeedReport
-from renkei.feeds import FeedTarget, FetchResult, fetch_all
+from renkei.feeds import FeedTarget, FetchResult
+from renkei.intake import IntakeOutcome
 from renkei.mail_send import SendReport, send_issue
 from renkei.newsletter.compose import (
     Edits,
@@ -31,16 +32,12 @@ from renkei.newsletter.compose import (
 )
 from renkei.newsletter.render import render_issue
 from renkei.normalizing import classify_activity, normalize_warehouse, rebuild_warehouse
-from renkei.rawstore import RawStore, sha256_hex
+from renkei.rawstore import sha256_hex
 from renkei.registry import Member, load_registry
 from renkei.settings import Settings
 from renkei.staging import (
-    record_payload,
-    stage_rows,
-    staged_frame,
     write_batch,
 )
-from renkei.submissions import read_submission
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 from warehouse.transaction import transaction
@@ -108,11 +105,12 @@ def feed_targets(members: list[Member]) -> list[FeedTarget]:
     return [FeedTarget(m.member_id, m.feed_url, m.feed_url) for m in members if m.feed_url]
 
 
-def fetch_feeds(settings: Settings, targets: list[FeedTarget]) -> list[FetchResult]:
-    """Read each feed's validators and current URL, close the warehouse, then fetch."""
-    state = feed_ingest.load_feed_state(settings)
-    limits = feed_ingest.polite_limits(settings)
-    return fetch_all(feed_ingest.with_state(targets, state), limits)
+def fetch_feeds(
+    settings: Settings, targets: list[FeedTarget], force: bool = False
+) -> list[FetchResult]:
+    """Read each feed's validators, URL and schedule, close the warehouse, then fetch the
+    due ones (``force``: every feed not disabled)."""
+    return feed_ingest.fetch_due(settings, targets, force=force)
 
 
 def store_and_stage_feeds(settings: Settings, results: list[FetchResult]) -> FeedReport:
@@ -120,113 +118,70 @@ def store_and_stage_feeds(settings: Settings, results: list[FetchResult]) -> Fee
     return feed_ingest.store_and_stage(settings, results)
 
 
-def ingest_feeds(settings: Settings, run: Runner = direct) -> FeedReport:
+def ingest_feeds(settings: Settings, run: Runner = direct, force: bool = False) -> FeedReport:
     members = run(sync_registry)(settings)
     targets = feed_targets(members)
-    fetched = run(fetch_feeds)(settings, targets)
+    fetched = run(fetch_feeds)(settings, targets, force)
     return run(store_and_stage_feeds)(settings, fetched)
 
 
 # ------------------------------------------------------------------ submissions
+# The intake itself lives in renkei/intake.py (read, judge rows, replace, receipt).
+
+SubmissionReceipt = IntakeOutcome  # the name this stage's result had before
 
 
-@dataclass
-class SubmissionReceipt:
-    member_id: str
-    file_name: str
-    sha256: str
-    rows_staged: int = 0
-    rows_read: int = 0
-    encoding: str | None = None
-    error: str | None = None
+def stage_submission(
+    settings: Settings,
+    path: Path,
+    member: Member,
+    members: dict[str, str],
+    period: str | None = None,
+) -> IntakeOutcome:
+    """Keep the file, judge every row, stage the good ones, write the receipt."""
+    return intake.stage_file(settings, Path(path), member, members, period=period)
 
-    def summary(self) -> str:
-        if self.error:
-            return f"{self.file_name}: rejected: {self.error}"
-        read = f"{self.rows_read} rows read ({self.encoding})"
-        return f"{self.file_name}: {read}, {self.rows_staged} new"
+
+def mail_receipt(settings: Settings, outcome: IntakeOutcome, member: Member) -> list[str]:
+    receipt_mail.mail_receipt(settings, outcome, member)
+    return outcome.mailed_to
 
 
 def ingest_submission(
-    settings: Settings, path: Path, member_id: str, run: Runner = direct
-) -> SubmissionReceipt:
+    settings: Settings,
+    path: Path,
+    member_id: str,
+    run: Runner = direct,
+    *,
+    period: str | None = None,
+    raise_on_reject: bool = True,
+) -> IntakeOutcome:
+    """registry → one submitted file → receipt (raises SubmissionError for an unreadable
+    file when ``raise_on_reject``; the file and its receipt are kept either way)."""
     members = {m.member_id: m for m in run(sync_registry)(settings)}
     if member_id not in members:
         raise SubmissionError(f"--member {member_id}: not in the registry {settings.registry}")
-    return run(stage_submission)(settings, Path(path), member_id)
+    names = {m.member_id: m.name for m in members.values()}
+    outcome = run(stage_submission)(settings, Path(path), members[member_id], names, period)
+    run(mail_receipt)(settings, outcome, members[member_id])
+    if outcome.error and raise_on_reject:
+        raise SubmissionError(outcome.error)
+    return outcome
 
 
-def stage_submission(settings: Settings, path: Path, member_id: str) -> SubmissionReceipt:
-    if not path.is_file():
-        raise SubmissionError(f"{path}: file not found")
-    data = path.read_bytes()
-    stored = RawStore(settings.raw_store).put(data)  # kept even if unreadable
-    receipt = SubmissionReceipt(member_id, path.name, stored.sha256)
-    now = _now()
-    with open_warehouse(settings.warehouse, stage="ingest_submission") as con:
-        record_payload(
-            con,
-            stored,
-            source_kind="submission",
-            source_ref=path.name,
-            member_id=member_id,
-            content_type="text/csv",
-            seen_at=now,
-        )
-        try:
-            read = read_submission(data, path.name)
-        except SubmissionError as exc:
-            receipt.error = str(exc)
-            whole = pl.DataFrame(
-                [
-                    {
-                        "stage_id": None,
-                        "raw_sha256": stored.sha256,
-                        "position": -1,
-                        "member_id": member_id,
-                        "reason": str(exc),
-                        "detail": None,
-                    }
-                ],
-                schema={
-                    "stage_id": pl.String,
-                    "raw_sha256": pl.String,
-                    "position": pl.Int64,
-                    "member_id": pl.String,
-                    "reason": pl.String,
-                    "detail": pl.String,
-                },
+def ingest_inbox(settings: Settings, run: Runner = direct) -> list[IntakeOutcome]:
+    """Every file under ``inbox/<member_id>/`` (receipts, hidden and partial files skipped);
+    files already taken in add nothing."""
+    from renkei.inbox_watch import is_candidate
+
+    inbox = settings.inbox.resolve()
+    outcomes = []
+    for path in sorted(inbox.glob("*/*")):
+        if path.is_file() and is_candidate(path, inbox):
+            outcomes.append(
+                ingest_submission(settings, path, path.parent.name, run, raise_on_reject=False)
             )
-            write_batch(con, "insert_quarantine", whole, stage="submission", now=now)
-            raise
-        frame = staged_frame(
-            read.rows,
-            raw_sha256=stored.sha256,
-            source_kind="csv",
-            member_id=member_id,
-            source_ref=path.name,
-            staged_at=now,
-        )
-        receipt.rows_read = len(read.rows)
-        receipt.encoding = read.encoding
-        receipt.rows_staged = stage_rows(con, frame)
-    return receipt
-
-
-def ingest_inbox(settings: Settings, run: Runner = direct) -> list[SubmissionReceipt]:
-    """Every file under ``inbox/<member_id>/``; already-staged bytes add nothing."""
-    receipts = []
-    for path in sorted(settings.inbox.glob("*/*")):
-        if path.suffix.lower() in (".csv", ".tsv", ".txt") and path.is_file():
-            try:
-                receipts.append(ingest_submission(settings, path, path.parent.name, run))
-            except SubmissionError as exc:
-                receipts.append(
-                    SubmissionReceipt(
-                        path.parent.name, path.name, sha256_hex(path.read_bytes()), error=str(exc)
-                    )
-                )
-    return receipts
+    return outcomes
 
 
 # ------------------------------------------------------------------ normalize

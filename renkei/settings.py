@@ -33,6 +33,8 @@ class MailSettings(_Section):
     smtp_user: str | None = None
     # The password is never in the file: name the environment variable that holds it.
     smtp_password_env: str = "RENKEI_SMTP_PASSWORD"
+    # Or the name of a Prefect Secret block holding it (used instead of the variable).
+    smtp_password_block: str | None = None
     rate_per_second: float = Field(default=5.0, gt=0)
     # Delivery outcome handling (renkei/mail_send.py): 4xx replies are retried this many
     # times with exponential backoff; after this many consecutive connection failures the
@@ -91,6 +93,33 @@ class FeedSettings(_Section):
     user_agent: str = "renkei/0.1 (+https://example.jp/renkei; collaboration secretariat)"
 
 
+class OrchestrationSettings(_Section):
+    """Running unattended on a Prefect server (renkei/orchestration.py, renkei/alerts.py)."""
+
+    # Failure alerts: one short Japanese e-mail per failed or crashed flow run.
+    alert_to: EmailStr | None = None  # None: no alert mail (the failure is still logged)
+    ui_url: str = "http://127.0.0.1:4200"  # the Prefect UI, for the link to the run
+    # "dask": fetch and normalise steps run on a Dask cluster (pip install renkei[dask]).
+    task_runner: Literal["default", "dask"] = "default"
+    dask_address: str | None = None  # an existing scheduler; None: a local cluster
+    dask_workers: int = Field(default=2, ge=1, le=256)
+    # Global concurrency limits (create them once: see README "Running it for real").
+    writer_limit: str = "renkei-warehouse"  # one warehouse writer at a time
+    send_limit: str = "renkei-send"  # one newsletter send at a time
+
+
+class IntakeSettings(_Section):
+    """Submitted reports (renkei/intake.py, renkei/inbox_watch.py). The inbox folder itself
+    is the top-level ``inbox`` key."""
+
+    # `renkei watch` handles a file once its size and mtime have not changed for this long.
+    settle_seconds: float = Field(default=1.0, ge=0, le=600)
+    # E-mail each receipt (受付結果) to the member's contact addresses through [mail].
+    mail_receipts: bool = True
+    # The sheet read from an .xlsx (the template's); the first sheet when it is absent.
+    sheet: str = "提出用"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RENKEI_", env_nested_delimiter="__", extra="forbid"
@@ -107,6 +136,8 @@ class Settings(BaseSettings):
     issuer: IssuerSettings
     newsletter: NewsletterSettings = NewsletterSettings()
     feeds: FeedSettings = FeedSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
+    intake: IntakeSettings = IntakeSettings()
 
     # Where the settings came from, for messages. Not a setting.
     source: Path = Field(default=DEFAULT_CONFIG, exclude=True)

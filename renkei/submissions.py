@@ -7,12 +7,14 @@ as JSON in ``extra`` rather than dropped.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import polars as pl
 
 from renkei.charset import UndecodableError, decode_bytes
 from renkei.errors import SubmissionError
@@ -41,12 +43,27 @@ def header_key(header: str) -> str:
 _LOOKUP = {header_key(alias): field for field, names in ALIASES.items() for alias in names}
 
 
+FIELDS = tuple(ALIASES)  # canonical fields; "organiser" is also kept in ``extra``
+
+
 @dataclass
 class ReadSubmission:
-    rows: list[dict[str, object]]
-    encoding: str
-    delimiter: str
+    """The data rows as a frame: ``position`` (Excel row number - 2) and one text column per
+    field in FIELDS, plus ``extra`` (JSON of unknown columns and 機関名, or null)."""
+
+    frame: pl.DataFrame
+    encoding: str | None
+    delimiter: str | None
     columns: dict[str, str]  # original header -> field ("extra" for unknown)
+    format: str = "csv"  # csv | tsv | xlsx
+
+    @property
+    def rows(self) -> list[dict[str, object]]:
+        return self.frame.to_dicts()
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls)
 
 
 def _delimiter(text: str) -> str:
@@ -56,8 +73,117 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_submission(data: bytes, name: str) -> ReadSubmission:
-    """Turn submitted bytes into staged-row dicts; raise SubmissionError if unreadable."""
+def _extra_json(frame: pl.DataFrame, names: list[str]) -> list[str | None]:
+    """JSON objects of the non-empty unknown cells, per row (null when none)."""
+    out: list[str | None] = []
+    for values in frame.select(names).iter_rows():
+        kept = {n: v for n, v in zip(names, values, strict=True) if v}
+        out.append(json.dumps(kept, ensure_ascii=False) if kept else None)
+    return out
+
+
+def _fields(name: str, grid: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    """A grid of text cells (row 0 = the first line) → the field frame.
+
+    The first non-blank row is the header; ``position`` counts from the header, so
+    ``position + 2`` is the row number Excel shows. Blank rows are dropped.
+    """
+    cells = grid.with_columns(pl.all().cast(pl.String).str.strip_chars()).with_columns(
+        pl.all().replace("", None)
+    )
+    filled = cells.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+    header_at = filled.arg_true()
+    if header_at.is_empty():
+        raise SubmissionError(f"{name}: ファイルが空です")
+    start = int(header_at[0])
+    header = [str(v or "") for v in cells.row(start)]
+    columns = {h: _LOOKUP.get(header_key(h), "extra") for h in header if h}
+    if "title" not in columns.values():
+        shown = ", ".join(h for h in header if h)
+        raise SubmissionError(f"{name}: 件名（タイトル）の列が見つかりません。見出し行: {shown}")
+    body = (
+        cells.with_row_index("_row")
+        .slice(start + 1)
+        .filter(filled.slice(start + 1))
+        .with_columns(position=pl.col("_row").cast(pl.Int64) - start - 1)
+    )
+    if body.is_empty():
+        raise SubmissionError(f"{name}: 見出し行だけで、データの行がありません")
+    by_field: dict[str, list[str]] = {}
+    extra: list[tuple[str, str]] = []  # (header, grid column)
+    for head, column in zip(header, cells.columns, strict=True):
+        field = _LOOKUP.get(header_key(head), "extra") if head else "extra"
+        if field != "extra":
+            by_field.setdefault(field, []).append(column)
+        if head and field in ("extra", "organiser"):
+            extra.append((head, column))
+    frame = body.select(
+        "position",
+        *[
+            (pl.coalesce(by_field[f]) if f in by_field else pl.lit(None, pl.String)).alias(f)
+            for f in FIELDS
+        ],
+    )
+    if extra:
+        renamed = body.select([pl.col(c).alias(h) for h, c in extra])
+        values = _extra_json(renamed, [h for h, _ in extra])
+        frame = frame.with_columns(extra=pl.Series(values, dtype=pl.String))
+    else:
+        frame = frame.with_columns(extra=pl.lit(None, pl.String))
+    return frame, columns
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str) -> ReadSubmission:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or password-protected workbook: one cause
+        raise SubmissionError(f"{name}: Excel ファイルとして開けません（{exc}）") from None
+    try:
+        ws = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
+        records = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    width = max((len(r) for r in records), default=0)
+    if not width:
+        raise SubmissionError(f"{name}: ファイルが空です")
+    grid = pl.DataFrame(
+        [r + [None] * (width - len(r)) for r in records],
+        schema=[f"column_{i}" for i in range(width)],
+        orient="row",
+    )
+    frame, columns = _fields(name, grid)
+    return ReadSubmission(frame, None, None, columns, "xlsx")
+
+
+def read_submission(data: bytes, name: str, sheet: str = "提出用") -> ReadSubmission:
+    """Turn submitted bytes into the field frame; raise SubmissionError if unreadable."""
+    if not data.strip():
+        raise SubmissionError(f"{name}: ファイルが空です")
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(data, name, sheet)
+    if data.startswith(OLE_MAGIC):
+        raise SubmissionError(
+            f"{name}: 古い Excel 形式（.xls）は読めません。"
+            "Excel で「.xlsx」か「CSV UTF-8」形式で保存し直してください"
+        )
     try:
         decoded = decode_bytes(data)
     except UndecodableError as exc:
@@ -66,35 +192,16 @@ def read_submission(data: bytes, name: str) -> ReadSubmission:
     if not text.strip():
         raise SubmissionError(f"{name}: ファイルが空です")
     delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise SubmissionError(f"{name}: CSV として読めません: {exc}") from None
-    columns = {h: _LOOKUP.get(header_key(h), "extra") for h in header}
-    if "title" not in columns.values():
-        raise SubmissionError(
-            f"{name}: 件名（タイトル）の列が見つかりません。見出し行: {', '.join(header)}"
+    try:  # Polars' reader keeps blank lines as empty rows, so positions stay Excel's rows
+        grid = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=True,
         )
-    rows: list[dict[str, object]] = []
-    try:
-        for position, values in enumerate(reader):
-            if not any(v.strip() for v in values):
-                continue  # Excel leaves blank lines at the end
-            row: dict[str, object] = {"position": position}
-            extra: dict[str, str] = {}
-            for head, value in zip(header, values, strict=False):
-                field = columns[head]
-                value = value.strip()
-                if field in ("extra", "organiser"):  # organiser matching: issue 4
-                    if value:
-                        extra[head] = value
-                elif field not in row or not row[field]:
-                    row[field] = value or None
-            row["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-            rows.append(row)
-    except csv.Error as exc:
-        raise SubmissionError(
-            f"{name}: CSV として読めません（{reader.line_num} 行目）: {exc}"
-        ) from None
-    return ReadSubmission(rows, decoded.encoding, delimiter, columns)
+    except pl.exceptions.PolarsError as exc:
+        raise SubmissionError(f"{name}: CSV として読めません: {exc}") from None
+    frame, columns = _fields(name, grid)
+    kind = "tsv" if delimiter == "\t" else "csv"
+    return ReadSubmission(frame, decoded.encoding, delimiter, columns, kind)

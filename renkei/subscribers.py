@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from renkei.charset import UndecodableError, decode_bytes
 from renkei.errors import RenkeiError
+from renkei.newsletter.model import CATEGORY_JA
 from renkei.registry import PREFECTURES, SECTORS
 from renkei.settings import Settings
 from renkei.unsubscribe import apply_pending
@@ -68,6 +69,8 @@ def parse_interests(text: str) -> tuple[str, ...]:
             raise ValueError(f"interest {raw!r}: sector must be one of {', '.join(SECTORS)}")
         if kind == "prefecture" and value not in PREFECTURES:
             raise ValueError(f"interest {raw!r}: unknown prefecture")
+        if kind == "category" and value not in CATEGORY_JA:
+            raise ValueError(f"interest {raw!r}: category must be one of {', '.join(CATEGORY_JA)}")
         tags.add(f"{kind}:{value}")
     return tuple(sorted(tags))
 

@@ -1,4 +1,4 @@
-"""The unsubscribe endpoint: a small WSGI app served by the standard library.
+"""The unsubscribe endpoint (`renkei serve`): a minimal ASGI app (Starlette) run by uvicorn.
 
 * ``GET  <path>?t=TOKEN`` — a confirmation page in Japanese with one button; a GET never
   unsubscribes (mail scanners and link previews follow links).
@@ -8,23 +8,31 @@
 
 A malformed token answers 400, an altered or forged one 403; nothing is changed. ``<path>``
 is the path of ``issuer.unsubscribe_url`` (``/unsubscribe`` is always accepted too). Put it
-behind the secretariat's https reverse proxy; it listens on 127.0.0.1 by default.
+behind the secretariat's https reverse proxy; it listens on 127.0.0.1 by default. The
+warehouse work (a short DuckDB write, or the pending journal while a send holds the file)
+runs in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
-from typing import Any
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from renkei.errors import WarehouseBusy
 from renkei.settings import Settings
 from renkei.unsubscribe import TokenError, apply_unsubscribe, load_secret, verify_token
 
-StartResponse = Callable[..., Any]
 MAX_BODY = 4096
 
 _PAGE = """<!doctype html>
@@ -39,80 +47,55 @@ _PAGE = """<!doctype html>
 """
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def make_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """The WSGI application for ``settings``."""
+def make_app(settings: Settings) -> Starlette:
+    """The ASGI application for ``settings``."""
     secret = load_secret(settings.mail)
-    paths = {urlsplit(settings.issuer.unsubscribe_url).path or "/", "/unsubscribe"}
+    paths = sorted({urlsplit(settings.issuer.unsubscribe_url).path or "/", "/unsubscribe"})
     issuer = html.escape(settings.issuer.name)
 
-    def page(start: StartResponse, status: str, title: str, body: str) -> list[bytes]:
-        data = _PAGE.format(title=html.escape(title), body=body, issuer=issuer).encode()
-        start(
-            status,
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(data))),
-                ("Cache-Control", "no-store"),
-            ],
-        )
-        return [data]
+    def page(status: int, title: str, body: str) -> HTMLResponse:
+        content = _PAGE.format(title=html.escape(title), body=body, issuer=issuer)
+        return HTMLResponse(content, status, headers={"Cache-Control": "no-store"})
 
-    def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
-        method = environ["REQUEST_METHOD"]
-        if environ.get("PATH_INFO", "/") not in paths:
-            return page(start, "404 Not Found", "ページが見つかりません", "")
-        token = parse_qs(environ.get("QUERY_STRING", "")).get("t", [""])[0]
-        if method == "POST":
-            length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
-            form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
+    async def unsubscribe(request: Request) -> Response:
+        token = request.query_params.get("t", "")
+        if request.method == "POST":
+            raw = b""
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > MAX_BODY:
+                    return Response(status_code=413)
+            form = parse_qs(raw.decode("utf-8", "replace"))
             token = token or form.get("t", [""])[0]
-        elif method not in ("GET", "HEAD"):
-            start("405 Method Not Allowed", [("Allow", "GET, POST")])
-            return [b""]
         if not token:
             return page(
-                start,
-                "400 Bad Request",
+                400,
                 "配信停止のリンクが不完全です",
                 "<p>メールに記載のリンクをそのまま開いてください。</p>",
             )
         try:
-            if method == "POST":
-                item = apply_unsubscribe(settings, token, via="one-click")
+            if request.method == "POST":
+                item = await run_in_threadpool(apply_unsubscribe, settings, token, via="one-click")
             else:
                 item = verify_token(secret, token)
         except TokenError as exc:
-            status = "403 Forbidden" if exc.http_status == 403 else "400 Bad Request"
             return page(
-                start,
-                status,
+                exc.http_status,
                 "配信停止のリンクが正しくありません",
                 "<p>リンクが変更されているか、無効です。お手数ですが事務局までご連絡ください。</p>",
             )
         except WarehouseBusy:
-            start("503 Service Unavailable", [("Retry-After", "30")])
-            return [b""]
+            return Response(status_code=503, headers={"Retry-After": "30"})
         address = html.escape(item.email)
-        if method == "POST":
+        if request.method == "POST":
             return page(
-                start,
-                "200 OK",
+                200,
                 "配信を停止しました",
                 f"<p>{address} 宛てのメールマガジンの配信を停止しました。</p>",
             )
         action = html.escape(f"?t={token}", quote=True)
         return page(
-            start,
-            "200 OK",
+            200,
             "メールマガジンの配信停止",
             f"<p>{address} 宛てのメールマガジンの配信を停止しますか。</p>"
             f'<form method="post" action="{action}">'
@@ -120,15 +103,49 @@ def make_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], It
             '<button type="submit">配信を停止する</button></form>',
         )
 
-    return app
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return page(404, "ページが見つかりません", "")
+
+    routes = [Route(p, unsubscribe, methods=["GET", "POST"]) for p in paths]
+    return Starlette(routes=routes, exception_handlers={404: not_found})
 
 
-def make_unsubscribe_server(settings: Settings, host: str, port: int) -> WSGIServer:
-    """A server ready for ``serve_forever()`` (tests run it in a thread)."""
-    return make_server(
-        host,
-        port,
+def make_server(settings: Settings, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for the app (``port=0``: any free port; see ``running``)."""
+    config = uvicorn.Config(
         make_app(settings),
-        server_class=_ThreadingServer,
-        handler_class=_QuietHandler,
+        host=host,
+        port=port,
+        http="h11",
+        ws="none",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
     )
+    return uvicorn.Server(config)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    make_server(settings, host, port).run()
+
+
+@contextmanager
+def running(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve on a background thread for the ``with`` block; yield ``http://host:port``."""
+    server = make_server(settings, host, port)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"unsubscribe endpoint: could not listen on {host}:{port}")
+            threading.Event().wait(0.02)
+        bound = server.servers[0].sockets[0].getsockname()
+        yield f"http://{bound[0]}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        loop.close()

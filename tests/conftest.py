@@ -56,3 +56,13 @@ def demo_copy(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target)
     yield target
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One temporary Prefect server (prefect_test_harness) for every in-process test that
+    needs the engine: starting one costs ~15 s, so the session shares it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

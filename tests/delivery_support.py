@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from renkei import pipeline
 from renkei.newsletter.render import RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
@@ -41,17 +42,34 @@ class ScriptedServer:
     ``on_data(count)`` runs when a message's DATA is complete, before the 250 is sent.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None, **controller: object) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
         self.rcpt_script: dict[str, list[str]] = {}
         self.rcpt_seen: list[str] = []
+        self.sessions: list[int] = []  # id of the SMTP session of each RCPT (connection reuse)
+        self.tls_seen: list[bool] = []  # per accepted message: did it arrive over TLS?
         self.on_data: Callable[[int], None] | None = None
         self.on_rcpt: Callable[[str], None] | None = None
+        self.logins: list[tuple[str, str]] = []  # (user, password) of accepted AUTHs
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, object] = {}
+        if password is not None:  # AUTH PLAIN/LOGIN offered without TLS (loopback only)
+
+            def check(server, session, envelope, mechanism, data) -> AuthResult:
+                user, given = data.login.decode(), data.password.decode()
+                if given != password:
+                    return AuthResult(success=False, handled=False)
+                self.logins.append((user, given))
+                return AuthResult(success=True)
+
+            auth = {"authenticator": check, "auth_require_tls": False}
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, **auth, **controller
+        )
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_seen.append(address)
+        self.sessions.append(id(session))
         if self.on_rcpt is not None:
             self.on_rcpt(address)
         script = self.rcpt_script.get(address)
@@ -62,6 +80,7 @@ class ScriptedServer:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        self.tls_seen.append(server.transport.get_extra_info("ssl_object") is not None)
         if self.on_data is not None:
             self.on_data(len(self.messages))
         return f"250 2.0.0 queued as {len(self.messages)}"

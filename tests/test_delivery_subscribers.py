@@ -43,6 +43,8 @@ def test_interests_are_validated_and_normalised() -> None:
         parse_interests("hobby:golf")
     with pytest.raises(ValueError, match="unknown prefecture"):
         parse_interests("prefecture:広島")
+    with pytest.raises(ValueError, match="category must be one of event, call, news"):
+        parse_interests("category:golf")
 
 
 def test_import_normalises_addresses_and_keeps_one_row_per_person(settings_for) -> None:

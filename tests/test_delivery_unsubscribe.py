@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlsplit
@@ -15,12 +16,12 @@ from delivery_support import (
     ScriptedServer,
     approve_issue,
     delivery_rows,
+    free_port,
     registry_rows,
     with_smtp,
 )
 
 from renkei import pipeline
-from renkei.background_server import serving
 from renkei.settings import Settings
 from renkei.unsubscribe import (
     ForgedToken,
@@ -31,7 +32,7 @@ from renkei.unsubscribe import (
     pending_path,
     verify_token,
 )
-from renkei.unsubscribe_server import make_unsubscribe_server
+from renkei.unsubscribe_server import running
 from warehouse.connection import open_warehouse
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -94,7 +95,7 @@ def sent(settings_for) -> Iterator[tuple[Settings, dict[str, str]]]:
 @pytest.fixture
 def endpoint(sent) -> Iterator[str]:
     settings, _ = sent
-    with serving(make_unsubscribe_server(settings, "127.0.0.1", 0)) as origin:
+    with running(settings) as origin:
         yield origin
 
 
@@ -231,3 +232,34 @@ def test_an_unsubscribe_while_a_send_holds_the_warehouse_is_kept_and_applied(sen
     assert WHO not in [r[0] for r, _ in server.messages]
     assert contact_status(settings, WHO) == "unsubscribed"
     assert not pending_path(settings).exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "unsubscribe-server"])  # the earlier name too
+def test_renkei_serve_answers_the_confirmation_page_and_404_elsewhere(
+    sent, workdir, command: str
+) -> None:
+    _, links = sent
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "renkei", command, "--port", str(port), "-c", "renkei.toml"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                response = httpx.get(local(origin, links[WHO]))
+                break
+            except httpx.ConnectError:
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+        assert response.status_code == 200
+        assert f"{WHO} 宛てのメールマガジンの配信を停止しますか。" in response.text
+        missing = httpx.get(f"{origin}/elsewhere")
+        assert missing.status_code == 404 and "ページが見つかりません" in missing.text
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -4,7 +4,9 @@ redirects, compression, broken feeds and HTML pages (issue 3, acceptance 1)."""
 from __future__ import annotations
 
 import gzip
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,17 @@ def test_rss2_in_euc_jp_is_read_and_utm_parameters_are_dropped(httpserver: HTTPS
             "設備利用料金の改定について",
             "https://www.okakogi.example.jp/news/2026/1101.html",
         ),
+    ]
+
+
+def test_rss2_in_iso_2022_jp_is_read(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/jis.rss").respond_with_data(
+        body("toriton_iso2022jp.rss"), content_type="application/rss+xml"
+    )
+    found = parsed_rows(fetch_one(httpserver.url_for("/jis.rss")))
+    assert [r["title"] for r in found] == [
+        "ものづくり補助金 説明会のご案内",
+        "技術交流プラザ「＜新素材＞と地域産業」",
     ]
 
 
@@ -282,3 +295,40 @@ def test_when_every_feed_is_unreachable_no_feed_is_counted_as_failing(
     assert rows(
         mixed, "SELECT member_id, consecutive_failures FROM feed_state ORDER BY member_id"
     ) == [("m1", 1), ("m2", 0)]
+
+
+def test_at_most_two_requests_per_host_over_two_kept_alive_connections() -> None:
+    lock, state = threading.Lock(), {"now": 0, "peak": 0}
+    ports: set[int] = set()
+
+    class Slow304(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive (werkzeug's test server closes each time)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            with lock:
+                state["now"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+                ports.add(self.client_address[1])
+            time.sleep(0.05)
+            with lock:
+                state["now"] -= 1
+            self.send_response(304)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow304)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        targets = [FeedTarget(f"m{n}", f"{base}/f{n}.rss", etag='"x"') for n in range(8)]
+        results = fetch_all(targets, FeedSettings(concurrency=16, per_host=2))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.status_code for r in results] == [304] * 8
+    assert state["peak"] == 2
+    assert len(ports) == 2  # each connection is reused after a 304

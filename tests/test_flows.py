@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ from renkei.demo import examples_dir, prepare_folder, serve_folder
 from renkei.settings import load_settings
 
 pytestmark = pytest.mark.prefect
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 async def _runs() -> tuple[dict[str, str], list[str]]:
@@ -77,6 +68,10 @@ def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path
     )
     dataset = json.loads((work / "publish" / "activities.json").read_text("utf-8"))
     assert len(dataset) == 34  # the co-hosted forum is one activity
+    health = json.loads(asyncio.run(_artifact("feed-health")))
+    assert [(row["member"], row["status"]) for row in health] == [
+        (member, "ok") for member in sorted(row["member"] for row in health)
+    ] and len(health) == 7
 
 
 async def _artifact(key: str) -> str:

@@ -81,14 +81,16 @@ _SEP = "\x1f"
 
 
 def _sha256_batch(s: pl.Series) -> pl.Series:
+    sha256 = hashlib.sha256
     return pl.Series(
         s.name,
-        [None if v is None else hashlib.sha256(v.encode("utf-8")).hexdigest() for v in s],
+        # to_list() first: iterating a Series item by item costs as much as the hashing
+        [None if v is None else sha256(v.encode("utf-8")).hexdigest() for v in s.to_list()],
         dtype=pl.String,
     )
 
 
-def _sha256_hex(expr: pl.Expr) -> pl.Expr:
+def sha256_hex(expr: pl.Expr) -> pl.Expr:
     # Not Expr.hash(): Polars documents its hash as unstable across versions and
     # platforms, and these values are stored keys (activity_id) and change detectors.
     return expr.map_batches(_sha256_batch, return_dtype=pl.String, is_elementwise=True)
@@ -331,7 +333,7 @@ def build_activities(
         )
     )
     good = df.filter(pl.col("_reason").is_null()).with_columns(
-        activity_id=_sha256_hex(natural_key).str.head(20)
+        activity_id=sha256_hex(natural_key).str.head(20)
     )
     good = good.with_columns(
         first_seen_at=_jst(pl.col("staged_at"), good.schema["staged_at"]).min().over("activity_id")
@@ -354,7 +356,7 @@ def build_activities(
         published_at=pl.col("_p_at"),
         deadline_at=pl.col("_d_at"),
     ).with_columns(
-        content_sha256=_sha256_hex(
+        content_sha256=sha256_hex(
             pl.concat_str(
                 pl.col("title"),
                 pl.col("summary"),

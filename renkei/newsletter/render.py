@@ -36,6 +36,7 @@ from renkei.newsletter.dates_ja import (
     jp_month_label,
     jp_period,
 )
+from renkei.newsletter.interest_order import interest_tags, strip_marks
 from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA, Issue, Organiser, Rendered, Section
 from renkei.newsletter.textwrap_ja import DEFAULT_WIDTH, wrap_text
 
@@ -168,6 +169,7 @@ def get_environment() -> Environment:
         contact_label=contact_label,
         nl2br=nl2br,
         contacts=_contacts,
+        interest_tags=interest_tags,
     )
     env.globals.update(
         UNSUBSCRIBE_MARKER=UNSUBSCRIBE_MARKER,
@@ -274,7 +276,10 @@ def render_issue(issue: Issue, *, max_bytes: int = MAX_HTML_BYTES) -> Rendered:
 
 
 def personalise(body: str, *, recipient_name: str, unsubscribe_url: str) -> str:
-    """Substitute the per-recipient parts into once-rendered HTML or text."""
-    return body.replace(UNSUBSCRIBE_MARKER, unsubscribe_url).replace(
-        RECIPIENT_MARKER, recipient_name
+    """Substitute the per-recipient parts into once-rendered HTML or text (card comments,
+    see ``renkei.newsletter.interest_order``, are removed)."""
+    return (
+        strip_marks(body)
+        .replace(UNSUBSCRIBE_MARKER, unsubscribe_url)
+        .replace(RECIPIENT_MARKER, recipient_name)
     )

@@ -1,14 +1,14 @@
--- Record attempts (the frame ``batch``, one row per feed). A success (ok: 200/304) resets
--- the failure count and may move the URL and validators; a failure keeps the validators
--- and the URL (unless the registry URL changed) and counts up, unless ``counted`` is false
--- (every feed failed in the same run: our own network was down, not the members' sites).
+-- Record attempts (the frame ``batch``, one row per feed attempted). A success (ok: 200/304)
+-- may move the URL and validators; a failure keeps the validators and the URL (unless the
+-- registry URL changed). The failure count, the next due time and a 410's disabling are
+-- worked out per attempt in renkei/feed_schedule.py and written as given.
 INSERT INTO feed_state
     (member_id, registry_url, url, etag, last_modified, last_sha256, last_status,
-     last_attempt_at, last_success_at, consecutive_failures, last_error, updated_at)
+     last_attempt_at, last_success_at, consecutive_failures, last_error, updated_at,
+     next_due_at, disabled_at, disabled_reason)
 SELECT member_id, registry_url, url, etag, last_modified, last_sha256, last_status,
-       attempted_at, CASE WHEN ok THEN attempted_at END,
-       CASE WHEN ok OR NOT counted THEN 0 ELSE 1 END, error,
-       attempted_at
+       attempted_at, CASE WHEN ok THEN attempted_at END, failures, error, attempted_at,
+       next_due_at, disabled_at, disabled_reason
 FROM batch
 ON CONFLICT (member_id) DO UPDATE SET
     url = CASE WHEN excluded.last_success_at IS NOT NULL
@@ -23,10 +23,10 @@ ON CONFLICT (member_id) DO UPDATE SET
     last_status = excluded.last_status,
     last_attempt_at = excluded.last_attempt_at,
     last_success_at = coalesce(excluded.last_success_at, feed_state.last_success_at),
-    consecutive_failures = CASE WHEN excluded.last_success_at IS NOT NULL THEN 0
-                                WHEN excluded.consecutive_failures = 0
-                                THEN feed_state.consecutive_failures
-                                ELSE feed_state.consecutive_failures + 1 END,
+    consecutive_failures = excluded.consecutive_failures,
     last_error = excluded.last_error,
     registry_url = excluded.registry_url,
-    updated_at = excluded.updated_at;
+    updated_at = excluded.updated_at,
+    next_due_at = excluded.next_due_at,
+    disabled_at = excluded.disabled_at,
+    disabled_reason = excluded.disabled_reason;

@@ -1,0 +1,133 @@
+"""Feed health at a glance: one row per member feed, for `renkei feeds` and the flow.
+
+Status values (worst first): ``failing`` (the last attempt failed, or no fetch has
+ever succeeded), ``disabled`` (the site answered 410 Gone), ``never-fetched``,
+``stale`` (no item dated in the last 90 days), ``ok``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from renkei.errors import RenkeiError
+from renkei.settings import Settings
+from warehouse.connection import open_warehouse
+from warehouse.queries import run_query
+
+JST = ZoneInfo("Asia/Tokyo")
+STATUSES = ("failing", "disabled", "never-fetched", "stale", "ok")  # worst first
+ARTIFACT_KEY = "feed-health"
+
+
+class SortBy(StrEnum):
+    status = "status"
+    member = "member"
+    failures = "failures"
+    last_success = "last-success"
+    items = "items"
+
+
+def sort_key(text: str) -> SortBy:
+    try:
+        return SortBy(text)
+    except ValueError:
+        choices = " | ".join(s.value for s in SortBy)
+        raise RenkeiError(f"feeds --sort {text}: not a sort key (use {choices})") from None
+
+
+def read_health(settings: Settings, now: datetime | None = None) -> pl.DataFrame:
+    """Every registry feed with its health figures and status, by member_id."""
+    now = now or datetime.now(UTC)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        return run_query(con, "feed_health", {"now": now})
+
+
+def sort_health(frame: pl.DataFrame, by: SortBy = SortBy.status) -> pl.DataFrame:
+    if by is SortBy.member:
+        return frame.sort("member_id")
+    if by is SortBy.failures:
+        return frame.sort(["consecutive_failures", "member_id"], descending=[True, False])
+    if by is SortBy.last_success:  # never succeeded first, then the longest ago
+        return frame.sort(["last_success_at", "member_id"], nulls_last=False)
+    if by is SortBy.items:
+        return frame.sort(["items_90d", "items_30d", "member_id"])
+    rank = pl.col("status").replace_strict(
+        {s: i for i, s in enumerate(STATUSES)}, return_dtype=pl.Int8
+    )
+    return frame.sort([rank, "member_id"])
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value.astimezone(JST):%Y-%m-%d %H:%M}" if value else "-"
+
+
+def _problem(row: dict) -> str:
+    text = row["disabled_reason"] if row["status"] == "disabled" else row["last_error"]
+    return " ".join(str(text).split()) if text else ""
+
+
+def table_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
+    """Rows as shown to the secretariat (times in JST, one line of error)."""
+    return [
+        {
+            "status": row["status"],
+            "member": row["member_id"],
+            "name": row["name"],
+            "last success": _when(row["last_success_at"]),
+            "last attempt": _when(row["last_attempt_at"]),
+            "failures": row["consecutive_failures"],
+            "30d": row["items_30d"],
+            "90d": row["items_90d"],
+            "next due": _when(row["next_due_at"]) if row["next_due_at"] else "next run",
+            "last error": _problem(row),
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def counts_line(frame: pl.DataFrame) -> str:
+    counts = dict(frame.group_by("status").len().iter_rows())
+    parts = [f"{counts[s]} {s}" for s in STATUSES if counts.get(s)]
+    return f"{frame.height} feeds: {', '.join(parts) if parts else 'none listed'}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(text: str, width: int, right: bool) -> str:
+    pad = " " * (width - _width(text))
+    return pad + text if right else text + pad
+
+
+def format_table(rows: list[dict[str, object]], error_chars: int = 70) -> str:
+    """A plain-text table that lines up with Japanese names (full-width characters)."""
+    if not rows:
+        return ""
+    cells = [{k: str(v) for k, v in row.items()} for row in rows]
+    for row in cells:
+        if len(row["last error"]) > error_chars:
+            row["last error"] = row["last error"][: error_chars - 1] + "…"
+    columns = list(rows[0])
+    widths = {c: max(_width(c), *(_width(r[c]) for r in cells)) for c in columns}
+    numeric = {"failures", "30d", "90d"}
+    lines = ["  ".join(_cell(c, widths[c], c in numeric) for c in columns).rstrip()]
+    lines += [
+        "  ".join(_cell(r[c], widths[c], c in numeric) for c in columns).rstrip() for r in cells
+    ]
+    return "\n".join(lines)
+
+
+def publish_artifact(settings: Settings) -> None:
+    """The health table as a Prefect table artifact (key ``feed-health``) of the flow run."""
+    from prefect.artifacts import create_table_artifact
+
+    frame = sort_health(read_health(settings))
+    create_table_artifact(
+        table=table_rows(frame), key=ARTIFACT_KEY, description=f"Feed health: {counts_line(frame)}"
+    )

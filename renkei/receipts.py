@@ -1,0 +1,222 @@
+"""The receipt (受付結果) a member gets for every submitted file, in plain Japanese.
+
+It says how many rows were accepted, lists each rejected row with the row number the
+member sees in Excel (the header is row 1), the reason and what to fix, the dates that
+were read with a guess, and — for a corrected resubmission — what changed. It is written
+beside the submitted file as ``<file>.受付結果.txt`` (UTF-8 with BOM, CRLF, so Windows
+Notepad opens it correctly) and e-mailed to the member's contact addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+RECEIPT_SUFFIX = ".受付結果.txt"
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def is_receipt(path: Path) -> bool:
+    return path.name.endswith(RECEIPT_SUFFIX)
+
+
+def receipt_path(path: Path, inbox: Path, member_id: str) -> Path:
+    """Beside the file when it is in the inbox; else in ``inbox/<member_id>/``."""
+    path = path.resolve()
+    try:
+        path.relative_to(inbox.resolve())
+        folder = path.parent
+    except ValueError:
+        folder = inbox / member_id
+    return folder / (path.name + RECEIPT_SUFFIX)
+
+
+@dataclass
+class RejectedRow:
+    row_number: int
+    title: str | None
+    reasons: list[str]
+
+
+@dataclass
+class FlaggedRow:
+    row_number: int
+    title: str | None
+    notes: list[str]
+
+
+@dataclass
+class ChangedRow:
+    kind: str  # added | changed | withdrawn
+    title: str | None
+    starts_on: str | None
+
+
+@dataclass
+class ReceiptFacts:
+    member_name: str
+    file_name: str
+    received_at: datetime
+    period: str  # YYYY-MM
+    accepted: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    flagged: list[FlaggedRow] = field(default_factory=list)
+    error: str | None = None  # the whole file could not be read
+    duplicate_of: datetime | None = None  # the same bytes were received then
+    replaced: list[str] = field(default_factory=list)  # earlier files now replaced
+    changes: list[ChangedRow] = field(default_factory=list)
+    contact: str = ""
+
+
+_FIXES: tuple[tuple[str, str], ...] = (
+    ("件名が空", "件名（イベント名やお知らせの題名）を書いてください。"),
+    (
+        "開催日「",
+        "開催日を「2026/12/5」「2026年12月5日」「令和8年12月5日」「R8.12.5」のように、"
+        "実在する日付で書いてください。",
+    ),
+    ("終了日「", "終了日を実在する日付で、開催日と同じ日かそれより後の日で書いてください。"),
+    ("申込締切", "申込締切を「2026/12/1」のような実在する日付で書いてください。"),
+    ("終了時刻", "時間を「13:30～16:00」のように、開始・終了の順で書いてください。"),
+    (
+        "URL",
+        "URL は「https://」から始まる形で書いてください（例：https://www.example.jp/event.html）。",
+    ),
+    (
+        "機関名",
+        "機関名の列には、貴機関の名称か、共催する会員機関の名称を書いてください"
+        "（空欄でもかまいません）。",
+    ),
+)
+_FILE_FIXES: tuple[tuple[str, str], ...] = (
+    (
+        "文字コード",
+        "Excel で「名前を付けて保存」から「CSV UTF-8（コンマ区切り）」または"
+        "「CSV（コンマ区切り）」を選んで保存し直すか、.xlsx のままお送りください。",
+    ),
+    ("ファイルが空", "記入したファイルを保存してから、もう一度お送りください。"),
+    ("見出し行だけ", "2行目から、1行に1件ずつ記入してください。"),
+    (
+        "件名（タイトル）の列",
+        "1行目に「件名」「開催日」などの見出しを入れてください。事務局配布のひな形を使うと確実です。",
+    ),
+    ("Excel ファイルとして開けません", "パスワードを外して保存し直してからお送りください。"),
+    ("古い Excel 形式", ""),
+    ("形式", "CSV（.csv / .tsv / .txt）か Excel（.xlsx）でお送りください。"),
+)
+
+
+def fix_for(reason: str, table: tuple[tuple[str, str], ...] = _FIXES) -> str:
+    for marker, fix in table:
+        if reason.startswith(marker) or (marker in reason and table is _FILE_FIXES):
+            return fix
+    return "内容をご確認のうえ、直したファイルをお送りください。"
+
+
+def _when(at: datetime) -> str:
+    local = at.astimezone(JST)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _period(period: str) -> str:
+    year, month = period.split("-")
+    return f"{int(year)}年{int(month)}月分"
+
+
+def _title(title: str | None) -> str:
+    return f"「{title}」" if title else "（件名なし）"
+
+
+_KIND = {"added": "追加", "changed": "変更", "withdrawn": "取り下げ"}
+
+
+def render_receipt(facts: ReceiptFacts) -> str:
+    """The receipt text (LF line ends; the writer converts)."""
+    out = [f"【受付結果】{facts.file_name}", "", f"{facts.member_name} ご担当者様", ""]
+    if facts.error:
+        reason = re.sub(r"^[^:]*: ", "", facts.error, count=1)
+        out += [
+            "ご提出いただいたファイルを読み込めなかったため、受け付けられませんでした。",
+            f"  ファイル名：{facts.file_name}",
+            f"  受付日時：{_when(facts.received_at)}",
+            f"  理由：{reason}",
+        ]
+        fix = fix_for(reason, _FILE_FIXES)
+        if fix:
+            out.append(f"  直し方：{fix}")
+        out += ["", "お手数ですが、直したファイルをもう一度お送りください。"]
+        return _footer(out, facts)
+    total = facts.accepted + len(facts.rejected)
+    if facts.duplicate_of is not None:
+        out += [
+            f"このファイルは {_when(facts.duplicate_of)} に受け付けたものと同じ内容です。"
+            "今回のご提出で変わったことはありません。",
+            "",
+        ]
+    elif not facts.rejected:
+        out += [f"ご提出いただいた活動報告の {total}行すべてを受け付けました。", ""]
+    else:
+        out += [
+            f"ご提出いただいた活動報告の {total}行のうち {facts.accepted}行を受け付けました。"
+            f"{len(facts.rejected)}行は、下の理由で受け付けられませんでした。",
+            "",
+        ]
+    out += [
+        f"  ファイル名：{facts.file_name}",
+        f"  受付日時：{_when(facts.received_at)}",
+        f"  報告月：{_period(facts.period)}",
+        f"  受け付けた行：{facts.accepted}行",
+        f"  受け付けられなかった行：{len(facts.rejected)}行",
+    ]
+    if facts.rejected:
+        out += ["", "■ 受け付けられなかった行（行番号は Excel の行番号です。1行目は見出しです）"]
+        for row in facts.rejected:
+            out.append(f"{row.row_number}行目{_title(row.title)}")
+            for reason in row.reasons:
+                out.append(f"  理由：{reason}")
+                out.append(f"  直し方：{fix_for(reason)}")
+    if facts.flagged:
+        out += ["", "■ ご確認ください（受け付けましたが、読み方を推測した日付があります）"]
+        for row in facts.flagged:
+            for note in row.notes:
+                out.append(f"{row.row_number}行目{_title(row.title)}：{note}。")
+        out.append("  違う場合は、年を入れた日付に直したファイルをお送りください。")
+    if facts.replaced:
+        names = "」「".join(facts.replaced)
+        out += ["", "■ 前回のご提出からの変更"]
+        out.append(f"以前の「{names}」を今回のファイルで置き換えました。")
+        if not facts.changes:
+            out.append("  内容の変更はありませんでした。")
+        for kind in ("added", "changed", "withdrawn"):
+            rows = [c for c in facts.changes if c.kind == kind]
+            if rows:
+                out.append(f"  {_KIND[kind]}：{len(rows)}件")
+                for c in rows:
+                    day = f"（{c.starts_on}）" if c.starts_on else ""
+                    out.append(f"    ・{_title(c.title)}{day}")
+    if facts.rejected or facts.flagged:
+        out += [
+            "",
+            "直したファイルは、同じ月分の報告としてもう一度お送りください。"
+            "前回のファイルは自動で置き換わります（直した行だけでなく、すべての行を入れてください）。",
+        ]
+    return _footer(out, facts)
+
+
+def _footer(out: list[str], facts: ReceiptFacts) -> str:
+    out += ["", "――", "このお知らせは自動で作成しています。"]
+    if facts.contact:
+        out.append(f"ご不明な点は事務局までお問い合わせください：{facts.contact}")
+    return "\n".join(out) + "\n"
+
+
+def write_receipt(path: Path, text: str) -> Path:
+    """UTF-8 with BOM and CRLF (Notepad and Excel users open it as they are)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    tmp.replace(path)
+    return path

@@ -1,0 +1,252 @@
+"""Every row of a submitted file gets a verdict: accepted, or rejected with every reason.
+
+The checks are the ones normalize applies (transforms.activities: empty title, unreadable
+or impossible dates, end before start; same wording), so a row accepted here becomes an
+activity, plus the checks only a submission needs: a usable URL, and a 機関名 that is the
+submitting member or a registered co-organiser. Years missing from dates are filled in
+first (transforms.submission_dates) and flagged. Everything is column-wise; Python runs once
+per distinct date or time text, and for the hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from renkei.staging import STAGED_SCHEMA
+from transforms.activities import sha256_hex
+from transforms.dates import DateParseError, parse_column, parse_time_range
+from transforms.submission_dates import complete_dates
+from transforms.text import display_text, match_key, member_name_key
+
+JST = ZoneInfo("Asia/Tokyo")
+_URL_OK = r"(?i)^https?://[^\s/]+\.\S*$"
+
+
+@dataclass
+class RowVerdict:
+    position: int
+    title: str | None
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    activity_id: str | None = None
+    content_sha256: str | None = None
+    starts_on: date | None = None
+
+    @property
+    def row_number(self) -> int:
+        """The row number the member sees in Excel (the header is row 1)."""
+        return self.position + 2
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
+
+
+VERDICT_SCHEMA = pl.Schema(
+    {
+        "position": pl.Int64(),
+        "title": pl.String(),
+        "accepted": pl.Boolean(),
+        "reason": pl.String(),  # reasons joined with ；
+        "note": pl.String(),  # notes joined with ；
+        "activity_id": pl.String(),
+        "content_sha256": pl.String(),
+        "starts_on": pl.Date(),
+    }
+)
+
+
+@dataclass
+class CheckedRows:
+    verdicts_frame: pl.DataFrame  # VERDICT_SCHEMA, one row per data row
+    staged: pl.DataFrame  # accepted rows in the staged schema (dates completed)
+    rejected_values: pl.DataFrame  # the field values of rejected rows (quarantine detail)
+
+    @cached_property
+    def verdicts(self) -> list[RowVerdict]:
+        return [to_verdict(r) for r in self.verdicts_frame.iter_rows(named=True)]
+
+
+def to_verdict(row: dict) -> RowVerdict:
+    return RowVerdict(
+        row["position"],
+        row["title"],
+        row["reason"].split("；") if row["reason"] else [],
+        row["note"].split("；") if row["note"] else [],
+        row["activity_id"],
+        row["content_sha256"],
+        row["starts_on"],
+    )
+
+
+def _file_scope(raw_sha256: str, member_id: str) -> str:
+    return hashlib.sha256(f"{raw_sha256}:{member_id}".encode()).hexdigest()[:40]
+
+
+def _times(df: pl.DataFrame) -> pl.DataFrame:
+    start: dict[str, time | None] = {}
+    end: dict[str, time | None] = {}
+    for value in df.get_column("time_text").drop_nulls().unique().to_list():
+        try:
+            start[value], end[value] = parse_time_range(value)
+        except DateParseError:
+            start[value], end[value] = None, None  # noted by normalize, never rejected
+    col = pl.col("time_text")
+    return df.with_columns(
+        _t_start=col.replace_strict(start, default=None, return_dtype=pl.Time()),
+        _t_end=col.replace_strict(end, default=None, return_dtype=pl.Time()),
+    )
+
+
+def _reason(condition: pl.Expr, text: pl.Expr | str) -> pl.Expr:
+    value = pl.lit(text) if isinstance(text, str) else text
+    return pl.when(condition).then(value)
+
+
+def _name_key(name: str) -> str:
+    frame = pl.DataFrame({"n": [name]}, schema={"n": pl.String})
+    return frame.select(member_name_key(pl.col("n"))).item() or ""
+
+
+def check_rows(
+    frame: pl.DataFrame,
+    *,
+    raw_sha256: str,
+    member_id: str,
+    member_names: dict[str, str],
+    source_ref: str,
+    received_at: datetime,
+) -> CheckedRows:
+    """Verdicts for the field frame of renkei.submissions.read_submission."""
+    received_on = received_at.astimezone(JST).date()
+    own = _name_key(member_names.get(member_id, ""))
+    known = [k for k in (_name_key(n) for n in member_names.values()) if k] + [own]
+    df = complete_dates(frame, received_on)
+    df = df.with_columns(_title=display_text(pl.col("title")).fill_null(""))
+    for source, prefix in (("starts_text", "_s"), ("ends_text", "_e"), ("deadline_text", "_d")):
+        df = parse_column(df, source, prefix)
+    df = _times(df)
+
+    # end before start, as transforms.activities decides it
+    s_day, e_day = pl.col("_s_at").dt.date(), pl.col("_e_at").dt.date()
+    s_time = pl.when(pl.col("_s_has_time")).then(pl.col("_s_at").dt.time()).otherwise("_t_start")
+    e_time = pl.when(pl.col("_e_has_time")).then(pl.col("_e_at").dt.time()).otherwise("_t_end")
+    both_timed = s_time.is_not_null() & e_time.is_not_null()
+    end_day_before = (
+        pl.col("_e_at").is_not_null()
+        & pl.col("_s_at").is_not_null()
+        & pl.when(both_timed & (e_day == s_day)).then(e_time < s_time).otherwise(e_day < s_day)
+    )
+    clock_before = (
+        pl.col("_e_at").is_null()
+        & pl.col("_s_at").is_not_null()
+        & s_time.is_not_null()
+        & pl.col("_t_end").is_not_null()
+        & (pl.col("_t_end") < s_time)
+    )
+    url = pl.col("url")
+    organiser_key = member_name_key(pl.col("organiser"))
+    df = df.with_columns(
+        reason=pl.concat_str(
+            _reason(pl.col("_title") == "", "件名が空です"),
+            _reason(pl.col("_s_error").is_not_null(), "開催日" + pl.col("_s_error")),
+            _reason(pl.col("_e_error").is_not_null(), "終了日" + pl.col("_e_error")),
+            _reason(pl.col("_d_error").is_not_null(), "申込締切" + pl.col("_d_error")),
+            _reason(
+                end_day_before,
+                pl.format(
+                    "終了日「{}」が開催日「{}」より前です",
+                    pl.col("ends_text"),
+                    pl.col("starts_text"),
+                ),
+            ),
+            _reason(
+                clock_before, pl.format("終了時刻が開始時刻より前です：時間「{}」", "time_text")
+            ),
+            _reason(
+                url.is_not_null() & ~url.str.contains(_URL_OK),
+                pl.format("URL「{}」が正しくありません", url),
+            ),
+            _reason(
+                pl.col("organiser").is_not_null() & ~organiser_key.is_in(known),
+                pl.format(
+                    "機関名「{}」が、提出した機関とも登録されている会員機関とも一致しません",
+                    pl.col("organiser"),
+                ),
+            ),
+            separator="；",
+            ignore_nulls=True,
+        ),
+        note=pl.col("date_flags"),
+    ).with_columns(
+        reason=pl.when(pl.col("reason") != "").then("reason"),
+        starts_on=s_day,
+    )
+    df = df.with_columns(accepted=pl.col("reason").is_null())
+    key = pl.concat_str(
+        pl.lit("csv"),
+        pl.lit(member_id),
+        match_key(pl.col("_title")),
+        pl.col("starts_on").dt.to_string("%Y-%m-%d").fill_null(""),
+        separator="|",
+    )
+    content = pl.concat_str(
+        [pl.col(c).fill_null("") for c in ("title", "starts_text", "ends_text", "time_text",
+                                             "venue", "summary", "url", "category_text",
+                                             "deadline_text", "contact")],
+        separator="\x1f",
+    )  # fmt: skip
+    accepted = pl.col("accepted")
+    df = df.with_columns(
+        activity_id=pl.when(accepted).then(sha256_hex(key)),
+        content_sha256=pl.when(accepted).then(sha256_hex(content)),
+    ).with_columns(activity_id=pl.col("activity_id").str.head(20))
+    # two rows with one identity: the later one is the activity (as in normalize)
+    later = pl.col("position") != pl.col("position").max().over("activity_id")
+    df = df.with_columns(
+        note=pl.when(accepted & pl.col("activity_id").is_not_null() & later)
+        .then(
+            pl.concat_str(
+                "note",
+                pl.lit("同じ件名・開催日の行がほかにもあるため、後の行の内容を使いました"),
+                separator="；",
+                ignore_nulls=True,
+            )
+        )
+        .otherwise("note"),
+    )
+    verdicts = df.select(
+        "position",
+        title=pl.when(pl.col("_title") != "").then("_title"),
+        accepted="accepted",
+        reason="reason",
+        note="note",
+        activity_id="activity_id",
+        content_sha256="content_sha256",
+        starts_on="starts_on",
+    ).cast(dict(VERDICT_SCHEMA))
+    good = df.filter(accepted)
+    staged = good.select(
+        # One file may be submitted by two members (a shared template filled in once):
+        # the stage id is scoped to the member, and is the file-and-member hash plus the
+        # row position (hashing once per file, not once per row).
+        stage_id=pl.format("{}:{}", pl.lit(_file_scope(raw_sha256, member_id)), "position"),
+        raw_sha256=pl.lit(raw_sha256),
+        position="position",
+        source_kind=pl.lit("csv"),
+        member_id=pl.lit(member_id),
+        source_ref=pl.lit(source_ref),
+        item_key=pl.lit(None, pl.String),
+        **{c: c for c in ("title", "summary", "url")},
+        published_text=pl.lit(None, pl.String),
+        **{c: c for c in ("starts_text", "ends_text", "time_text", "venue", "category_text")},
+        **{c: c for c in ("deadline_text", "contact", "extra")},
+        staged_at=pl.lit(received_at).cast(STAGED_SCHEMA["staged_at"]),
+    ).cast(dict(STAGED_SCHEMA))
+    return CheckedRows(verdicts, staged, frame.filter(~df["accepted"]))

@@ -1,0 +1,242 @@
+"""A real Prefect stack for end-to-end tests: server, deployments from prefect.yaml, worker.
+
+Everything runs as subprocesses in their own process groups on 127.0.0.1 with a temporary
+PREFECT_HOME; ``stop()`` kills the groups (and the flow-run process groups the worker
+started) with SIGTERM, then SIGKILL — no process outlives the test session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+WAIT = 120.0  # every wait in these tests is bounded by this
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_groups(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.killpg(os.getpgid(pid), sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class PrefectStack:
+    """``start()`` brings up server, work pool, limits, deployments and worker."""
+
+    def __init__(self, base: Path, home: Path) -> None:
+        self.base = base
+        self.home = home  # RENKEI_HOME: the working folder the flow runs use
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.ui_url = f"http://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("RENKEI_", "PREFECT_"))
+        }
+        self.env.update(
+            PREFECT_HOME=str(base / "prefect-home"),
+            PREFECT_API_URL=self.api_url,
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_UI_ENABLED="false",
+            PREFECT_SERVER_LOGGING_LEVEL="WARNING",
+            PREFECT_WORKER_QUERY_SECONDS="1",
+            PREFECT_WORKER_PREFETCH_SECONDS="1",
+            RENKEI_HOME=str(home),
+        )
+
+    # -------------------------------------------------------------- processes
+
+    def _spawn(self, name: str, args: list[str], cwd: Path | None = None) -> None:
+        log = self.base / f"{name}.log"
+        self.logs[name] = log
+        with log.open("wb") as out:
+            self.procs[name] = subprocess.Popen(
+                args,
+                cwd=cwd or self.base,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def tail(self, name: str = "worker", lines: int = 40) -> str:
+        log = self.logs.get(name)
+        if log is None or not log.exists():
+            return f"(no {name} log)"
+        text = log.read_text("utf-8", errors="replace").splitlines()
+        return f"--- last {lines} lines of {name}.log ---\n" + "\n".join(text[-lines:])
+
+    def wait_for(self, what: str, probe: Callable[[], T | None], timeout: float = WAIT) -> T:
+        """Poll ``probe`` until it returns something truthy; fail with the worker's log tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise AssertionError(
+                        f"{name} exited ({proc.returncode}) while waiting for "
+                        f"{what}\n{self.tail(name)}"
+                    )
+            time.sleep(0.5)
+        extra = "".join(f"\n{self.tail(name, 15)}" for name in self.logs if name == "watch")
+        raise AssertionError(
+            f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}{extra}"
+        )
+
+    def start(self) -> None:
+        self._spawn(
+            "server",
+            [
+                str(VENV_BIN / "prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+        )
+        self.wait_for("the Prefect server's /api/health", self._healthy)
+        self._setup_server()
+        # the worker starts (imports, registers) while the deployments are created
+        self._spawn("worker", [str(VENV_BIN / "prefect"), "worker", "start", "--pool", "renkei"])
+        shutil.copy(ROOT / "prefect.yaml", self.home / "prefect.yaml")
+        deploy = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from pathlib import Path; from renkei.prefect_compat import "
+                "deploy_all; raise SystemExit(deploy_all(Path('.')))",
+            ],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+        assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+        self.wait_for("the worker to start", lambda: "started" in self.tail("worker", 20))
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _setup_server(self) -> None:
+        """What the README tells an operator to do once: work pool and global limits."""
+        body = {"name": "renkei", "type": "process"}
+        for path, payload in (
+            ("/work_pools/", body),
+            ("/v2/concurrency_limits/", {"name": "renkei-warehouse", "limit": 1}),
+            ("/v2/concurrency_limits/", {"name": "renkei-send", "limit": 1}),
+        ):
+            response = httpx.post(f"{self.api_url}{path}", json=payload, timeout=30)
+            assert response.status_code in (200, 201), response.text
+
+    def stop(self) -> None:
+        pids = []
+        for proc in self.procs.values():
+            pids += [proc.pid, *descendants(proc.pid)]
+        _kill_groups(pids, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        _kill_groups(pids, signal.SIGKILL)  # the worker ignores SIGTERM (STACK_NOTES)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for proc in self.procs.values():
+            proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    # -------------------------------------------------------------- API reads
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        """A raw API call (3.8.8's client sends nulls this server rejects on some filters)."""
+        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def flow_runs(self, flow_name: str) -> list[dict[str, Any]]:
+        body = {
+            "sort": "START_TIME_DESC",
+            "limit": 50,
+            "offset": 0,
+            "flows": {"name": {"any_": [flow_name]}},
+        }
+        return self.post("/flow_runs/filter", body)
+
+    def run_deployment(self, name: str, parameters: dict[str, Any]) -> str:
+        flow_name, deployment_name = name.split("/")
+        found = httpx.get(
+            f"{self.api_url}/deployments/name/{flow_name}/{deployment_name}", timeout=30
+        )
+        found.raise_for_status()
+        run = self.post(
+            f"/deployments/{found.json()['id']}/create_flow_run", {"parameters": parameters}
+        )
+        return str(run["id"])
+
+    def renkei(self, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "renkei", *args],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )

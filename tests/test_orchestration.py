@@ -1,0 +1,75 @@
+"""Orchestration choices that need no server: task runner, events without an API, compat fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
+
+from renkei.approval import announce_approval
+from renkei.orchestration import _chunks, exclusive, task_runner
+from renkei.prefect_compat import _without_null_paging
+from renkei.settings import Settings, load_settings
+
+
+def _with(workdir: Path, **options: object) -> Settings:
+    settings = load_settings(workdir / "renkei.toml")
+    update = settings.orchestration.model_copy(update=options)
+    return settings.model_copy(update={"orchestration": update})
+
+
+def test_the_default_task_runner_is_a_thread_pool(workdir: Path) -> None:
+    assert isinstance(task_runner(_with(workdir)), ThreadPoolTaskRunner)
+
+
+def test_dask_runs_a_local_cluster_of_worker_processes_or_joins_a_given_scheduler(
+    workdir: Path,
+) -> None:
+    local = task_runner(_with(workdir, task_runner="dask", dask_workers=2))
+    remote = task_runner(_with(workdir, task_runner="dask", dask_address="tcp://10.0.0.5:8786"))
+
+    assert isinstance(local, DaskTaskRunner) and isinstance(remote, DaskTaskRunner)
+    assert local.cluster_kwargs == {
+        "n_workers": 2,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+    }
+    assert remote.address == "tcp://10.0.0.5:8786"
+
+
+def test_feeds_are_split_round_robin_into_at_most_one_chunk_per_worker() -> None:
+    assert _chunks(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]  # type: ignore[arg-type]
+    assert _chunks(list("a"), 3) == [["a"]]  # type: ignore[arg-type]
+
+
+def test_outside_a_flow_run_the_global_limit_is_not_needed() -> None:
+    with exclusive("renkei-warehouse"):
+        pass  # no API call, no error
+
+
+def test_approval_without_a_prefect_api_emits_nothing_and_says_so() -> None:
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        note = announce_approval("2026-11")
+
+    assert note == (
+        "no Prefect API configured (PREFECT_API_URL): no renkei.newsletter.approved event "
+        "emitted; send the issue with `renkei send 2026-11`"
+    )
+
+
+def test_the_compat_fix_drops_only_null_paging_from_filter_posts() -> None:
+    body = {"workers": {"status": {"any_": ["ONLINE"]}}, "offset": None, "limit": None}
+
+    fixed = _without_null_paging(
+        "POST", "http://h/api/work_pools/renkei/workers/filter", {"json": body}
+    )
+
+    assert fixed == {"json": {"workers": {"status": {"any_": ["ONLINE"]}}}}
+    kept = {"json": {"limit": 5, "offset": None}}
+    assert _without_null_paging("POST", "http://h/api/flow_runs", kept) == kept
+    assert _without_null_paging("POST", "http://h/api/x/filter", {"json": {"limit": 5}}) == {
+        "json": {"limit": 5}
+    }

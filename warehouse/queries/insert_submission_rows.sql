@@ -1,0 +1,1 @@
+INSERT INTO submission_rows BY NAME SELECT * FROM batch;
