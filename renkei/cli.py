@@ -504,16 +504,6 @@ def doctor(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo("all checks passed")
 
 
-@app.command()
-def deploy(
-    folder: Annotated[Path, typer.Argument(help="Folder holding prefect.yaml.")] = Path("."),
-) -> None:
-    """`prefect deploy --all` for prefect.yaml, with a fix for a Prefect 3.8.8 client bug."""
-    from renkei.prefect_compat import deploy_all
-
-    raise typer.Exit(deploy_all(folder))
-
-
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"

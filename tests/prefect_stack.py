@@ -148,12 +148,7 @@ class PrefectStack:
         self._spawn("worker", [str(VENV_BIN / "prefect"), "worker", "start", "--pool", "renkei"])
         shutil.copy(ROOT / "prefect.yaml", self.home / "prefect.yaml")
         deploy = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from pathlib import Path; from renkei.prefect_compat import "
-                "deploy_all; raise SystemExit(deploy_all(Path('.')))",
-            ],
+            [str(VENV_BIN / "prefect"), "--no-prompt", "deploy", "--all"],
             cwd=self.home,
             env=self.env,
             capture_output=True,

@@ -10,7 +10,6 @@ from prefect_dask import DaskTaskRunner
 
 from renkei.approval import announce_approval
 from renkei.orchestration import _chunks, exclusive, task_runner
-from renkei.prefect_compat import _without_null_paging
 from renkei.settings import Settings, load_settings
 
 
@@ -58,18 +57,3 @@ def test_approval_without_a_prefect_api_emits_nothing_and_says_so() -> None:
         "no Prefect API configured (PREFECT_API_URL): no renkei.newsletter.approved event "
         "emitted; send the issue with `renkei send 2026-11`"
     )
-
-
-def test_the_compat_fix_drops_only_null_paging_from_filter_posts() -> None:
-    body = {"workers": {"status": {"any_": ["ONLINE"]}}, "offset": None, "limit": None}
-
-    fixed = _without_null_paging(
-        "POST", "http://h/api/work_pools/renkei/workers/filter", {"json": body}
-    )
-
-    assert fixed == {"json": {"workers": {"status": {"any_": ["ONLINE"]}}}}
-    kept = {"json": {"limit": 5, "offset": None}}
-    assert _without_null_paging("POST", "http://h/api/flow_runs", kept) == kept
-    assert _without_null_paging("POST", "http://h/api/x/filter", {"json": {"limit": 5}}) == {
-        "json": {"limit": 5}
-    }
