@@ -318,27 +318,24 @@ def test_ingest_and_normalize_on_a_two_worker_dask_cluster_give_the_same_warehou
 def test_two_warehouse_writers_started_together_run_one_after_the_other(
     e2e: E2E, tmp_path: Path
 ) -> None:
-    import contextvars
-    import threading
-
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.normalize import normalize
-
+    """Two normalize flow runs in two processes (as two workers would start them), both
+    against the e2e server and its `renkei-warehouse` limit of 1."""
     home = tmp_path / "work"
     prepare_folder(home, examples_dir(), "http://127.0.0.1:9")
-    config = str(home / "renkei.toml")
-    with temporary_settings(updates={PREFECT_API_URL: e2e.stack.api_url}):
-        runs = [  # each thread runs in a copy of this context: the same Prefect API
-            threading.Thread(
-                target=contextvars.copy_context().run, args=(normalize,), kwargs={"config": config}
-            )
-            for _ in range(2)
-        ]
-        for run in runs:
-            run.start()
-        for run in runs:
-            run.join(timeout=WAIT)
+    code = "from flows.normalize import normalize; normalize(config='renkei.toml')"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=home,
+            env={**e2e.stack.env, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=WAIT)[0].decode("utf-8", "replace") for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
+    assert not any("do not exist" in o for o in outputs)  # the limit was really taken
 
     with open_warehouse(home / "renkei.duckdb", read_only=True) as con:
         spans = con.execute(
