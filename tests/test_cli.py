@@ -144,9 +144,17 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
     assert "pending approvals: none" in status.stdout
 
 
-def test_sql_json_dates_are_iso_8601(tmp_path: Path) -> None:
-    renkei("init", "w", cwd=tmp_path)
-    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def normalized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with an (empty) normalised warehouse, shared by the read-only sql tests."""
+    folder = tmp_path_factory.mktemp("sql")
+    renkei("init", "w", cwd=folder)
+    renkei("normalize", "--config", "w/renkei.toml", cwd=folder)
+    return folder
+
+
+def test_sql_json_dates_are_iso_8601(normalized: Path) -> None:
+    tmp_path = normalized
     result = renkei(
         "sql",
         "SELECT TIMESTAMPTZ '2026-11-10 10:00:00+09' AS t, DATE '2026-11-10' AS d",
@@ -159,17 +167,13 @@ def test_sql_json_dates_are_iso_8601(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == [{"t": "2026-11-10T10:00:00+09:00", "d": "2026-11-10"}]
 
 
-def test_sql_error_is_one_line(tmp_path: Path) -> None:
-    renkei("init", "w", cwd=tmp_path)
-    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
-    result = renkei("sql", "SELEC nonsense", "--config", "w/renkei.toml", cwd=tmp_path)
+def test_sql_error_is_one_line(normalized: Path) -> None:
+    result = renkei("sql", "SELEC nonsense", "--config", "w/renkei.toml", cwd=normalized)
     assert result.returncode == 1
     assert result.stderr.startswith("error: sql: ") and "Traceback" not in result.stderr
 
 
-def test_sql_cannot_write(tmp_path: Path) -> None:
-    renkei("init", "w", cwd=tmp_path)
-    renkei("normalize", "--config", "w/renkei.toml", cwd=tmp_path)
-    result = renkei("sql", "DELETE FROM activities", "--config", "w/renkei.toml", cwd=tmp_path)
+def test_sql_cannot_write(normalized: Path) -> None:
+    result = renkei("sql", "DELETE FROM activities", "--config", "w/renkei.toml", cwd=normalized)
     assert result.returncode == 1
     assert "read-only" in result.stderr

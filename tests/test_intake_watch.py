@@ -27,6 +27,9 @@ def settings(settings_for) -> Settings:
     return settings_for(REGISTRY)
 
 
+EOF = "\x00end of output"
+
+
 class Watch:
     """A `renkei watch` process whose output lines are read with a timeout."""
 
@@ -47,6 +50,14 @@ class Watch:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
+        self.lines.put(EOF)
+
+    def rest(self, timeout: float = 30) -> list[str]:
+        """Every line up to the end of the output (the process has ended)."""
+        seen = []
+        while (line := self.lines.get(timeout=timeout)) is not EOF:
+            seen.append(line)
+        return seen
 
     def next(self, timeout: float = 60) -> str:
         return self.lines.get(timeout=timeout)
@@ -89,7 +100,7 @@ def test_watch_takes_in_each_settled_file_once_and_ignores_the_rest(
         assert watch.next() == "ingested ind-04/unicode.txt: 2 rows read (utf-16), 2 new"
         assert watch.next() == "normalize: 6 staged rows -> 6 activities, 0 quarantined"
         assert watch.stop(signal.SIGTERM) == 0
-        assert watch.quiet_for(5) == ["watch stopped"]
+        assert watch.rest() == ["watch stopped"]
     finally:
         if watch.proc.poll() is None:
             watch.proc.kill()
