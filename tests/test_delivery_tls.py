@@ -21,9 +21,8 @@ from renkei import pipeline
 from renkei.mail_send import DeliveryPaused
 
 
-@pytest.fixture
-def tls_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
-    """A server context with a self-signed certificate for 127.0.0.1, trusted by clients."""
+def write_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed CA certificate for 127.0.0.1 and its key, as PEM files in ``folder``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
@@ -43,7 +42,8 @@ def tls_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLConte
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(
@@ -52,10 +52,21 @@ def tls_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLConte
             serialization.NoEncryption(),
         )
     )
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # ssl.create_default_context reads it
+    return cert_file, key_file
+
+
+def server_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context
+
+
+@pytest.fixture
+def tls_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1, trusted by clients."""
+    cert_file, key_file = write_certificate(tmp_path / "trusted")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # ssl.create_default_context reads it
+    return server_context(cert_file, key_file)
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
@@ -80,30 +91,8 @@ def test_send_over_tls_delivers_every_message_on_one_connection(
 def test_an_untrusted_certificate_is_a_connection_failure_not_a_send(settings_for, tmp_path):
     settings = settings_for(registry_rows(1))
     approve_issue(settings)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    # a certificate nobody trusts: the fixture's, without SSL_CERT_FILE pointing at it
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "k.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    # a certificate nobody trusts: made like the fixture's, without SSL_CERT_FILE naming it
+    context = server_context(*write_certificate(tmp_path / "untrusted"))
     with ScriptedServer(ssl_context=context) as server:
         smtp = with_smtp(settings, server.port, smtp_security="tls", max_connection_failures=2)
         with pytest.raises(DeliveryPaused, match="CERTIFICATE_VERIFY_FAILED"):
