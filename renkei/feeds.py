@@ -8,10 +8,13 @@ The HTTP client is a seam: tests pass a client bound to a loopback server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import re
+import ssl
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +23,9 @@ from html.parser import HTMLParser
 from itertools import pairwise
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import aiohttp
 import feedparser
+import feedparser.api
 import feedparser.mixin
 import httpx
 
@@ -41,6 +46,9 @@ _SJIS_NAMES = {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "cp932
 # such item would get a new key and a second activity. Keep ids as written; links are
 # still resolved (by feedparser and again in parse_feed).
 feedparser.mixin._FeedParserMixin.can_be_relative_uri.discard("id")
+# Always Python's expat, never libxml2 even where it is installed: the same bytes parse the
+# same on every machine (and feedparser stops trying a failing import on every parse).
+feedparser.api.PREFERRED_XML_PARSERS.clear()
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,19 @@ class BodyTooLarge(Exception):
     pass
 
 
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+# aiohttp's exceptions under the names the health table has always shown.
+_ERROR_NAMES: tuple[tuple[type[Exception], str], ...] = (
+    (aiohttp.ClientConnectorError, "ConnectError"),  # refused, unreachable, DNS
+    (aiohttp.ServerDisconnectedError, "RemoteProtocolError"),
+    (aiohttp.ClientResponseError, "RemoteProtocolError"),  # a malformed answer
+    (aiohttp.ClientPayloadError, "ReadError"),
+    (aiohttp.InvalidURL, "InvalidURL"),
+    (aiohttp.NonHttpUrlClientError, "UnsupportedProtocol"),
+)
+
+
 class _Alternates(HTMLParser):
     """Collect ``<link rel="alternate" type="application/rss+xml" href>`` feed links."""
 
@@ -136,28 +157,29 @@ def discover_feed_url(body: bytes, base_url: str) -> str | None:
     return urljoin(base_url, finder.found[0]) if finder.found else None
 
 
-def _permanent_target(response: httpx.Response, start: str) -> str | None:
+def _permanent_target(response: aiohttp.ClientResponse, start: str) -> str | None:
     """The URL the feed moved to if the redirect chain began with permanent redirects."""
     moved = None
     chain = [*response.history, response]
     for hop, following in pairwise(chain):
-        if hop.status_code not in (301, 308):
+        if hop.status not in (301, 308):
             break
         moved = str(following.url)
     return moved if moved and moved != start else None
 
 
 async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], limits: FeedSettings
-) -> tuple[httpx.Response, bytes | None]:
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: FeedSettings
+) -> tuple[aiohttp.ClientResponse, bytes | None]:
     """GET with the body streamed under the size cap; a body only for 200."""
-    async with client.stream("GET", url, headers=headers) as response:
-        if response.status_code != 200:
-            if response.status_code == 304:
-                await response.aread()  # empty: reading it lets the connection be reused
+    # aiohttp counts the redirect it refuses to follow; httpx and curl count the followed.
+    async with session.get(url, headers=headers, max_redirects=MAX_REDIRECTS + 1) as response:
+        if response.status != 200:
+            if response.status == 304:
+                await response.read()  # empty: reading it lets the connection be reused
             return response, None
         chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.content.iter_chunked(_CHUNK):
             size += len(chunk)
             if size > limits.max_bytes:  # streamed: never read past the cap
                 raise BodyTooLarge(f"body exceeds {limits.max_bytes} bytes")
@@ -175,15 +197,21 @@ def _conditional_headers(target: FeedTarget) -> dict[str, str]:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, httpx.TooManyRedirects):
-        return "TooManyRedirects: more than 5 redirects (a redirect loop?)"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{type(exc).__name__}: no answer within the timeout"
+    """One line for the health table, named as HTTP clients usually name these failures."""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return f"TooManyRedirects: more than {MAX_REDIRECTS} redirects (a redirect loop?)"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "ConnectTimeout: no answer within the timeout"
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too
+        return "ReadTimeout: no answer within the timeout"
+    for kind, name in _ERROR_NAMES:
+        if isinstance(exc, kind):
+            return f"{name}: {exc}" if str(exc) else name
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _fetch_one(
-    client: httpx.AsyncClient,
+    session: aiohttp.ClientSession,
     target: FeedTarget,
     limits: FeedSettings,
     overall: asyncio.Semaphore,
@@ -194,15 +222,17 @@ async def _fetch_one(
     url, headers = target.url, _conditional_headers(target)
     try:
         for attempt in range(2):  # the second pass follows an HTML page's feed link
-            async with overall, per_host[urlsplit(url).netloc]:
-                response, body = await _get(client, url, headers, limits)
-            result.status_code = response.status_code
+            # The host's turn first, then a slot: sixteen tasks waiting for one busy host
+            # would otherwise hold every slot. (The connector enforces the limit too.)
+            async with per_host[urlsplit(url).netloc], overall:
+                response, body = await _get(session, url, headers, limits)
+            result.status_code = response.status
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             result.final_url = str(response.url)
             result.moved_to = _permanent_target(response, target.url) or result.moved_to
             if body is None:
-                if response.status_code != 304:
-                    result.error = f"HTTP {response.status_code}"
+                if response.status != 304:
+                    result.error = f"HTTP {response.status}"
                 break
             if attempt == 0 and looks_like_html(body, result.headers.get("content-type")):
                 page = RawPage(result.final_url, body, result.headers.get("content-type"))
@@ -218,72 +248,55 @@ async def _fetch_one(
             break
     except BodyTooLarge as exc:
         result.error = str(exc)
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, TimeoutError) as exc:
         result.error = _describe(exc)
     result.elapsed_ms = int((time.monotonic() - started) * 1000)
     return result
 
 
-class HostPools(httpx.AsyncBaseTransport):
-    """One small connection pool per host behind the one shared client.
-
-    httpcore's pool scans every pooled connection (and polls each idle socket) for every
-    request, so one pool holding connections to a thousand feeds costs more CPU than the
-    requests; a dict lookup to a pool of at most ``per_host`` connections costs nothing and
-    the pool itself enforces the per-host limit. All pools share one TLS context.
-    """
-
-    def __init__(self, per_host: int) -> None:
-        self._limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
-        self._tls = httpx.create_ssl_context()  # httpx's defaults: certifi, SSL_CERT_FILE
-        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
-
-    def _pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
-        key = (url.raw_scheme, url.raw_host, url.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = httpx.AsyncHTTPTransport(
-                verify=self._tls, limits=self._limits, trust_env=False
-            )
-        return pool
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._pool(request.url).handle_async_request(request)
-
-    async def aclose(self) -> None:
-        for pool in self._pools.values():
-            await pool.aclose()
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's defaults (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), loaded once per process:
+    loading the CA bundle costs 30 ms, as much as fifty 304 answers."""
+    return httpx.create_ssl_context()
 
 
-def make_client(limits: FeedSettings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout)
-    return httpx.AsyncClient(
-        timeout=timeout,
-        follow_redirects=True,
-        max_redirects=5,
+def make_session(limits: FeedSettings) -> aiohttp.ClientSession:
+    """The one client of a run: a connection pool of ``concurrency`` connections, at most
+    ``per_host`` to any one host (enforced by the connector), kept alive between feeds."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=limits.concurrency, limit_per_host=limits.per_host, ssl=_tls_context()
+        ),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
+        ),
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
-        # Proxies named in the environment still apply (httpx mounts them in front).
-        transport=HostPools(limits.per_host),
+        # A feed is a public document: no cookie jar, so a cookie one member's site sets
+        # never changes how it answers the next fetch, and every run asks the same question.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        # HTTP(S)_PROXY / NO_PROXY, as a secretariat's network may need. Only when one is
+        # set: aiohttp then looks the proxy up in a thread for every request.
+        trust_env=bool(urllib.request.getproxies()),
     )
 
 
 async def fetch_all_async(
-    targets: Sequence[FeedTarget], limits: FeedSettings, client: httpx.AsyncClient | None = None
+    targets: Sequence[FeedTarget],
+    limits: FeedSettings,
+    session: aiohttp.ClientSession | None = None,
 ) -> list[FetchResult]:
     """Fetch every target with bounded concurrency overall and per host."""
     overall = asyncio.Semaphore(limits.concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(limits.per_host))
-    own = client is None
-    client = client or make_client(limits)
+    own = session is None
+    session = session or make_session(limits)
     try:
-        return list(
-            await asyncio.gather(
-                *(_fetch_one(client, t, limits, overall, per_host) for t in targets)
-            )
-        )
+        fetches = (_fetch_one(session, t, limits, overall, per_host) for t in targets)
+        return list(await asyncio.gather(*fetches))
     finally:
         if own:
-            await client.aclose()
+            await session.close()
 
 
 def fetch_all(targets: Sequence[FeedTarget], limits: FeedSettings) -> list[FetchResult]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -91,8 +92,15 @@ def task_runner(settings: Settings) -> Any:
 
 
 def _chunks(items: Sequence[FeedTarget], n: int) -> list[list[FeedTarget]]:
-    """Split into at most ``n`` chunks, round-robin (a host's feeds spread out)."""
-    chunks = [list(items[i::n]) for i in range(n)]
+    """Split into at most ``n`` chunks with every host's feeds in one chunk: each chunk
+    has its own connection pool, so a host split over two would get twice the per-host
+    limit. Largest hosts first, each to the smallest chunk so far."""
+    hosts: dict[str, list[FeedTarget]] = {}
+    for target in items:
+        hosts.setdefault(urlsplit(target.url).netloc.lower(), []).append(target)
+    chunks: list[list[FeedTarget]] = [[] for _ in range(n)]
+    for feeds in sorted(hosts.values(), key=len, reverse=True):
+        min(chunks, key=len).extend(feeds)
     return [c for c in chunks if c]
 
 

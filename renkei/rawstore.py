@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +36,11 @@ class RawStore:
         target = self.path_for(digest)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            # write-then-rename: a crash never leaves a truncated payload under its hash
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-            with os.fdopen(fd, "wb") as handle:
+            # write-then-rename: a crash never leaves a truncated payload under its hash.
+            # The temporary name is unique per process and thread (cheaper than mkstemp's
+            # random names, which cost more than writing a feed body).
+            tmp = target.with_name(f".incoming-{digest}-{os.getpid()}-{threading.get_ident()}")
+            with open(tmp, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
         return StoredPayload(digest, target, len(data))

@@ -9,6 +9,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
 from renkei.approval import announce_approval
+from renkei.feeds import FeedTarget
 from renkei.orchestration import _chunks, exclusive, task_runner
 from renkei.settings import Settings, load_settings
 
@@ -39,9 +40,14 @@ def test_dask_runs_a_local_cluster_of_worker_processes_or_joins_a_given_schedule
     assert remote.address == "tcp://10.0.0.5:8786"
 
 
-def test_feeds_are_split_round_robin_into_at_most_one_chunk_per_worker() -> None:
-    assert _chunks(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]  # type: ignore[arg-type]
-    assert _chunks(list("a"), 3) == [["a"]]  # type: ignore[arg-type]
+def test_feeds_are_split_by_host_so_no_host_gets_two_connection_pools() -> None:
+    def feed(n: int, host: str) -> FeedTarget:
+        return FeedTarget(f"m{n}", f"https://{host}/feed{n}.rss")
+
+    targets = [feed(1, "a.jp"), feed(2, "b.jp"), feed(3, "A.jp"), feed(4, "c.jp"), feed(5, "a.jp")]
+    chunks = _chunks(targets, 2)
+    assert [[t.member_id for t in chunk] for chunk in chunks] == [["m1", "m3", "m5"], ["m2", "m4"]]
+    assert _chunks(targets[:1], 3) == [targets[:1]]
 
 
 def test_outside_a_flow_run_the_global_limit_is_not_needed() -> None:
