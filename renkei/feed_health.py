@@ -71,20 +71,26 @@ def _problem(row: dict) -> str:
     return " ".join(str(text).split()) if text else ""
 
 
+# Column headings for the secretariat (the status values stay the issue's English words,
+# which are also what `renkei feeds --sort` and the README use).
+STATUS, MEMBER, NAME, ERROR = "状態", "会員ID", "機関名", "直近のエラー"
+_NUMERIC = {"連続失敗", "30日の件数", "90日の件数"}
+
+
 def table_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
     """Rows as shown to the secretariat (times in JST, one line of error)."""
     return [
         {
-            "status": row["status"],
-            "member": row["member_id"],
-            "name": row["name"],
-            "last success": _when(row["last_success_at"]),
-            "last attempt": _when(row["last_attempt_at"]),
-            "failures": row["consecutive_failures"],
-            "30d": row["items_30d"],
-            "90d": row["items_90d"],
-            "next due": _when(row["next_due_at"]) if row["next_due_at"] else "next run",
-            "last error": _problem(row),
+            STATUS: row["status"],
+            MEMBER: row["member_id"],
+            NAME: row["name"],
+            "最終成功": _when(row["last_success_at"]),
+            "最終試行": _when(row["last_attempt_at"]),
+            "連続失敗": row["consecutive_failures"],
+            "30日の件数": row["items_30d"],
+            "90日の件数": row["items_90d"],
+            "次回": _when(row["next_due_at"]) if row["next_due_at"] else "次の実行時",
+            ERROR: _problem(row),
         }
         for row in frame.iter_rows(named=True)
     ]
@@ -92,8 +98,8 @@ def table_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
 
 def counts_line(frame: pl.DataFrame) -> str:
     counts = dict(frame.group_by("status").len().iter_rows())
-    parts = [f"{counts[s]} {s}" for s in STATUSES if counts.get(s)]
-    return f"{frame.height} feeds: {', '.join(parts) if parts else 'none listed'}"
+    parts = [f"{s} {counts[s]}" for s in STATUSES if counts.get(s)]
+    return f"フィード {frame.height} 件: {', '.join(parts) if parts else '登録なし'}"
 
 
 def _width(text: str) -> int:
@@ -111,11 +117,11 @@ def format_table(rows: list[dict[str, object]], error_chars: int = 70) -> str:
         return ""
     cells = [{k: str(v) for k, v in row.items()} for row in rows]
     for row in cells:
-        if len(row["last error"]) > error_chars:
-            row["last error"] = row["last error"][: error_chars - 1] + "…"
+        if len(row[ERROR]) > error_chars:
+            row[ERROR] = row[ERROR][: error_chars - 1] + "…"
     columns = list(rows[0])
     widths = {c: max(_width(c), *(_width(r[c]) for r in cells)) for c in columns}
-    numeric = {"failures", "30d", "90d"}
+    numeric = _NUMERIC
     lines = ["  ".join(_cell(c, widths[c], c in numeric) for c in columns).rstrip()]
     lines += [
         "  ".join(_cell(r[c], widths[c], c in numeric) for c in columns).rstrip() for r in cells
@@ -129,5 +135,7 @@ def publish_artifact(settings: Settings) -> None:
 
     frame = sort_health(read_health(settings))
     create_table_artifact(
-        table=table_rows(frame), key=ARTIFACT_KEY, description=f"Feed health: {counts_line(frame)}"
+        table=table_rows(frame),
+        key=ARTIFACT_KEY,
+        description=f"フィードの状態: {counts_line(frame)}",
     )

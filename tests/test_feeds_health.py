@@ -298,21 +298,32 @@ def test_feeds_command_lists_health_worst_first_with_member_names(
         ("m1", "ok", 1, 1),
     ]
     assert feed_health.counts_line(health) == (
-        "5 feeds: 1 failing, 1 disabled, 1 never-fetched, 1 stale, 1 ok"
+        "フィード 5 件: failing 1, disabled 1, never-fetched 1, stale 1, ok 1"
     )
 
     config = str(workdir / "renkei.toml")
     shown = CliRunner().invoke(app, ["feeds", "--config", config])
     assert shown.exit_code == 0, shown.output
     header, *lines, total = shown.output.splitlines()
-    assert header.split()[:3] == ["status", "member", "name"]
+    assert header.split() == [
+        "状態",
+        "会員ID",
+        "機関名",
+        "最終成功",
+        "最終試行",
+        "連続失敗",
+        "30日の件数",
+        "90日の件数",
+        "次回",
+        "直近のエラー",
+    ]
     assert [line.split()[:3] for line in lines[:3]] == [
         ["failing", "m3", "テスト会員3"],
         ["disabled", "m4", "テスト会員4"],
         ["never-fetched", "m5", "テスト会員5"],
     ]
     assert lines[0].endswith("HTTP 500") and lines[1].endswith(GONE)
-    assert total.startswith("5 feeds: 1 failing, 1 disabled, 1 never-fetched, ")
+    assert total.startswith("フィード 5 件: failing 1, disabled 1, never-fetched 1, ")
     by_member = CliRunner().invoke(app, ["feeds", "--sort", "member", "--config", config])
     assert [line.split()[1] for line in by_member.output.splitlines()[1:-1]] == [
         "m1",

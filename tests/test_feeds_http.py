@@ -332,3 +332,38 @@ def test_at_most_two_requests_per_host_over_two_kept_alive_connections() -> None
     assert [r.status_code for r in results] == [304] * 8
     assert state["peak"] == 2
     assert len(ports) == 2  # each connection is reused after a 304
+
+
+def test_a_validator_is_forgotten_when_a_full_answer_comes_without_one(
+    httpserver: HTTPServer, settings_for
+) -> None:
+    old, new = httpserver.url_for("/old.rss"), httpserver.url_for("/new.rss")
+    httpserver.expect_request("/old.rss").respond_with_data(
+        body("bank.rss"), content_type="application/rss+xml", headers={"ETag": '"old"'}
+    )
+    pipeline.ingest_feeds(settings_for([member_row("m1", old)]))
+    httpserver.expect_request("/new.rss").respond_with_data(
+        body("bank.rss"),
+        content_type="application/rss+xml",  # no ETag, no Last-Modified
+    )
+    settings = settings_for([member_row("m1", new)])  # the member gave a new address
+    pipeline.ingest_feeds(settings)
+    assert rows(settings, "SELECT url, etag, last_modified FROM feed_state") == [(new, None, None)]
+    httpserver.clear_log()
+    pipeline.ingest_feeds(settings)
+    ((request, _),) = httpserver.log
+    assert "If-None-Match" not in request.headers  # the old site's ETag is not sent here
+
+
+def test_a_304_without_validators_keeps_the_stored_ones(
+    httpserver: HTTPServer, settings_for
+) -> None:
+    url = httpserver.url_for("/f.rss")
+    httpserver.expect_ordered_request("/f.rss").respond_with_data(
+        body("bank.rss"), content_type="application/rss+xml", headers={"ETag": '"v1"'}
+    )
+    httpserver.expect_ordered_request("/f.rss").respond_with_data("", status=304)
+    settings = settings_for([member_row("m1", url)])
+    pipeline.ingest_feeds(settings, force=True)
+    pipeline.ingest_feeds(settings, force=True)
+    assert rows(settings, "SELECT etag, last_status FROM feed_state") == [('"v1"', 304)]

@@ -69,8 +69,8 @@ def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path
     dataset = json.loads((work / "publish" / "activities.json").read_text("utf-8"))
     assert len(dataset) == 34  # the co-hosted forum is one activity
     health = json.loads(asyncio.run(_artifact("feed-health")))
-    assert [(row["member"], row["status"]) for row in health] == [
-        (member, "ok") for member in sorted(row["member"] for row in health)
+    assert [(row["会員ID"], row["状態"]) for row in health] == [
+        (member, "ok") for member in sorted(row["会員ID"] for row in health)
     ] and len(health) == 7
 
 

@@ -14,11 +14,20 @@ ON CONFLICT (member_id) DO UPDATE SET
     url = CASE WHEN excluded.last_success_at IS NOT NULL
                     OR feed_state.registry_url <> excluded.registry_url
                THEN excluded.url ELSE feed_state.url END,
-    etag = CASE WHEN excluded.last_success_at IS NOT NULL
-                THEN coalesce(excluded.etag, feed_state.etag) ELSE feed_state.etag END,
-    last_modified = CASE WHEN excluded.last_success_at IS NOT NULL
+    -- Validators: a full answer (200) brings its own or none (a stale one would be sent to
+    -- a site that never issued it); a 304 may omit them and keeps the stored ones; a failure
+    -- keeps them unless the registry moved the feed elsewhere.
+    etag = CASE WHEN excluded.last_success_at IS NULL
+                THEN CASE WHEN feed_state.registry_url = excluded.registry_url
+                          THEN feed_state.etag END
+                WHEN excluded.last_status = 304 THEN coalesce(excluded.etag, feed_state.etag)
+                ELSE excluded.etag END,
+    last_modified = CASE WHEN excluded.last_success_at IS NULL
+                         THEN CASE WHEN feed_state.registry_url = excluded.registry_url
+                                   THEN feed_state.last_modified END
+                         WHEN excluded.last_status = 304
                          THEN coalesce(excluded.last_modified, feed_state.last_modified)
-                         ELSE feed_state.last_modified END,
+                         ELSE excluded.last_modified END,
     last_sha256 = coalesce(excluded.last_sha256, feed_state.last_sha256),
     last_status = excluded.last_status,
     last_attempt_at = excluded.last_attempt_at,
