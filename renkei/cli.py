@@ -17,7 +17,7 @@ import click
 import polars as pl
 import typer
 
-from renkei import feed_ingest, pipeline
+from renkei import feed_reparse, pipeline
 from renkei.errors import RenkeiError
 from renkei.runs import tracked_run
 from renkei.settings import DEFAULT_CONFIG, Settings, load_settings
@@ -108,7 +108,7 @@ def reparse(
 ) -> None:
     """Parse stored feed bodies again into staging (after a parser fix); then `renkei normalize`."""
     settings = _settings(config)
-    report = feed_ingest.reparse(settings, feed_ingest.parse_since(since))
+    report = feed_reparse.reparse(settings, feed_reparse.parse_since(since))
     typer.echo(report.summary())
     for line in report.failed:
         typer.echo(f"  failed: {line}")

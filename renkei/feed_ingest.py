@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
-from renkei.errors import RenkeiError
 from renkei.feed_diff import parse_changed
 from renkei.feed_schedule import after_attempt, is_due, network_down
-from renkei.feeds import FeedTarget, FetchResult, ParsedFeed, fetch_all, parse_feed
+from renkei.feeds import FeedTarget, FetchResult, ParsedFeed, fetch_all
 from renkei.rawstore import RawStore, sha256_hex
 from renkei.settings import FeedSettings, Settings
 from renkei.staging import stage_rows, staged_frame, write_batch
 from warehouse.connection import open_warehouse
-from warehouse.queries import execute, run_query
+from warehouse.queries import run_query
 from warehouse.transaction import transaction
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -429,64 +428,4 @@ def store_and_stage(settings: Settings, results: Sequence[FetchResult]) -> FeedR
             if staged is not None:
                 report.items_staged = stage_rows(con, staged)
             _write(con, batch.logs, batch.states)
-    return report
-
-
-# ------------------------------------------------------------------ re-parse
-
-
-@dataclass
-class ReparseReport:
-    payloads: int = 0
-    rows: int = 0
-    failed: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.payloads} stored feed bodies re-parsed, {self.rows} rows staged, "
-            f"{len(self.failed)} unreadable"
-        )
-
-
-def parse_since(text: str) -> datetime:
-    """``YYYY-MM-DD`` as the start of that day in Japan time."""
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise RenkeiError(f"--since {text}: not a date (use YYYY-MM-DD)") from None
-    return datetime.combine(day, time(0), JST)
-
-
-def reparse(settings: Settings, since: datetime) -> ReparseReport:
-    """Parse every feed body stored since ``since`` again and replace its staged rows.
-
-    Staged rows keep the time the bytes were first seen, so a re-parse never makes an
-    old body look newer than a later one. Run `renkei normalize` afterwards.
-    """
-    store = RawStore(settings.raw_store)
-    report = ReparseReport()
-    with open_warehouse(settings.warehouse, stage="reparse") as con:
-        payloads = run_query(con, "feed_payloads_since", {"since": since}).to_dicts()
-        for p in payloads:
-            report.payloads += 1
-            try:
-                body = store.get(p["sha256"])
-            except OSError as exc:
-                report.failed.append(f"{p['sha256'][:12]}: raw file missing: {exc}")
-                continue
-            parsed = parse_feed(body, url=p["source_ref"], content_type=p["content_type"])
-            if parsed.error:
-                report.failed.append(f"{p['member_id']} {p['sha256'][:12]}: {parsed.error}")
-                continue
-            frame = staged_frame(
-                parsed.rows,
-                raw_sha256=p["sha256"],
-                source_kind="feed",
-                member_id=p["member_id"],
-                source_ref=p["source_ref"],
-                staged_at=p["first_seen_at"],
-            )
-            with transaction(con):
-                execute(con, "delete_stg_for_payload", {"sha256": p["sha256"]})
-                report.rows += stage_rows(con, frame)
     return report

@@ -19,7 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from renkei import feed_ingest, pipeline
+from renkei import feed_reparse, pipeline
 from renkei.settings import Settings
 from warehouse.connection import open_warehouse
 
@@ -192,12 +192,12 @@ def test_reparse_restages_stored_bodies_since_a_date(
     pipeline.ingest_feeds(settings)
     with open_warehouse(settings.warehouse) as con:  # as if a parser bug had lost the rows
         con.execute("DELETE FROM stg_items WHERE member_id IN ('m1', 'm3')")
-    report = feed_ingest.reparse(settings, datetime(2000, 1, 1).astimezone())
+    report = feed_reparse.reparse(settings, datetime(2000, 1, 1).astimezone())
     assert report.summary() == "4 stored feed bodies re-parsed, 7 rows staged, 0 unreadable"
     assert query(settings, "SELECT count(*), count(DISTINCT stage_id) FROM stg_items") == [
         (ITEMS, ITEMS)
     ]
-    later = feed_ingest.reparse(settings, datetime(2999, 1, 1).astimezone())
+    later = feed_reparse.reparse(settings, datetime(2999, 1, 1).astimezone())
     assert (later.payloads, later.rows) == (0, 0)
 
 
