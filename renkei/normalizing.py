@@ -57,7 +57,7 @@ def _compute(
     return staged.height, activities, quarantine, organisers, merges
 
 
-def _write(
+def write_normalized(
     con: duckdb.DuckDBPyConnection,
     activities: pl.DataFrame,
     quarantine: pl.DataFrame,
@@ -65,6 +65,8 @@ def _write(
     merges: pl.DataFrame,
     now: datetime,
 ) -> None:
+    """Write one normalise result (computed here or on a Dask worker); the caller holds
+    the transaction."""
     if not activities.is_empty():
         _with_batch(con, "upsert_activities", activities, now=now)
     if not quarantine.is_empty():
@@ -89,7 +91,7 @@ def normalize_warehouse(
     """Recompute activities, organisers and merges from staging; upsert in one transaction."""
     staged, activities, quarantine, organisers, merges = _compute(con, rules, summary_chars)
     with transaction(con):
-        _write(con, activities, quarantine, organisers, merges, now)
+        write_normalized(con, activities, quarantine, organisers, merges, now)
     return NormalizeResult(staged, _count(con), quarantine.height, merges.height)
 
 
@@ -105,7 +107,7 @@ def rebuild_warehouse(
     staged, activities, quarantine, organisers, merges = _compute(con, rules, summary_chars)
     with transaction(con):
         execute(con, "clear_normalized")
-        _write(con, activities, quarantine, organisers, merges, now)
+        write_normalized(con, activities, quarantine, organisers, merges, now)
         if not before.is_empty():
             _with_batch(con, "restore_activity_timestamps", before)
     return NormalizeResult(staged, _count(con), quarantine.height, merges.height)

@@ -25,7 +25,7 @@ from renkei.classification import load_rules
 from renkei.errors import ConfigError
 from renkei.feed_ingest import FeedReport
 from renkei.feeds import FeedTarget, FetchResult, fetch_all
-from renkei.normalizing import _write as write_normalized
+from renkei.normalizing import write_normalized
 from renkei.settings import FeedSettings, Settings
 from transforms.activities import build_activities
 from transforms.classify import Rules
