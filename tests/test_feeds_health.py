@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from renkei import feed_health, feed_ingest, pipeline
+from renkei import feed_health, feed_reparse, pipeline
 from renkei.cli import app
 from renkei.feed_schedule import GONE, backoff, max_age, retry_after
 from renkei.rawstore import sha256_hex
@@ -270,7 +270,7 @@ def test_every_html_page_fetched_goes_to_the_raw_store(
     assert query(settings, "SELECT sha256 FROM fetch_log WHERE member_id = 'm2'") == [
         (sha256_hex(plain),)
     ]
-    again = feed_ingest.reparse(settings, datetime(2000, 1, 1, tzinfo=UTC))
+    again = feed_reparse.reparse(settings, datetime(2000, 1, 1, tzinfo=UTC))
     assert again.summary() == "1 stored feed bodies re-parsed, 1 rows staged, 0 unreadable"
 
 
