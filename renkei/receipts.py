@@ -181,8 +181,8 @@ def render_receipt(facts: ReceiptFacts) -> str:
     if facts.flagged:
         out += ["", "■ ご確認ください（受け付けましたが、読み方を推測した日付があります）"]
         for row in facts.flagged:
-            for note in row.notes:
-                out.append(f"{row.row_number}行目{_title(row.title)}：{note}。")
+            head = f"{row.row_number}行目{_title(row.title)}："
+            out += [f"{head}{note}。" for note in row.notes]
         out.append("  違う場合は、年を入れた日付に直したファイルをお送りください。")
     if facts.replaced:
         names = "」「".join(facts.replaced)

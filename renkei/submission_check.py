@@ -5,7 +5,11 @@ or impossible dates, end before start; same wording), so a row accepted here bec
 activity, plus the checks only a submission needs: a usable URL, and a 機関名 that is the
 submitting member or a registered co-organiser. Years missing from dates are filled in
 first (transforms.submission_dates) and flagged. Everything is column-wise; Python runs once
-per distinct date or time text, and for the hashes.
+per distinct date or time text, and for the hashes (over the Arrow buffers, no str per row).
+
+An accepted row's identity (activity_id, content_sha256, display title, start date) is a
+function of its staged form, so ``staged_identities`` recomputes it from ``stg_items``: the
+warehouse keeps per-row verdicts only for rejected rows.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import pyarrow as pa
 
 from renkei.staging import STAGED_SCHEMA
-from transforms.activities import sha256_hex
 from transforms.dates import DateParseError, parse_column, parse_time_range
 from transforms.submission_dates import complete_dates
 from transforms.text import display_text, match_key, member_name_key
@@ -64,9 +69,59 @@ VERDICT_SCHEMA = pl.Schema(
 
 @dataclass
 class CheckedRows:
-    verdicts_frame: pl.DataFrame  # VERDICT_SCHEMA, one row per data row
+    """The judged rows. What staging and the warehouse need (``decided``, ``staged``,
+    ``rejected_values``) is ready at once; the identities (match keys, the note on rows that
+    share one, the hashes) are worked out on first use, so they can be computed while the
+    warehouse is written."""
+
+    checked: pl.DataFrame  # per data row: the fields, _title, accepted, reason, note, starts_on
+    decided: pl.DataFrame  # position, title, accepted, reason, starts_on (no notes, no ids)
     staged: pl.DataFrame  # accepted rows in the staged schema (dates completed)
     rejected_values: pl.DataFrame  # the field values of rejected rows (quarantine detail)
+    member_id: str
+
+    @cached_property
+    def _identified(self) -> pl.DataFrame:
+        accepted = pl.col("accepted")
+        df = self.checked.lazy().with_columns(**_identity_text(pl.lit(self.member_id), accepted))
+        # two rows with one identity (the same key, so the same activity_id): the later one
+        # is the activity (as in normalize)
+        later = pl.col("position") != pl.col("position").max().over("_key")
+        return df.with_columns(
+            note=pl.when(accepted & pl.col("_key").is_not_null() & later)
+            .then(
+                pl.concat_str(
+                    "note",
+                    pl.lit("同じ件名・開催日の行がほかにもあるため、後の行の内容を使いました"),
+                    separator="；",
+                    ignore_nulls=True,
+                )
+            )
+            .otherwise("note"),
+        ).collect()
+
+    @cached_property
+    def judged(self) -> pl.DataFrame:
+        """VERDICT_SCHEMA without the two hashes, one row per data row."""
+        return self._identified.select(
+            "position",
+            title=pl.when(pl.col("_title") != "").then("_title"),
+            accepted="accepted",
+            reason="reason",
+            note="note",
+            starts_on="starts_on",
+        ).cast({c: t for c, t in VERDICT_SCHEMA.items() if c not in _HASHES})
+
+    @cached_property
+    def identity_text(self) -> pl.DataFrame:
+        """_key, _content: what the two hashes are of (null for rejected rows)."""
+        return self._identified.select("_key", "_content")
+
+    @cached_property
+    def verdicts_frame(self) -> pl.DataFrame:
+        """VERDICT_SCHEMA: ``judged`` with activity_id and content_sha256. Hashed on first
+        use: a new file needs neither (they matter when it replaces or is replaced)."""
+        return self.judged.hstack(_hashed(self.identity_text)).select(list(VERDICT_SCHEMA))
 
     @cached_property
     def verdicts(self) -> list[RowVerdict]:
@@ -87,6 +142,83 @@ def to_verdict(row: dict) -> RowVerdict:
 
 def _file_scope(raw_sha256: str, member_id: str) -> str:
     return hashlib.sha256(f"{raw_sha256}:{member_id}".encode()).hexdigest()[:40]
+
+
+def sha256_hex_series(values: pl.Series) -> pl.Series:
+    """``hashlib.sha256(v.encode()).hexdigest()`` per value, null for null: the same text as
+    transforms.activities.sha256_hex, read straight from the Arrow buffers (no str per row)
+    and hex-encoded by Polars."""
+    arr = values.cast(pl.String).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    if n == 0:
+        return pl.Series(values.name, [], dtype=pl.String)
+    _, offsets_buffer, data_buffer = arr.buffers()
+    offsets = memoryview(offsets_buffer).cast("q")[arr.offset : arr.offset + n + 1].tolist()
+    data = memoryview(data_buffer) if data_buffer is not None else memoryview(b"")
+    sha256 = hashlib.sha256
+    digests = b"".join([sha256(data[a:b]).digest() for a, b in pairwise(offsets)])
+    raw = pa.Array.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)])
+    hexed = pl.Series(values.name, raw).cast(pl.Binary).bin.encode("hex")
+    if arr.null_count:
+        hexed = hexed.zip_with(
+            values.is_not_null(), pl.repeat(None, n, dtype=pl.String, eager=True)
+        )
+    return hexed
+
+
+_CONTENT = ("title", "starts_text", "ends_text", "time_text", "venue", "summary", "url",
+            "category_text", "deadline_text", "contact")  # fmt: skip
+
+
+def _identity_text(member_id: pl.Expr, accepted: pl.Expr) -> dict[str, pl.Expr]:
+    """What activity_id and content_sha256 hash (``_key``, ``_content``) for accepted rows
+    (null for the others), from ``_title`` (display title), ``starts_on`` and the
+    (date-completed) text columns — as transforms.activities keys a CSV row."""
+    key = pl.concat_str(
+        pl.lit("csv"),
+        member_id,
+        match_key(pl.col("_title")),
+        pl.col("starts_on").dt.to_string("%Y-%m-%d").fill_null(""),
+        separator="|",
+    )
+    content = pl.concat_str([pl.col(c).fill_null("") for c in _CONTENT], separator="\x1f")
+    return {"_key": pl.when(accepted).then(key), "_content": pl.when(accepted).then(content)}
+
+
+def _hashed(identity_text: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "activity_id": sha256_hex_series(identity_text["_key"]).str.head(20),
+            "content_sha256": sha256_hex_series(identity_text["_content"]),
+        }
+    )
+
+
+_IDENTITY_COLUMNS = ("activity_id", "content_sha256", "title", "starts_on")
+_HASHES = ("activity_id", "content_sha256")
+
+
+def staged_identities(staged: pl.DataFrame) -> pl.DataFrame:
+    """The identity of staged submission rows (accepted rows), recomputed as check_rows
+    computed it: position, activity_id, content_sha256, title (display), starts_on."""
+    schema = {"position": pl.Int64(), **{c: VERDICT_SCHEMA[c] for c in _IDENTITY_COLUMNS}}
+    if staged.is_empty():
+        return pl.DataFrame(schema=schema)
+    df = staged.with_columns(_title=display_text(pl.col("title")).fill_null(""))
+    df = parse_column(df, "starts_text", "_s")
+    df = df.with_columns(starts_on=pl.col("_s_at").dt.date())
+    df = df.with_columns(**_identity_text(pl.col("member_id"), pl.lit(True)))
+    return (
+        df.select(
+            "position", title=pl.when(pl.col("_title") != "").then("_title"), starts_on="starts_on"
+        )
+        .hstack(_hashed(df))
+        .select(list(schema))
+        .cast(schema)
+    )
 
 
 def _times(df: pl.DataFrame) -> pl.DataFrame:
@@ -128,10 +260,11 @@ def check_rows(
     own = _name_key(member_names.get(member_id, ""))
     known = [k for k in (_name_key(n) for n in member_names.values()) if k] + [own]
     df = complete_dates(frame, received_on)
-    df = df.with_columns(_title=display_text(pl.col("title")).fill_null(""))
     for source, prefix in (("starts_text", "_s"), ("ends_text", "_e"), ("deadline_text", "_d")):
         df = parse_column(df, source, prefix)
     df = _times(df)
+    # The rest is one lazy query: Polars runs it in parallel (text cleaning is most of it).
+    lf = df.lazy().with_columns(_title=display_text(pl.col("title")).fill_null(""))
 
     # end before start, as transforms.activities decides it
     s_day, e_day = pl.col("_s_at").dt.date(), pl.col("_e_at").dt.date()
@@ -152,7 +285,7 @@ def check_rows(
     )
     url = pl.col("url")
     organiser_key = member_name_key(pl.col("organiser"))
-    df = df.with_columns(
+    lf = lf.with_columns(
         reason=pl.concat_str(
             _reason(pl.col("_title") == "", "件名が空です"),
             _reason(pl.col("_s_error").is_not_null(), "開催日" + pl.col("_s_error")),
@@ -188,50 +321,8 @@ def check_rows(
         reason=pl.when(pl.col("reason") != "").then("reason"),
         starts_on=s_day,
     )
-    df = df.with_columns(accepted=pl.col("reason").is_null())
-    key = pl.concat_str(
-        pl.lit("csv"),
-        pl.lit(member_id),
-        match_key(pl.col("_title")),
-        pl.col("starts_on").dt.to_string("%Y-%m-%d").fill_null(""),
-        separator="|",
-    )
-    content = pl.concat_str(
-        [pl.col(c).fill_null("") for c in ("title", "starts_text", "ends_text", "time_text",
-                                             "venue", "summary", "url", "category_text",
-                                             "deadline_text", "contact")],
-        separator="\x1f",
-    )  # fmt: skip
-    accepted = pl.col("accepted")
-    df = df.with_columns(
-        activity_id=pl.when(accepted).then(sha256_hex(key)),
-        content_sha256=pl.when(accepted).then(sha256_hex(content)),
-    ).with_columns(activity_id=pl.col("activity_id").str.head(20))
-    # two rows with one identity: the later one is the activity (as in normalize)
-    later = pl.col("position") != pl.col("position").max().over("activity_id")
-    df = df.with_columns(
-        note=pl.when(accepted & pl.col("activity_id").is_not_null() & later)
-        .then(
-            pl.concat_str(
-                "note",
-                pl.lit("同じ件名・開催日の行がほかにもあるため、後の行の内容を使いました"),
-                separator="；",
-                ignore_nulls=True,
-            )
-        )
-        .otherwise("note"),
-    )
-    verdicts = df.select(
-        "position",
-        title=pl.when(pl.col("_title") != "").then("_title"),
-        accepted="accepted",
-        reason="reason",
-        note="note",
-        activity_id="activity_id",
-        content_sha256="content_sha256",
-        starts_on="starts_on",
-    ).cast(dict(VERDICT_SCHEMA))
-    good = df.filter(accepted)
+    df = lf.with_columns(accepted=pl.col("reason").is_null()).collect()
+    good = df.filter(pl.col("accepted"))
     staged = good.select(
         # One file may be submitted by two members (a shared template filled in once):
         # the stage id is scoped to the member, and is the file-and-member hash plus the
@@ -249,4 +340,12 @@ def check_rows(
         **{c: c for c in ("deadline_text", "contact", "extra")},
         staged_at=pl.lit(received_at).cast(STAGED_SCHEMA["staged_at"]),
     ).cast(dict(STAGED_SCHEMA))
-    return CheckedRows(verdicts, staged, frame.filter(~df["accepted"]))
+    keep = ["position", "_title", "accepted", "reason", "note", "starts_on", *_CONTENT]
+    decided = df.select(
+        "position",
+        title=pl.when(pl.col("_title") != "").then("_title"),
+        accepted="accepted",
+        reason="reason",
+        starts_on="starts_on",
+    ).cast({c: VERDICT_SCHEMA[c] for c in ("position", "title", "accepted", "reason")})
+    return CheckedRows(df.select(keep), decided, staged, frame.filter(~df["accepted"]), member_id)

@@ -130,6 +130,8 @@ def _decode(text: str) -> str:
 
 
 def _unescape_batch(s: pl.Series) -> pl.Series:
+    if not s.str.contains("&", literal=True).any():  # the usual batch: nothing to decode
+        return s
     return pl.Series(
         s.name,
         [_decode(v) if v is not None and "&" in v else v for v in s.to_list()],

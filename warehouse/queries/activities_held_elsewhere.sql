@@ -1,7 +1,8 @@
--- Activity ids a member's other accepted submissions still hold (not withdrawn by a
--- replacement of the given files).
-SELECT DISTINCT r.activity_id
-FROM submission_rows r
-JOIN submissions s ON s.sha256 = r.sha256 AND s.member_id = r.member_id
-WHERE r.member_id = $member_id AND r.accepted AND s.status = 'accepted'
-  AND NOT list_contains($replaced, s.sha256);
+-- The staged (accepted) rows of a member's other accepted submissions (not the given files
+-- being replaced): the activities they still hold, once the caller recomputes their ids.
+SELECT i.*
+FROM stg_items i
+JOIN submissions s ON s.sha256 = i.raw_sha256 AND s.member_id = i.member_id
+WHERE i.member_id = $member_id AND s.status = 'accepted'
+  AND NOT list_contains($replaced, s.sha256)
+ORDER BY s.received_at, s.sha256, i.position;
