@@ -389,7 +389,7 @@ def _stage(con, staged: pl.DataFrame, own: dict[str, str]) -> int:
     if run_query(con, "submission_staged_count", own)["n"][0]:
         return stage_rows(con, staged)  # processed again: rows already staged are kept
     # One DuckDB thread for this insert: on two cores its parallel Arrow scan only contends
-    # with the primary-key index inserts (measured: about 40% faster single-threaded).
+    # with itself (100,000 rows: 0.12 s single-threaded, 0.24 s with two threads).
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
     con.execute("SET threads = 1")
     try:
