@@ -19,8 +19,10 @@ CREATE TABLE submissions (
     PRIMARY KEY (sha256, member_id)
 );
 
--- Every data row of a submission with its verdict and identity (member + normalised title +
--- start date = the activity_id it becomes), so a resubmission can say what changed.
+-- The rejected data rows of a submission with their verdicts. (Until 2026-11-23 every row,
+-- with its identity: an accepted row's identity — member + normalised title + start date =
+-- the activity_id it becomes — is now recomputed from its staged row in stg_items, see
+-- submission_check.staged_identities; the columns stay for the older rows.)
 CREATE TABLE submission_rows (
     sha256         VARCHAR NOT NULL,
     member_id      VARCHAR NOT NULL,
