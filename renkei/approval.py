@@ -84,13 +84,15 @@ def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> None:
 
 
 def ensure_fresh(settings: Settings, issue_id: str, *, now: datetime | None = None) -> None:
-    """Refuse to send on a stale approval: too old, or listed events began since."""
+    """Refuse to send on a stale approval: too old, listed events began since, or listed
+    activities were withdrawn since (a corrected resubmission dropped them)."""
     now = now or _now()
     with open_warehouse(settings.warehouse, read_only=True) as con:
         row = _issue(con, issue_id)
         if row["status"] != "approved":
             return  # the send step explains unapproved issues itself
         begun = run_query(con, "events_begun_since_approval", {"issue_id": issue_id, "now": now})
+        withdrawn = run_query(con, "items_withdrawn_since_approval", {"issue_id": issue_id})
     valid = timedelta(hours=settings.newsletter.approval_valid_hours)
     if row["approved_at"] and now - row["approved_at"] > valid:
         raise ApprovalError(
@@ -101,6 +103,12 @@ def ensure_fresh(settings: Settings, issue_id: str, *, now: datetime | None = No
         raise ApprovalError(
             f"issue {issue_id}: {begun.height} listed event(s) began after approval "
             f"(first: {begun['title'][0]}); recompile, review and approve it again"
+        )
+    if not withdrawn.is_empty():
+        raise ApprovalError(
+            f"issue {issue_id}: {withdrawn.height} listed item(s) were withdrawn by their "
+            f"member after approval (first: {withdrawn['activity_id'][0]}); recompile, "
+            "review and approve it again"
         )
 
 

@@ -12,6 +12,7 @@ from renkei import approval, pipeline
 from renkei.errors import ApprovalError
 from renkei.settings import Settings
 from warehouse.connection import open_warehouse
+from warehouse.queries import execute
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -133,3 +134,18 @@ def test_send_test_goes_to_one_address_marked_test_and_records_no_delivery(
     assert msg["To"] == "Check@example.jp"
     with open_warehouse(drafted.warehouse, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM deliveries").fetchall() == [(0,)]
+
+
+def test_an_item_withdrawn_after_approval_makes_the_approval_stale(drafted: Settings) -> None:
+    pipeline.approve(drafted, "2026-11", by="山田")
+    with open_warehouse(drafted.warehouse, read_only=True) as con:
+        (listed,) = con.execute(
+            "SELECT activity_id FROM issue_items ORDER BY activity_id LIMIT 1"
+        ).fetchone()
+    with open_warehouse(drafted.warehouse) as con:  # as a corrected resubmission does
+        execute(con, "withdraw_activities", {"ids": [listed]})
+    with pytest.raises(ApprovalError, match=f"1 listed item.*withdrawn.*first: {listed}"):
+        pipeline.send(drafted, "2026-11")
+    pipeline.draft(drafted, "2026-11")  # recompiled without it: a new approval is needed
+    pipeline.approve(drafted, "2026-11", by="山田")
+    approval.ensure_fresh(drafted, "2026-11")
