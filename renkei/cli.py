@@ -97,6 +97,7 @@ def feeds(
     frame = feed_health.sort_health(frame, feed_health.sort_key(sort))
     typer.echo(feed_health.format_table(feed_health.table_rows(frame)))
     typer.echo(feed_health.counts_line(frame))
+    typer.echo(feed_health.LEGEND)
 
 
 @app.command()

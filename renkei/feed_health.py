@@ -96,6 +96,12 @@ def table_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
     ]
 
 
+LEGEND = (
+    "状態: failing＝直近の取得に失敗 / disabled＝410 Gone で停止 / never-fetched＝未取得 / "
+    "stale＝90日間新着なし / ok＝正常"
+)
+
+
 def counts_line(frame: pl.DataFrame) -> str:
     counts = dict(frame.group_by("status").len().iter_rows())
     parts = [f"{s} {counts[s]}" for s in STATUSES if counts.get(s)]
