@@ -281,6 +281,10 @@ def make_session(limits: FeedSettings) -> aiohttp.ClientSession:
         # A feed is a public document: no cookie jar, so a cookie one member's site sets
         # never changes how it answers the next fetch, and every run asks the same question.
         cookie_jar=aiohttp.DummyCookieJar(),
+        # Institutional CMSs send long Content-Security-Policy and Set-Cookie headers;
+        # aiohttp's default 8 KB per header line would fail them (h11's limit is 16 KB+).
+        max_line_size=65536,
+        max_field_size=65536,
         # HTTP(S)_PROXY / NO_PROXY, as a secretariat's network may need. Only when one is
         # set: aiohttp then looks the proxy up in a thread for every request.
         trust_env=bool(urllib.request.getproxies()),

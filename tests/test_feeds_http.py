@@ -367,3 +367,17 @@ def test_a_304_without_validators_keeps_the_stored_ones(
     pipeline.ingest_feeds(settings, force=True)
     pipeline.ingest_feeds(settings, force=True)
     assert rows(settings, "SELECT etag, last_status FROM feed_state") == [('"v1"', 304)]
+
+
+def test_a_long_header_line_is_accepted(httpserver: HTTPServer) -> None:
+    policy = "default-src 'self'; " + "; ".join(
+        f"img-src https://cdn{n}.example.jp" for n in range(600)
+    )
+    assert len(policy) > 16_000
+    httpserver.expect_request("/csp").respond_with_data(
+        body("bank.rss"),
+        content_type="application/rss+xml",
+        headers={"Content-Security-Policy": policy},
+    )
+    result = fetch_one(httpserver.url_for("/csp"))
+    assert (result.status_code, result.error) == (200, None)
