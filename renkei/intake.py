@@ -12,11 +12,8 @@ activity_id). The report month comes from the file name (``2026-11-…``, ``2026
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from renkei.errors import SubmissionError
-from renkei.rawstore import RawStore, StoredPayload
+from renkei.rawstore import RawStore
 from renkei.receipts import (
     JST,
     ChangedRow,
@@ -37,18 +34,17 @@ from renkei.receipts import (
 )
 from renkei.registry import Member
 from renkei.settings import Settings
-from renkei.staging import record_payload, stage_rows, write_batch
 from renkei.submission_check import (
     VERDICT_SCHEMA,
     CheckedRows,
     RowVerdict,
-    check_rows,
-    staged_identities,
+    check_parts,
+    combined,
 )
+from renkei.submission_write import SubmissionWriter
 from renkei.submissions import ReadSubmission, read_submission
 from warehouse.connection import open_warehouse
-from warehouse.queries import execute, run_query
-from warehouse.transaction import transaction
+from warehouse.queries import run_query
 
 _PERIOD_WESTERN = re.compile(r"(20\d{2})\s*[-_.年/]?\s*(1[0-2]|0?[1-9])(?!\d)")
 _PERIOD_REIWA = re.compile(r"(?:令和|R)\s*(元|\d{1,2})\s*[-_.年]?\s*(1[0-2]|0?[1-9])\s*月")
@@ -140,277 +136,6 @@ _NO_JUDGED = _NO_ROWS.drop("activity_id", "content_sha256")
 _NO_DECIDED = _NO_JUDGED.drop("note")
 
 
-Identities = dict[str, tuple[str | None, str | None, str | None]]
-
-
-def _identities(frame: pl.DataFrame) -> Identities:
-    """activity_id -> (content, title, start date) of rows with an identity (later rows win);
-    ``frame`` has activity_id, content_sha256, title and starts_on."""
-    rows = frame.filter(pl.col("activity_id").is_not_null())
-    starts = rows["starts_on"].dt.to_string("%Y-%m-%d").to_list()
-    return dict(
-        zip(
-            rows["activity_id"].to_list(),
-            zip(rows["content_sha256"].to_list(), rows["title"].to_list(), starts, strict=True),
-            strict=True,
-        )
-    )
-
-
-def _current(outcome: IntakeOutcome) -> Identities:
-    """activity_id -> (content, title, start date) of the accepted rows (later rows win)."""
-    return _identities(outcome.frame.filter(pl.col("accepted")))
-
-
-def _with_identities(staged: pl.DataFrame) -> pl.DataFrame:
-    """Rows that carry a staged submission row (``position`` not null) get its identity
-    (activity_id, content_sha256, title, starts_on) recomputed; other rows get nulls."""
-    staged = staged.with_row_index("_i")
-    has_row = staged.filter(pl.col("position").is_not_null())
-    ids = staged_identities(has_row).with_columns(has_row["_i"])
-    return (
-        staged.drop("title", strict=False)
-        .join(ids.drop("position"), on="_i", how="left")
-        .sort("_i")
-        .drop("_i")
-    )
-
-
-_QUARANTINE_SCHEMA = {
-    "stage_id": pl.String,
-    "raw_sha256": pl.String,
-    "position": pl.Int64,
-    "member_id": pl.String,
-    "reason": pl.String,
-    "detail": pl.String,
-}
-
-
-def _quarantine_frame(outcome: IntakeOutcome, member_id: str) -> pl.DataFrame:
-    positions: list[int] = []
-    reasons: list[str | None] = []
-    details: list[str | None] = []
-    if outcome.checked is not None:
-        values = outcome.checked.rejected_values
-        reasons = outcome.decided.filter(~pl.col("accepted"))["reason"].to_list()
-        positions = values["position"].to_list()
-        names = [c for c in values.columns if c != "position"]
-        details = [
-            json.dumps(
-                {k: v for k, v in zip(names, row, strict=True) if v is not None},
-                ensure_ascii=False,
-            )
-            for row in values.select(names).iter_rows()
-        ]
-        if len(reasons) != len(positions):
-            raise ValueError("rejected rows and their values differ in number")
-    if outcome.error:
-        positions, reasons, details = [*positions, -1], [*reasons, outcome.error], [*details, None]
-    return pl.DataFrame(
-        {
-            "stage_id": pl.Series([None] * len(positions), dtype=pl.String),
-            "raw_sha256": pl.Series([outcome.sha256] * len(positions), dtype=pl.String),
-            "position": pl.Series(positions, dtype=pl.Int64),
-            "member_id": pl.Series([member_id] * len(positions), dtype=pl.String),
-            "reason": pl.Series(reasons, dtype=pl.String),
-            "detail": pl.Series(details, dtype=pl.String),
-        },
-        schema=_QUARANTINE_SCHEMA,
-    )
-
-
-def _rows_frame(outcome: IntakeOutcome) -> pl.DataFrame:
-    """The verdicts the warehouse keeps: rejected rows only. An accepted row is in
-    stg_items, and its identity is recomputed from there (submission_check.staged_identities)."""
-    return outcome.decided.filter(~pl.col("accepted")).select(
-        sha256=pl.lit(outcome.sha256),
-        member_id=pl.lit(outcome.member_id),
-        position="position",
-        accepted="accepted",
-        activity_id=pl.lit(None, pl.String),  # a rejected row has no identity
-        content_sha256=pl.lit(None, pl.String),
-        title="title",
-        starts_on="starts_on",
-        reason="reason",
-    )
-
-
-def _submission_frame(outcome: IntakeOutcome) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {
-                "sha256": outcome.sha256,
-                "member_id": outcome.member_id,
-                "file_name": outcome.file_name,
-                "path": str(outcome.path),
-                "period": outcome.period,
-                "received_at": outcome.received_at,
-                "format": outcome.format,
-                "encoding": outcome.encoding,
-                "rows_read": outcome.rows_read,
-                "rows_accepted": outcome.accepted,
-                "rows_rejected": outcome.rejected,
-                "status": "rejected" if outcome.error else "accepted",
-                "error": outcome.error,
-                "superseded_by": None,
-                "receipt_path": str(outcome.receipt_path) if outcome.receipt_path else None,
-            }
-        ]
-    )
-
-
-def _diff(earlier: Identities, outcome: IntakeOutcome) -> list[ChangedRow]:
-    """added / changed / withdrawn between the replaced files' rows and the new ones."""
-    now = _current(outcome)
-    changes = []
-    for activity_id, (content, title, starts) in now.items():
-        if activity_id not in earlier:
-            changes.append(ChangedRow("added", title, starts))
-        elif earlier[activity_id][0] != content:
-            changes.append(ChangedRow("changed", title, starts))
-    for activity_id, (_content, title, starts) in earlier.items():
-        if activity_id not in now:
-            changes.append(ChangedRow("withdrawn", title, starts))
-    return changes
-
-
-@dataclass
-class _Plan:
-    """What the warehouse already holds decides what a submission's writes do."""
-
-    replaced: list[str]  # sha256 of the earlier files it replaces
-    withdrawn: set[str]  # activity ids only the replaced rows held (unless held elsewhere)
-
-
-def _plan(con, outcome: IntakeOutcome, *, requeue: bool) -> _Plan | None:
-    """Read what the submission meets in the warehouse (sets ``duplicate_of``, ``replaced``
-    and ``changes`` on the outcome); None when it is the same file again (nothing to write)."""
-    member_id, sha = outcome.member_id, outcome.sha256
-    previous = run_query(con, "submission_by_sha", {"sha256": sha, "member_id": member_id})
-    if not previous.is_empty() and not requeue:
-        outcome.duplicate_of = previous["received_at"][0]
-        return None
-    earlier: Identities = {}
-    replaced: list[str] = []
-    if requeue and not previous.is_empty():
-        own = run_query(con, "submission_staged_of", {"sha256": sha, "member_id": member_id})
-        earlier = _identities(staged_identities(own))
-    elif not outcome.error:
-        candidates = _with_identities(
-            run_query(
-                con,
-                "submissions_same_period",
-                {"member_id": member_id, "period": outcome.period, "sha256": sha},
-            )
-        )
-        new_ids = (
-            set(outcome.frame["activity_id"].drop_nulls().to_list())
-            if not candidates.is_empty()
-            else set()
-        )
-        for (old_sha, name), rows in candidates.group_by(
-            ["sha256", "file_name"], maintain_order=True
-        ):
-            ids = set(rows["activity_id"].drop_nulls().to_list())
-            if name == outcome.file_name or ids & new_ids:
-                replaced.append(str(old_sha))
-                outcome.replaced.append(str(name))
-                earlier.update(_identities(rows))
-    outcome.changes = _diff(earlier, outcome) if (replaced or requeue) else []
-    withdrawn = set(earlier) - set(_current(outcome)) if earlier else set()
-    return _Plan(replaced, withdrawn)
-
-
-def _write(
-    con,
-    outcome: IntakeOutcome,
-    checked: CheckedRows | None,
-    stored: StoredPayload,
-    plan: _Plan,
-    *,
-    requeue: bool,
-) -> None:
-    """All warehouse writes of one submission, in one transaction."""
-    member_id, sha = outcome.member_id, outcome.sha256
-    replaced, withdrawn = plan.replaced, plan.withdrawn
-    with transaction(con):
-        record_payload(
-            con,
-            stored,
-            source_kind="submission",
-            source_ref=outcome.file_name,
-            member_id=member_id,
-            content_type=_CONTENT_TYPES.get(outcome.format or "", "application/octet-stream"),
-            seen_at=outcome.received_at,
-        )
-        own = {"sha256": sha, "member_id": member_id}
-        if requeue:
-            keep = checked.staged["stage_id"].to_list() if checked is not None else []
-            execute(con, "delete_submission_staged_except", {**own, "keep": keep})
-            for name in _FORGET:
-                execute(con, name, own)
-        for old in replaced:
-            params = {"sha256": old, "member_id": member_id}
-            execute(con, "delete_submission_staged", params)
-            execute(con, "delete_submission_quarantine", params)
-            execute(con, "mark_submission_superseded", {**params, "by": sha})
-        if withdrawn:
-            held = staged_identities(
-                run_query(
-                    con,
-                    "activities_held_elsewhere",
-                    {"member_id": member_id, "replaced": [*replaced, sha]},
-                )
-            )
-            gone = sorted(withdrawn - set(held["activity_id"].to_list()))
-            for name in ("withdraw_activity_organisers", "withdraw_activity_merges",
-                         "withdraw_activities"):  # fmt: skip
-                if gone:
-                    execute(con, name, {"ids": gone})
-        if checked is not None:
-            outcome.rows_staged = _stage(con, checked.staged, own)
-        write_batch(
-            con,
-            "insert_quarantine",
-            _quarantine_frame(outcome, member_id),
-            stage="submission",
-            now=outcome.received_at,
-        )
-        write_batch(con, "insert_submission_rows", _rows_frame(outcome))
-        write_batch(con, "insert_submission", _submission_frame(outcome))
-
-
-def _stage(con, staged: pl.DataFrame, own: dict[str, str]) -> int:
-    """Stage the accepted rows. A file not staged before for this member (the usual case)
-    cannot conflict with anything staged (its stage ids are scoped to file and member), so it
-    is inserted without the per-row conflict check."""
-    if staged.is_empty():
-        return 0
-    if run_query(con, "submission_staged_count", own)["n"][0]:
-        return stage_rows(con, staged)  # processed again: rows already staged are kept
-    # One DuckDB thread for this insert: on two cores its parallel Arrow scan only contends
-    # with itself (100,000 rows: 0.12 s single-threaded, 0.24 s with two threads).
-    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    con.execute("SET threads = 1")
-    try:
-        write_batch(con, "insert_submission_staged", staged)
-    finally:
-        con.execute(f"SET threads = {threads}")  # an int read back from DuckDB
-    return staged.height
-
-
-_FORGET = (
-    "delete_submission_quarantine",
-    "delete_submission_record",
-    "delete_submission",
-)
-_CONTENT_TYPES = {
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 def stage_file(
     settings: Settings,
     path: Path,
@@ -429,23 +154,21 @@ def stage_file(
             raise SubmissionError(f"{path}: file not found")
         data = path.read_bytes()
     received_at = now or datetime.now(UTC)
-    # Three things run beside the main thread, mostly outside the GIL (hashing and writing
-    # bytes, DuckDB): keeping the raw bytes while they are read, opening (and migrating)
-    # the warehouse while the rows are judged, and the warehouse writes while the rows'
-    # identities (duplicate notes) and the receipt are worked out. Each is waited for
-    # where its result is needed, and before its block is left.
-    with (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="renkei-intake") as pool,
-        ExitStack() as held,
-    ):
-        storing = pool.submit(RawStore(settings.raw_store).put, data)  # kept even if unreadable
+    # The warehouse side runs on a helper thread (submission_write.SubmissionWriter), mostly
+    # outside the GIL: it keeps the raw bytes while they are read, opens the warehouse while
+    # the first rows are judged, stages each judged part while the next is judged, and plans,
+    # writes and commits the rest while the rows' identities (duplicate notes) and the
+    # receipt are worked out here.
+    with SubmissionWriter(
+        settings.raw_store, settings.warehouse, member.member_id, data, requeue=requeue
+    ) as writer:
         read: ReadSubmission | None = None
         error: str | None = None
         try:
             read = read_submission(data, path.name, sheet=settings.intake.sheet)
         except SubmissionError as exc:
             error = str(exc)
-        stored = storing.result()
+        stored = writer.stored()
         outcome = IntakeOutcome(
             member.member_id,
             path.name,
@@ -455,39 +178,28 @@ def stage_file(
             received_at,
             error=error,
         )
-        opening = pool.submit(
-            held.enter_context, open_warehouse(settings.warehouse, stage="ingest_submission")
-        )
-        checked: CheckedRows | None = None
-        try:
-            if read is not None:
-                outcome.format, outcome.encoding = read.format, read.encoding
-                checked = check_rows(
-                    read.frame,
-                    raw_sha256=stored.sha256,
-                    member_id=member.member_id,
-                    member_names=members,
-                    source_ref=path.name,
-                    received_at=received_at,
-                )
-                outcome.checked = checked
-        finally:
-            wait([opening])  # the connection is on ``held`` before anything unwinds it
-        con = opening.result()
+        if read is not None:
+            outcome.format, outcome.encoding = read.format, read.encoding
+            parts = []
+            for part in check_parts(
+                read.frame,
+                raw_sha256=stored.sha256,
+                member_id=member.member_id,
+                member_names=members,
+                source_ref=path.name,
+                received_at=received_at,
+            ):
+                writer.stage(part.staged)
+                parts.append(part)
+            outcome.checked = combined(parts)
         outcome.receipt_path = receipt_path(path, settings.inbox, member.member_id)
-        plan = _plan(con, outcome, requeue=requeue)
-        writing = None
-        if plan is not None:
-            writing = pool.submit(_write, con, outcome, checked, stored, plan, requeue=requeue)
-        try:
-            text = render_receipt(facts_for(settings, outcome, member))
-        finally:
-            if writing is not None:
-                wait([writing])  # never close the connection while the writes run
-        if writing is not None:
-            writing.result()  # the writes' error, if any
-    outcome.receipt_text = text
-    write_receipt(outcome.receipt_path, outcome.receipt_text)
+        writer.finish(outcome)
+        outcome.judged  # noqa: B018  (the duplicate notes, worked out while the writer plans)
+        writer.planned()
+        text = render_receipt(facts_for(settings, outcome, member))
+        writer.committed()
+        outcome.receipt_text = text
+        write_receipt(outcome.receipt_path, outcome.receipt_text)
     return outcome
 
 

@@ -8,7 +8,6 @@ as JSON in ``extra`` rather than dropped.
 from __future__ import annotations
 
 import io
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import polars as pl
 
 from renkei.charset import UndecodableError, decode_bytes
 from renkei.errors import SubmissionError
+from renkei.row_json import row_json
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("件名", "タイトル", "イベント名", "名称", "行事名", "title", "event", "name"),
@@ -74,15 +74,6 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _extra_json(frame: pl.DataFrame, names: list[str]) -> list[str | None]:
-    """JSON objects of the non-empty unknown cells, per row (null when none)."""
-    out: list[str | None] = []
-    for values in frame.select(names).iter_rows():
-        kept = {n: v for n, v in zip(names, values, strict=True) if v}
-        out.append(json.dumps(kept, ensure_ascii=False) if kept else None)
-    return out
-
-
 def _fields(name: str, grid: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     """A grid of text cells (row 0 = the first line) → the field frame.
 
@@ -126,9 +117,9 @@ def _fields(name: str, grid: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]
         ],
     )
     if extra:
-        renamed = body.select([pl.col(c).alias(h) for h, c in extra])
-        values = _extra_json(renamed, [h for h, _ in extra])
-        frame = frame.with_columns(extra=pl.Series(values, dtype=pl.String))
+        cells = body.select([c for _, c in extra])
+        objects = row_json(cells, {c: h for h, c in extra})
+        frame = frame.with_columns(extra=pl.when(objects != "{}").then(objects))
     else:
         frame = frame.with_columns(extra=pl.lit(None, pl.String))
     return frame, columns

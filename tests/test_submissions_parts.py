@@ -1,0 +1,90 @@
+"""A big file is judged in parts, each staged while the next is judged
+(renkei.submission_write.SubmissionWriter): the warehouse and the receipt come out exactly
+as if it had been judged whole, and a failure in any part leaves nothing of the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_registry
+from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
+
+from renkei import intake, submission_check, submission_write
+from renkei.scaffold import init_folder
+from renkei.settings import Settings, load_settings
+
+TABLES = ("raw_payloads", "stg_items", "quarantine", "submissions", "submission_rows")
+
+
+def written(settings: Settings) -> dict[str, list[tuple]]:
+    """Every table a submission writes, without the columns that name the working folder."""
+    return {
+        "stg_items": rows(settings, "SELECT * EXCLUDE (source_ref) FROM stg_items ORDER BY ALL"),
+        "quarantine": rows(settings, "SELECT * FROM quarantine ORDER BY ALL"),
+        "submissions": rows(
+            settings, "SELECT * EXCLUDE (path, receipt_path) FROM submissions ORDER BY ALL"
+        ),
+        "submission_rows": rows(settings, "SELECT * FROM submission_rows ORDER BY ALL"),
+        "raw_payloads": rows(
+            settings, "SELECT * EXCLUDE (stored_path) FROM raw_payloads ORDER BY ALL"
+        ),
+    }
+
+
+def working_folder(tmp_path: Path, name: str) -> Settings:
+    folder = tmp_path / name
+    init_folder(folder)
+    write_registry(folder, REGISTRY)
+    return load_settings(folder / "renkei.toml")
+
+
+def ingest(settings: Settings):
+    return intake.ingest_file(settings, drop(settings, "parts.csv"), "ind-04", now=ARRIVED)
+
+
+def test_a_file_judged_in_parts_is_written_as_if_judged_whole(tmp_path, monkeypatch) -> None:
+    whole = working_folder(tmp_path, "whole")
+    one = ingest(whole)
+    monkeypatch.setattr(submission_check, "PART_ROWS", 2)  # 7 rows: four parts
+    parted = working_folder(tmp_path, "parted")
+    four = ingest(parted)
+
+    assert written(parted) == written(whole)
+    assert four.summary() == one.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
+    receipt = receipt_of(parted.inbox / "ind-04" / "parts.csv")
+    assert receipt == receipt_of(whole.inbox / "ind-04" / "parts.csv")
+    # the one thing judged across parts: rows 2 and 5 share an identity (the later wins)
+    assert "2行目" in receipt and "後の行の内容を使いました" in receipt
+    assert rows(parted, "SELECT position, detail FROM quarantine ORDER BY position") == [
+        (2, '{"starts_text": "2026/12/11", "venue": "岡山商工会議所", "extra": '
+            '"{\\"備考\\": \\"件名を書き忘れ\\"}"}'),
+        (4, '{"title": "交流会", "starts_text": "令和8年13月5日"}'),
+        (5, '{"title": "成果報告会", "starts_text": "R8.1.20", "url": "javascript:void(0)"}'),
+    ]  # fmt: skip
+
+
+def test_a_part_that_fails_to_stage_leaves_nothing_of_the_file(tmp_path, monkeypatch) -> None:
+    settings = working_folder(tmp_path, "work")
+    monkeypatch.setattr(submission_check, "PART_ROWS", 2)
+    staged = []
+    real = submission_write.write_batch
+
+    def fail_on_third_part(con, statement, frame, **params):
+        if statement == "insert_submission_staged":
+            staged.append(frame.height)
+            if len(staged) == 3:
+                raise OSError("disk full")
+        return real(con, statement, frame, **params)
+
+    monkeypatch.setattr(submission_write, "write_batch", fail_on_third_part)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(settings)
+    assert staged == [2, 1, 1]  # two parts staged, the third failed: all rolled back
+    assert {t: rows(settings, f"SELECT count(*) FROM {t}") for t in TABLES} == {
+        t: [(0,)] for t in TABLES
+    }
+    assert not (settings.inbox / "ind-04" / "parts.csv.受付結果.txt").exists()
+    monkeypatch.setattr(submission_write, "write_batch", real)
+    again = ingest(settings)  # the warehouse was closed: the member's next try goes through
+    assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
