@@ -29,8 +29,8 @@ from renkei.receipts import (
     ReceiptFacts,
     RejectedRow,
     receipt_path,
+    receipt_pending,
     render_receipt,
-    write_receipt,
 )
 from renkei.registry import Member
 from renkei.settings import Settings
@@ -196,10 +196,9 @@ def stage_file(
         writer.finish(outcome)
         outcome.judged  # noqa: B018  (the duplicate notes, worked out while the writer plans)
         writer.planned()
-        text = render_receipt(facts_for(settings, outcome, member))
-        writer.committed()
-        outcome.receipt_text = text
-        write_receipt(outcome.receipt_path, outcome.receipt_text)
+        outcome.receipt_text = render_receipt(facts_for(settings, outcome, member))
+        with receipt_pending(outcome.receipt_path, outcome.receipt_text):
+            writer.committed()  # the receipt is written meanwhile, and named once committed
     return outcome
 
 

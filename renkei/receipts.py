@@ -10,6 +10,8 @@ Notepad opens it correctly) and e-mailed to the member's contact addresses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -213,10 +215,17 @@ def _footer(out: list[str], facts: ReceiptFacts) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_receipt(path: Path, text: str) -> Path:
-    """UTF-8 with BOM and CRLF (Notepad and Excel users open it as they are)."""
+@contextmanager
+def receipt_pending(path: Path, text: str) -> Iterator[None]:
+    """Write the receipt (UTF-8 with BOM and CRLF: Notepad and Excel users open it as it is)
+    under a ``.partial`` name now; it takes its own name when the block ends (the warehouse
+    has committed what it says), and is removed if the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     tmp.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    try:
+        yield
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
-    return path

@@ -360,7 +360,7 @@ def check_rows(
     return CheckedRows(df.select(keep), decided, staged, frame.filter(~df["accepted"]), member_id)
 
 
-PART_ROWS = 25_000  # a 100,000-row file is judged and staged in four parts
+PART_ROWS = 20_000  # a 100,000-row file is judged and staged in five parts
 
 
 def check_parts(

@@ -201,8 +201,15 @@ class PrefectStack:
     # -------------------------------------------------------------- API reads
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        """A raw API call (3.8.8's client sends nulls this server rejects on some filters)."""
-        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
+        """A raw API call (3.8.8's client sends nulls this server rejects on some filters).
+
+        A 503 is retried, as Prefect's own client does: the server answers it when its
+        SQLite database stays locked under load (the suite runs beside it on two cores)."""
+        for delay in (0.5, 1, 2, 4, 0):
+            response = httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
+            if response.status_code != 503 or not delay:
+                break
+            time.sleep(delay)
         response.raise_for_status()
         return response.json()
 

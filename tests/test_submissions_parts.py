@@ -84,7 +84,7 @@ def test_a_part_that_fails_to_stage_leaves_nothing_of_the_file(tmp_path, monkeyp
     assert {t: rows(settings, f"SELECT count(*) FROM {t}") for t in TABLES} == {
         t: [(0,)] for t in TABLES
     }
-    assert not (settings.inbox / "ind-04" / "parts.csv.受付結果.txt").exists()
+    assert sorted(p.name for p in (settings.inbox / "ind-04").iterdir()) == ["parts.csv"]
     monkeypatch.setattr(submission_write, "write_batch", real)
     again = ingest(settings)  # the warehouse was closed: the member's next try goes through
     assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"

@@ -165,3 +165,27 @@ def test_display_text_removes_escaped_markup_and_is_a_fixed_point(raw: str, expe
     once = _one(display_text, raw)
     assert once == expected
     assert _one(display_text, once) == once
+
+
+def test_match_key_normalises_again_exactly_when_it_would_change_something():
+    """match_key skips its second NFKC for a batch with no combining mark or jamo. For every
+    code point, alone and after a space the key removes, the second NFKC changes the text
+    only when such a character is there, and the key is the one always normalising gives."""
+    from transforms.text import _RANGE_MARKS, _RECOMPOSES
+
+    stripped = (
+        pl.col("s")
+        .str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_many(dict.fromkeys(_RANGE_MARKS, "~"))
+        .str.replace_all(r"[\s\p{P}\p{So}]", "")
+    )
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for template in ("{}", "A {}", "가 {}"):
+        frame = pl.DataFrame({"s": [template.format(c) for c in chars]})
+        keys = frame.select(key=match_key(pl.col("s")), stripped=stripped).with_columns(
+            again=pl.col("stripped").str.normalize("NFKC")
+        )
+        changed = keys.filter(pl.col("again") != pl.col("stripped"))
+        assert changed["stripped"].str.contains(_RECOMPOSES).all()
+        assert keys.filter(pl.col("key") != pl.col("again")).is_empty()
