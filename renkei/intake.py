@@ -154,13 +154,20 @@ def stage_file(
             raise SubmissionError(f"{path}: file not found")
         data = path.read_bytes()
     received_at = now or datetime.now(UTC)
+    period = period or period_of(path.name, received_at)
     # The warehouse side runs on a helper thread (submission_write.SubmissionWriter), mostly
     # outside the GIL: it keeps the raw bytes while they are read, opens the warehouse while
     # the first rows are judged, stages each judged part while the next is judged, and plans,
     # writes and commits the rest while the rows' identities (duplicate notes) and the
     # receipt are worked out here.
     with SubmissionWriter(
-        settings.raw_store, settings.warehouse, member.member_id, data, requeue=requeue
+        settings.raw_store,
+        settings.warehouse,
+        member.member_id,
+        data,
+        period=period,
+        received_at=received_at,
+        requeue=requeue,
     ) as writer:
         read: ReadSubmission | None = None
         error: str | None = None
@@ -174,7 +181,7 @@ def stage_file(
             path.name,
             stored.sha256,
             path.resolve(),
-            period or period_of(path.name, received_at),
+            period,
             received_at,
             error=error,
         )
@@ -189,7 +196,7 @@ def stage_file(
                 source_ref=path.name,
                 received_at=received_at,
             ):
-                writer.stage(part.staged)
+                writer.stage(part)
                 parts.append(part)
             outcome.checked = combined(parts)
         outcome.receipt_path = receipt_path(path, settings.inbox, member.member_id)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +46,19 @@ class SubmissionWriter:
     """Keep, look up, stage and write one submission on a helper thread (see the module)."""
 
     def __init__(self, raw_store: Path, warehouse: Path, member_id: str, data: bytes,
-                 *, requeue: bool) -> None:  # fmt: skip
+                 *, period: str, received_at: datetime, requeue: bool) -> None:  # fmt: skip
         self._member_id = member_id
+        self._period = period
+        self._received_at = received_at
         self._requeue = requeue
         self._error: BaseException | None = None
         self._held = ExitStack()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streaming = False  # parts are staged as they are judged
+        self._quarantine_fresh = False  # nothing of these bytes is quarantined yet
+        self._earlier_files = 0  # earlier files of the member's period (it may replace them)
         self._in_transaction = False
-        self._staged = 0
+        self._staged: int | None = None  # rows staged part by part (None: no part written)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="renkei-intake")
         self._stored = self._pool.submit(RawStore(raw_store).put, data)
         self._pool.submit(self._step, self._open, warehouse)
@@ -73,9 +78,10 @@ class SubmissionWriter:
     def stored(self) -> StoredPayload:
         return self._stored.result()
 
-    def stage(self, staged: pl.DataFrame) -> None:
-        """Stage one judged part's accepted rows (when this file can be staged as it goes)."""
-        self._pool.submit(self._step, self._stage_part, staged)
+    def stage(self, part: CheckedRows) -> None:
+        """Stage one judged part's accepted rows and keep its rejected rows' verdicts (when
+        this file can be written as it goes)."""
+        self._pool.submit(self._step, self._stage_part, part)
 
     def finish(self, outcome: IntakeOutcome) -> None:
         """Plan, write the rest and commit, after the parts already asked for."""
@@ -117,21 +123,32 @@ class SubmissionWriter:
         seen = run_query(self._con, "submission_by_sha", own)
         staged = run_query(self._con, "submission_staged_count", own)["n"][0]
         self._streaming = not self._requeue and seen.is_empty() and not staged
+        quarantined = {"sha256": own["sha256"], "stage": "submission"}
+        self._quarantine_fresh = not run_query(self._con, "quarantine_count", quarantined)["n"][0]
+        period = {**own, "period": self._period}
+        self._earlier_files = run_query(self._con, "submissions_same_period_count", period)["n"][0]
 
     def _begin(self) -> None:
         if not self._in_transaction:
             self._con.execute("BEGIN TRANSACTION")
             self._in_transaction = True
 
-    def _stage_part(self, staged: pl.DataFrame) -> None:
-        if not self._streaming or staged.is_empty():
+    def _stage_part(self, part: CheckedRows) -> None:
+        if not self._streaming:
             return
         self._begin()
-        with one_thread(self._con):
-            write_batch(self._con, "insert_submission_staged", staged)
-        self._staged += staged.height
+        self._staged = self._staged or 0
+        if not part.staged.is_empty():
+            with one_thread(self._con):
+                write_batch(self._con, "insert_submission_staged", part.staged)
+            self._staged += part.staged.height
+        _write_verdicts(self._con, self.stored().sha256, self._member_id, part, None,
+                        at=self._received_at, fresh=self._quarantine_fresh)  # fmt: skip
 
     def _plan(self, outcome: IntakeOutcome) -> _Plan | None:
+        if self._streaming and not self._earlier_files:  # new, and nothing it could replace
+            outcome.changes = []
+            return _Plan([], set())
         return _plan_for(self._con, outcome, requeue=self._requeue)
 
     def _write_rest(self, outcome: IntakeOutcome) -> None:
@@ -140,7 +157,7 @@ class SubmissionWriter:
             return
         self._begin()
         _write(self._con, outcome, outcome.checked, self.stored(), plan,
-               requeue=self._requeue, staged=self._staged if self._streaming else None)  # fmt: skip
+               requeue=self._requeue, staged=self._staged)  # fmt: skip
         self._con.execute("COMMIT")
         self._in_transaction = False
 
@@ -201,24 +218,26 @@ _QUARANTINE_SCHEMA = {
 }
 
 
-def _quarantine_frame(outcome: IntakeOutcome, member_id: str) -> pl.DataFrame:
+def _quarantine_frame(
+    sha256: str, member_id: str, checked: CheckedRows | None, error: str | None
+) -> pl.DataFrame:
     """One row per rejected row (its reasons, and its cells as JSON), and one for a file
     that could not be read at all (position -1)."""
     found = [pl.DataFrame(schema={"position": pl.Int64, "reason": pl.String, "detail": pl.String})]
-    if outcome.checked is not None:
-        values = outcome.checked.rejected_values
-        reasons = outcome.decided.filter(~pl.col("accepted"))["reason"]
+    if checked is not None:
+        values = checked.rejected_values
+        reasons = checked.decided.filter(~pl.col("accepted"))["reason"]
         if reasons.len() != values.height:
             raise ValueError("rejected rows and their values differ in number")
         detail = row_json(values.drop("position"))
         found.append(pl.DataFrame([values["position"], reasons, detail.alias("detail")]))
-    if outcome.error:
-        unread = {"position": [-1], "reason": [outcome.error], "detail": [None]}
+    if error:
+        unread = {"position": [-1], "reason": [error], "detail": [None]}
         found.append(pl.DataFrame(unread, schema=found[0].schema))
     rows = pl.concat(found, how="vertical_relaxed")
     return rows.select(
         stage_id=pl.lit(None, pl.String),
-        raw_sha256=pl.lit(outcome.sha256, pl.String),
+        raw_sha256=pl.lit(sha256, pl.String),
         position="position",
         member_id=pl.lit(member_id, pl.String),
         reason="reason",
@@ -226,12 +245,12 @@ def _quarantine_frame(outcome: IntakeOutcome, member_id: str) -> pl.DataFrame:
     ).cast(_QUARANTINE_SCHEMA)
 
 
-def _rows_frame(outcome: IntakeOutcome) -> pl.DataFrame:
+def _rows_frame(sha256: str, member_id: str, checked: CheckedRows) -> pl.DataFrame:
     """The verdicts the warehouse keeps: rejected rows only. An accepted row is in
     stg_items, and its identity is recomputed from there (submission_check.staged_identities)."""
-    return outcome.decided.filter(~pl.col("accepted")).select(
-        sha256=pl.lit(outcome.sha256),
-        member_id=pl.lit(outcome.member_id),
+    return checked.decided.filter(~pl.col("accepted")).select(
+        sha256=pl.lit(sha256),
+        member_id=pl.lit(member_id),
         position="position",
         accepted="accepted",
         activity_id=pl.lit(None, pl.String),  # a rejected row has no identity
@@ -240,6 +259,30 @@ def _rows_frame(outcome: IntakeOutcome) -> pl.DataFrame:
         starts_on="starts_on",
         reason="reason",
     )
+
+
+def _write_verdicts(
+    con,
+    sha256: str,
+    member_id: str,
+    checked: CheckedRows | None,
+    error: str | None,
+    *,
+    at: datetime,
+    fresh: bool,
+) -> None:
+    """Quarantine and verdict rows of the rejected rows (of a part, or of the whole file).
+    ``fresh``: nothing of these bytes is quarantined yet (another member sending the same
+    file, or processing it again, may conflict; the usual new file's rows cannot)."""
+    write_batch(
+        con,
+        "insert_quarantine_new" if fresh else "insert_quarantine",
+        _quarantine_frame(sha256, member_id, checked, error),
+        stage="submission",
+        now=at,
+    )
+    if checked is not None:
+        write_batch(con, "insert_submission_rows", _rows_frame(sha256, member_id, checked))
 
 
 def _submission_frame(outcome: IntakeOutcome) -> pl.DataFrame:
@@ -376,21 +419,14 @@ def _write(
                      "withdraw_activities"):  # fmt: skip
             if gone:
                 execute(con, name, {"ids": gone})
-    if staged is not None:
+    if staged is not None:  # staged part by part, with the parts' verdicts
         outcome.rows_staged = staged
-    elif checked is not None:
-        outcome.rows_staged = _stage(con, checked.staged, own)
-    # Quarantine rows of bytes quarantined before (another member sent the same file, or
-    # it is processed again) may conflict; the usual new file's rows cannot.
-    seen = run_query(con, "quarantine_count", {"sha256": sha, "stage": "submission"})
-    write_batch(
-        con,
-        "insert_quarantine" if seen["n"][0] else "insert_quarantine_new",
-        _quarantine_frame(outcome, member_id),
-        stage="submission",
-        now=outcome.received_at,
-    )
-    write_batch(con, "insert_submission_rows", _rows_frame(outcome))
+    else:
+        if checked is not None:
+            outcome.rows_staged = _stage(con, checked.staged, own)
+        quarantined = run_query(con, "quarantine_count", {"sha256": sha, "stage": "submission"})
+        _write_verdicts(con, sha, member_id, checked, outcome.error, at=outcome.received_at,
+                        fresh=not quarantined["n"][0])  # fmt: skip
     write_batch(con, "insert_submission", _submission_frame(outcome))
 
 
