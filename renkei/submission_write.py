@@ -7,14 +7,18 @@ judging, in the order they are asked for:
 1. keep the raw bytes (kept even when they cannot be read);
 2. open the warehouse and look the file up. A file this member has not sent before (the
    usual case) has nothing staged that its rows could conflict with, so
-3. each judged part's accepted rows are staged (one transaction, begun by the first part)
-   while the main thread judges the next part;
-4. ``finish``: the plan (``_plan_for``: replaced files, withdrawn activities), the remaining writes
+3. each judged part's accepted rows are staged, and its rejected rows quarantined, while the
+   main thread judges the next part (one transaction, begun by the first part);
+4. ``finish``: the plan (``_plan_for``: replaced files, withdrawn activities; nothing to
+   look up when the member has no earlier file of the period), the remaining writes
    (``_write``), commit. The main thread works out the receipt meanwhile.
 
 A failed step skips every later one, the transaction is rolled back when the writer is left,
 and ``planned``/``committed`` raise the error. Other cases (processing a stored file again,
-rows of these bytes already staged) stage everything in step 4, with the conflict check.
+rows of these bytes already staged) write everything in step 4, with the conflict checks.
+Why: for a 100,000-row file the commit alone is ~0.3 s of DuckDB work, and judging ~0.3 s
+of Polars; overlapped, a whole intake takes about what reading, judging and committing take
+(README, Performance: csv intake).
 """
 
 from __future__ import annotations
