@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 
 import polars as pl
 
-from renkei.charset import UndecodableError, decode_bytes
+from renkei.charset import UndecodableError, utf8_bytes
 from renkei.errors import SubmissionError
 from renkei.row_json import row_json
 
@@ -66,10 +66,11 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls)
 
 
-def _delimiter(text: str) -> str:
-    end = text.find("\n")
-    first = text if end < 0 else text[:end]  # not split(): that copies the whole text
-    counts = {d: first.count(d) for d in (",", "\t", ";")}
+def _delimiter(data: bytes) -> str:
+    """The commonest of , TAB ; in the first line of UTF-8 ``data`` (comma if none)."""
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]  # not split(): that copies the whole file
+    counts = {d: first.count(d.encode()) for d in (",", "\t", ";")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -177,16 +178,15 @@ def read_submission(data: bytes, name: str, sheet: str = "提出用") -> ReadSub
             "Excel で「.xlsx」か「CSV UTF-8」形式で保存し直してください"
         )
     try:
-        decoded = decode_bytes(data)
+        utf8, encoding = utf8_bytes(data)
     except UndecodableError as exc:
         raise SubmissionError(f"{name}: {exc}") from None
-    text = decoded.text.lstrip("\ufeff")
-    if not text or text.isspace():
+    if not utf8 or utf8.isspace():
         raise SubmissionError(f"{name}: ファイルが空です")
-    delimiter = _delimiter(text)
+    delimiter = _delimiter(utf8)
     try:  # Polars' reader keeps blank lines as empty rows, so positions stay Excel's rows
         grid = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8),
             has_header=False,
             separator=delimiter,
             infer_schema=False,
@@ -196,4 +196,4 @@ def read_submission(data: bytes, name: str, sheet: str = "提出用") -> ReadSub
         raise SubmissionError(f"{name}: CSV として読めません: {exc}") from None
     frame, columns = _fields(name, grid)
     kind = "tsv" if delimiter == "\t" else "csv"
-    return ReadSubmission(frame, decoded.encoding, delimiter, columns, kind)
+    return ReadSubmission(frame, encoding, delimiter, columns, kind)
