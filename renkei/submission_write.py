@@ -59,7 +59,7 @@ class SubmissionWriter:
         self._held = ExitStack()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streaming = False  # parts are staged as they are judged
-        self._quarantine_fresh = False  # nothing of these bytes is quarantined yet
+        self._quarantine_fresh = False  # nothing of this file from this member quarantined
         self._earlier_files = 0  # earlier files of the member's period (it may replace them)
         self._in_transaction = False
         self._staged: int | None = None  # rows staged part by part (None: no part written)
@@ -127,7 +127,7 @@ class SubmissionWriter:
         seen = run_query(self._con, "submission_by_sha", own)
         staged = run_query(self._con, "submission_staged_count", own)["n"][0]
         self._streaming = not self._requeue and seen.is_empty() and not staged
-        quarantined = {"sha256": own["sha256"], "stage": "submission"}
+        quarantined = {**own, "stage": "submission"}
         self._quarantine_fresh = not run_query(self._con, "quarantine_count", quarantined)["n"][0]
         period = {**own, "period": self._period}
         self._earlier_files = run_query(self._con, "submissions_same_period_count", period)["n"][0]
@@ -276,8 +276,8 @@ def _write_verdicts(
     fresh: bool,
 ) -> None:
     """Quarantine and verdict rows of the rejected rows (of a part, or of the whole file).
-    ``fresh``: nothing of these bytes is quarantined yet (another member sending the same
-    file, or processing it again, may conflict; the usual new file's rows cannot)."""
+    ``fresh``: nothing of this file from this member is quarantined yet (processing it again
+    may conflict; a new file's rows cannot)."""
     write_batch(
         con,
         "insert_quarantine_new" if fresh else "insert_quarantine",
@@ -428,7 +428,7 @@ def _write(
     else:
         if checked is not None:
             outcome.rows_staged = _stage(con, checked.staged, own)
-        quarantined = run_query(con, "quarantine_count", {"sha256": sha, "stage": "submission"})
+        quarantined = run_query(con, "quarantine_count", {**own, "stage": "submission"})
         _write_verdicts(con, sha, member_id, checked, outcome.error, at=outcome.received_at,
                         fresh=not quarantined["n"][0])  # fmt: skip
     write_batch(con, "insert_submission", _submission_frame(outcome))

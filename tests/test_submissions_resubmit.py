@@ -169,3 +169,20 @@ def test_two_members_sending_the_same_file_each_get_their_rows(settings) -> None
     assert rows(
         settings, "SELECT member_id, count(*) FROM activity_organisers GROUP BY ALL ORDER BY ALL"
     ) == [("aca-13", 3), ("ind-04", 3)]
+
+
+def test_the_same_file_from_two_members_keeps_each_members_rejected_rows(settings) -> None:
+    """A shared template filled in once and sent by two members is two submissions: each
+    keeps its own quarantined rows, and one member's correction leaves the other's alone."""
+    intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
+    intake.ingest_file(
+        settings, drop(settings, "one_bad_row.csv", member_id="aca-13"), "aca-13", now=ARRIVED
+    )
+    query = "SELECT member_id, position, reason FROM quarantine ORDER BY member_id, position"
+    both = rows(settings, query)
+    assert [(m, p) for m, p, _ in both] == [("aca-13", 1), ("ind-04", 1)]
+    assert all("件名が空です" in reason for _, _, reason in both)
+
+    corrected = drop(settings, "2026-12-report.csv", as_name="one_bad_row.csv")
+    intake.ingest_file(settings, corrected, "ind-04", now=ARRIVED)  # replaces ind-04's file
+    assert [(m, p) for m, p, _ in rows(settings, query)] == [("aca-13", 1)]

@@ -7,11 +7,12 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from renkei.errors import WarehouseBusy
 from warehouse.connection import open_warehouse
-from warehouse.migrations import available
+from warehouse.migrations import available, migrate
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
@@ -50,3 +51,29 @@ def test_reader_waits_then_names_the_holder(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for version, name, text in available():
+        if version < 11:
+            con.execute(text)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con.execute(
+        "INSERT INTO quarantine VALUES (NULL, 'abc', 1, 'ind-04', 'submission', '件名が空です',"
+        " '{}', TIMESTAMPTZ '2026-11-20 10:00:00+09')"
+    )
+    assert migrate(con) == [11]
+    con.execute(  # the same row of the same bytes, from another member: its own row now
+        "INSERT INTO quarantine VALUES (NULL, 'abc', 1, 'aca-13', 'submission', '件名が空です',"
+        " '{}', TIMESTAMPTZ '2026-11-20 10:00:00+09')"
+    )
+    assert con.execute("SELECT member_id FROM quarantine ORDER BY 1").fetchall() == [
+        ("aca-13",),
+        ("ind-04",),
+    ]
+    con.close()
