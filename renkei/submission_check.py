@@ -381,7 +381,7 @@ def combined(parts: list[CheckedRows]) -> CheckedRows:
         return parts[0]
 
     def stacked(name: str) -> pl.DataFrame:
-        return pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed")
+        return pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed", rechunk=False)
 
     names = ("checked", "decided", "staged", "rejected_values")
     return CheckedRows(*(stacked(n) for n in names), member_id=parts[0].member_id)
