@@ -1,9 +1,14 @@
 """A big file is judged in parts, each staged while the next is judged
 (renkei.submission_write.SubmissionWriter): the warehouse and the receipt come out exactly
-as if it had been judged whole, and a failure in any part leaves nothing of the file."""
+as if it had been judged whole, and a failure anywhere (a part that cannot be staged, a
+warehouse another process holds) leaves nothing of the file but its kept bytes."""
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,8 +16,12 @@ from conftest import write_registry
 from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
 
 from renkei import intake, submission_check, submission_write
+from renkei.errors import WarehouseBusy
+from renkei.rawstore import RawStore
+from renkei.registry import Member
 from renkei.scaffold import init_folder
 from renkei.settings import Settings, load_settings
+from warehouse.connection import open_warehouse
 
 TABLES = ("raw_payloads", "stg_items", "quarantine", "submissions", "submission_rows")
 
@@ -87,4 +96,41 @@ def test_a_part_that_fails_to_stage_leaves_nothing_of_the_file(tmp_path, monkeyp
     assert sorted(p.name for p in (settings.inbox / "ind-04").iterdir()) == ["parts.csv"]
     monkeypatch.setattr(submission_write, "write_batch", real)
     again = ingest(settings)  # the warehouse was closed: the member's next try goes through
+    assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
+
+
+def test_a_busy_warehouse_fails_the_intake_cleanly_and_keeps_the_bytes(
+    tmp_path, monkeypatch
+) -> None:
+    """Another process holds the warehouse: the intake says who, the raw bytes are kept,
+    no receipt is written, and the same file goes through once the warehouse is free."""
+    settings = working_folder(tmp_path, "work")
+    member = Member("ind-04", "岡山県商工会議所連合会", "industry", "岡山県", "prefecture",
+                    None, ())  # fmt: skip
+    names = {"ind-04": member.name}
+    with open_warehouse(settings.warehouse):
+        pass
+    monkeypatch.setattr(
+        submission_write, "open_warehouse", partial(open_warehouse, wait_seconds=0.5)
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import time; from warehouse.connection import open_warehouse\n"
+            f"with open_warehouse({str(settings.warehouse)!r}, stage='normalize'):\n"
+            "    print('held', flush=True); time.sleep(30)\n"
+        )],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    path = drop(settings, "parts.csv")
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy, match=r"warehouse busy: normalize since"):
+            intake.stage_file(settings, path, member, names, now=ARRIVED)
+    finally:
+        holder.kill()
+        holder.wait()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert RawStore(settings.raw_store).get(digest) == path.read_bytes()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["parts.csv"]
+    again = intake.stage_file(settings, path, member, names, now=ARRIVED)
     assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
