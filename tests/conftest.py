@@ -66,3 +66,13 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(params=[None, 2], ids=["whole", "in-parts-of-2"])
+def part_rows(request, monkeypatch) -> None:
+    """Run a submission test twice: files judged whole, and judged and staged two rows at a
+    time (renkei.submission_write writes each part while the next is judged)."""
+    from renkei import submission_check
+
+    if request.param:
+        monkeypatch.setattr(submission_check, "PART_ROWS", request.param)

@@ -10,6 +10,8 @@ from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
 from renkei import intake, pipeline
 from renkei.settings import Settings
 
+pytestmark = pytest.mark.usefixtures("part_rows")  # each test: whole, and in parts of 2
+
 
 @pytest.fixture
 def settings(settings_for) -> Settings:

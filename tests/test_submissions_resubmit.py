@@ -12,6 +12,8 @@ from renkei import intake, pipeline
 from renkei.errors import SubmissionError
 from renkei.settings import Settings, load_settings
 
+pytestmark = pytest.mark.usefixtures("part_rows")  # each test: whole, and in parts of 2
+
 
 @pytest.fixture
 def settings(settings_for) -> Settings:
