@@ -144,7 +144,8 @@ def run_demo(out: Path, echo=print) -> DemoReport:
     echo("outputs:")
     for name, path in report.outputs.items():
         echo(f"  {name:<17}{path}")
-    echo(f"  ({len(files)} files in {settings.publish_dir}: events, members, statistics, charts)")
+    present = sum(1 for f in settings.publish_dir.rglob("*") if f.is_file())
+    echo(f"  ({present} files in {settings.publish_dir}: events, members, statistics, charts)")
     return report
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,8 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
     second = renkei("demo", "--out", "demo-out", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "already sent; nothing sent again" in second.stdout
+    files = re.compile(r"\((\d+) files in ")  # the files there, not only those written now
+    assert files.findall(second.stdout) == files.findall(first.stdout) == ["25"]
     assert activities() == 42  # 43 rows, the co-hosted forum merged into one
     assert sorted((out / "outbox" / "2026-11").glob("*.eml")) == emls
     sent = renkei(
