@@ -1,10 +1,12 @@
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, write_registry
 
+from renkei import pipeline
 from renkei.errors import RegistryError
 from renkei.registry import load_registry, parse_registry
+from warehouse.connection import open_warehouse
 
 HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"
 
@@ -59,3 +61,26 @@ def test_several_contacts_per_member_and_cp932_file(tmp_path: Path) -> None:
     (member,) = load_registry(path)
     assert member.name == "㈱山陰合同銀行"
     assert member.contact_emails == ("a@bank.example.jp", "b@bank.example.jp")
+
+
+def test_reloading_the_registry_changes_only_the_members_that_changed(settings_for) -> None:
+    registry = [
+        "ind-04,岡山県商工会議所連合会,industry,産,岡山県,prefecture,,",
+        "aca-13,国立大学法人広島大学,academia,学,広島県,prefecture,,",
+    ]
+    settings = settings_for(registry)
+
+    def loaded() -> dict[str, tuple]:
+        with open_warehouse(settings.warehouse, read_only=True) as con:
+            found = con.execute("SELECT member_id, name, updated_at FROM members").fetchall()
+        return {member_id: (name, at) for member_id, name, at in found}
+
+    pipeline.sync_registry(settings)
+    first = loaded()
+    pipeline.sync_registry(settings)  # unchanged: nothing rewritten
+    assert loaded() == first
+    write_registry(settings.registry.parent, [registry[0].replace("連合会", "連合"), registry[1]])
+    pipeline.sync_registry(settings)
+    now = loaded()
+    assert now["aca-13"] == first["aca-13"]
+    assert now["ind-04"][0] == "岡山県商工会議所連合" and now["ind-04"][1] > first["ind-04"][1]
