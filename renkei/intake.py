@@ -81,6 +81,7 @@ class IntakeOutcome:
     mailed_to: list[str] = field(default_factory=list)
     mail_error: str | None = None
     receipt_text: str = ""
+    receipt_facts: ReceiptFacts | None = None  # what the text says (a mail lists less)
 
     @property
     def verdicts(self) -> list[RowVerdict]:
@@ -203,7 +204,8 @@ def stage_file(
         writer.finish(outcome)
         outcome.judged  # noqa: B018  (the duplicate notes, worked out while the writer plans)
         writer.planned()
-        outcome.receipt_text = render_receipt(facts_for(settings, outcome, member))
+        outcome.receipt_facts = facts_for(settings, outcome, member)
+        outcome.receipt_text = render_receipt(outcome.receipt_facts)
         with receipt_pending(outcome.receipt_path, outcome.receipt_text):
             writer.committed()  # the receipt is written meanwhile, and named once committed
     return outcome

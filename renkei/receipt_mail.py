@@ -2,7 +2,8 @@
 
 Uses the same transport seam as the bulletin (renkei.mail_transport): the outbox transport
 writes ``outbox/receipts/<sha256[:12]>/<address>.eml``; SMTP sends. A failure to mail is
-reported on the outcome and never undoes the intake.
+reported on the outcome and never undoes the intake. The mail lists at most MAIL_LISTED
+rows per list; when it lists fewer than the receipt, the whole receipt is attached.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from renkei.errors import RenkeiError
 from renkei.mail_transport import DeliveryError, make_transport
+from renkei.receipts import MAIL_LISTED, RECEIPT_SUFFIX, receipt_bytes, render_receipt
 from renkei.registry import Member
 from renkei.settings import Settings
 
@@ -30,7 +32,16 @@ def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=True)
     domain = str(settings.issuer.contact_email).rsplit("@", 1)[-1]
     message["Message-ID"] = make_msgid("receipt", domain=domain)
-    message.set_content(outcome.receipt_text, charset="utf-8")
+    facts = outcome.receipt_facts
+    body = render_receipt(facts, listed=MAIL_LISTED) if facts else outcome.receipt_text
+    message.set_content(body, charset="utf-8")
+    if body != outcome.receipt_text:  # lists cut short: the whole receipt goes along
+        message.add_attachment(
+            receipt_bytes(outcome.receipt_text),
+            maintype="text",
+            subtype="plain",
+            filename=outcome.file_name + RECEIPT_SUFFIX,
+        )
     return message
 
 

@@ -135,8 +135,13 @@ def _title(title: str | None) -> str:
 _KIND = {"added": "追加", "changed": "変更", "withdrawn": "取り下げ"}
 
 
-def render_receipt(facts: ReceiptFacts) -> str:
-    """The receipt text (LF line ends; the writer converts)."""
+MAIL_LISTED = 50  # rows per list in a mailed receipt; longer lists go in the attachment
+
+
+def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
+    """The receipt text (LF line ends; the writer converts). ``listed``: at most this many
+    rows in each list, then how many more there are and that the attached receipt has all
+    (a mailed receipt of a file with thousands of rows to check stays readable)."""
     out = [f"【受付結果】{facts.file_name}", "", f"{facts.member_name} ご担当者様", ""]
     if facts.error:
         reason = re.sub(r"^[^:]*: ", "", facts.error, count=1)
@@ -175,16 +180,18 @@ def render_receipt(facts: ReceiptFacts) -> str:
     ]
     if facts.rejected:
         out += ["", "■ 受け付けられなかった行（行番号は Excel の行番号です。1行目は見出しです）"]
-        for row in facts.rejected:
+        for row in facts.rejected[:listed]:
             out.append(f"{row.row_number}行目{_title(row.title)}")
             for reason in row.reasons:
                 out.append(f"  理由：{reason}")
                 out.append(f"  直し方：{fix_for(reason)}")
+        out += _more(len(facts.rejected), listed, facts.file_name)
     if facts.flagged:
         out += ["", "■ ご確認ください（受け付けましたが、読み方を推測した日付があります）"]
-        for row in facts.flagged:
+        for row in facts.flagged[:listed]:
             head = f"{row.row_number}行目{_title(row.title)}："
             out += [f"{head}{note}。" for note in row.notes]
+        out += _more(len(facts.flagged), listed, facts.file_name)
         out.append("  違う場合は、年を入れた日付に直したファイルをお送りください。")
     if facts.replaced:
         names = "」「".join(facts.replaced)
@@ -215,14 +222,27 @@ def _footer(out: list[str], facts: ReceiptFacts) -> str:
     return "\n".join(out) + "\n"
 
 
+def _more(total: int, listed: int | None, file_name: str) -> list[str]:
+    if listed is None or total <= listed:
+        return []
+    attached = f"{file_name}{RECEIPT_SUFFIX}"
+    return [f"  …ほか {total - listed}行。すべての行は、添付の「{attached}」にあります。"]
+
+
+def receipt_bytes(text: str) -> bytes:
+    """The receipt as a file: UTF-8 with BOM and CRLF (Notepad and Excel users open it as
+    it is)."""
+    return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+
+
 @contextmanager
 def receipt_pending(path: Path, text: str) -> Iterator[None]:
-    """Write the receipt (UTF-8 with BOM and CRLF: Notepad and Excel users open it as it is)
-    under a ``.partial`` name now; it takes its own name when the block ends (the warehouse
-    has committed what it says), and is removed if the block fails."""
+    """Write the receipt (receipt_bytes) under a ``.partial`` name now; it takes its own
+    name when the block ends (the warehouse has committed what it says), and is removed if
+    the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    tmp.write_bytes(receipt_bytes(text))
     try:
         yield
     except BaseException:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -125,3 +126,40 @@ def test_submit_direct_ingests_here_even_when_a_prefect_api_is_set(
         f"receipt: {receipt}",
     ]
     assert rows(settings, "SELECT count(*) FROM stg_items") == [(4,)]
+
+
+def test_a_mailed_receipt_lists_fifty_rows_and_attaches_the_whole_receipt(
+    settings: Settings,
+) -> None:
+    """Sixty rows without a title: the file beside the submission lists all sixty, the mail
+    lists fifty, says how many more, and carries the whole receipt as an attachment."""
+    path = settings.inbox / "ind-04" / "大量.csv"
+    path.parent.mkdir(parents=True)
+    lines = ["件名,開催日"] + [",2026/12/1"] * 60 + ["年末交流会,2026/12/20"]
+    path.write_bytes("\r\n".join(lines).encode("cp932"))
+    outcome = intake.ingest_file(settings, path, "ind-04", now=ARRIVED)
+    assert outcome.summary() == "大量.csv: 61 rows read (cp932), 1 new, 60 rejected"
+    whole = path.with_name("大量.csv.受付結果.txt").read_bytes()
+    listed = re.compile(r"^\d+行目", re.MULTILINE)
+    assert len(listed.findall(whole.decode("utf-8-sig"))) == 60
+
+    eml = settings.mail.outbox / "receipts" / outcome.sha256[:12]
+    message = message_from_bytes(
+        (eml / "info@okayama-cci.example.jp.eml").read_bytes(), policy=policy.default
+    )
+    body = message.get_body(("plain",)).get_content()
+    assert len(listed.findall(body)) == 50
+    assert "  …ほか 10行。すべての行は、添付の「大量.csv.受付結果.txt」にあります。" in body
+    (attached,) = list(message.iter_attachments())
+    assert attached.get_filename() == "大量.csv.受付結果.txt"
+    assert attached.get_payload(decode=True) == whole  # the receipt file, byte for byte
+
+
+def test_a_short_receipt_is_mailed_whole_without_an_attachment(settings: Settings) -> None:
+    outcome = intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
+    eml = settings.mail.outbox / "receipts" / outcome.sha256[:12]
+    message = message_from_bytes(
+        (eml / "info@okayama-cci.example.jp.eml").read_bytes(), policy=policy.default
+    )
+    assert message.get_content() == outcome.receipt_text
+    assert not list(message.iter_attachments())
