@@ -8,7 +8,7 @@ from renkei.charset import UndecodableError, decode_bytes, utf8_bytes
 TEXT = "髙島屋①～ｺﾗﾎﾞ㈱"
 
 
-@pytest.mark.parametrize(
+ENCODED = pytest.mark.parametrize(
     ("data", "encoding"),
     [
         (TEXT.encode("utf-8-sig"), "utf-8-sig"),
@@ -17,6 +17,9 @@ TEXT = "髙島屋①～ｺﾗﾎﾞ㈱"
         (TEXT.encode("cp932"), "cp932"),
     ],
 )
+
+
+@ENCODED
 def test_detection_order_bom_utf8_cp932(data: bytes, encoding: str) -> None:
     decoded = decode_bytes(data)
     assert decoded.text == TEXT
@@ -28,15 +31,7 @@ def test_bytes_in_no_accepted_encoding_are_refused() -> None:
         decode_bytes(b"\x81\x00\xff\xfe\x80\x80\xa0")
 
 
-@pytest.mark.parametrize(
-    ("data", "encoding"),
-    [
-        (TEXT.encode("utf-8-sig"), "utf-8-sig"),
-        (TEXT.encode("utf-16"), "utf-16"),
-        (TEXT.encode("utf-8"), "utf-8"),
-        (TEXT.encode("cp932"), "cp932"),
-    ],
-)
+@ENCODED
 def test_utf8_bytes_finds_what_decode_bytes_finds(data: bytes, encoding: str) -> None:
     assert utf8_bytes(data) == (decode_bytes(data).text.encode("utf-8"), encoding)
 
