@@ -177,6 +177,25 @@ def requeue(
 
 
 @app.command()
+def submissions(
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Report month YYYY-MM (default: this month, Japan time)."),
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """A report month's submissions per member: accepted, rows to fix, rejected files, and
+    the members without a feed who have sent nothing yet."""
+    from renkei import submission_overview as overview
+
+    month = overview.parse_period(period)
+    frame = overview.read_overview(_settings(config), month)
+    typer.echo(overview.format_overview(frame))
+    typer.echo(overview.counts_line(frame, month))
+    typer.echo(overview.LEGEND)
+
+
+@app.command()
 def template(
     format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
     out: Annotated[Path | None, typer.Option(help="File to write.")] = None,

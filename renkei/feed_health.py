@@ -7,13 +7,13 @@ ever succeeded), ``disabled`` (the site answered 410 Gone), ``never-fetched``,
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from renkei import text_table
 from renkei.errors import RenkeiError
 from renkei.settings import Settings
 from warehouse.connection import open_warehouse
@@ -108,31 +108,9 @@ def counts_line(frame: pl.DataFrame) -> str:
     return f"フィード {frame.height} 件: {', '.join(parts) if parts else '登録なし'}"
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _cell(text: str, width: int, right: bool) -> str:
-    pad = " " * (width - _width(text))
-    return pad + text if right else text + pad
-
-
 def format_table(rows: list[dict[str, object]], error_chars: int = 70) -> str:
-    """A plain-text table that lines up with Japanese names (full-width characters)."""
-    if not rows:
-        return ""
-    cells = [{k: str(v) for k, v in row.items()} for row in rows]
-    for row in cells:
-        if len(row[ERROR]) > error_chars:
-            row[ERROR] = row[ERROR][: error_chars - 1] + "…"
-    columns = list(rows[0])
-    widths = {c: max(_width(c), *(_width(r[c]) for r in cells)) for c in columns}
-    numeric = _NUMERIC
-    lines = ["  ".join(_cell(c, widths[c], c in numeric) for c in columns).rstrip()]
-    lines += [
-        "  ".join(_cell(r[c], widths[c], c in numeric) for c in columns).rstrip() for r in cells
-    ]
-    return "\n".join(lines)
+    """The health table, lined up with Japanese names; errors cut to ``error_chars``."""
+    return text_table.format_table(rows, numeric=_NUMERIC, cut={ERROR: error_chars})
 
 
 def publish_artifact(settings: Settings) -> None:
