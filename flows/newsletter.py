@@ -32,24 +32,33 @@ def compile_newsletter(
         report.issue_id, run.summary, str(page), report.content_sha256 or "", report.sections
     )
     create_markdown_artifact(request, key=f"newsletter-{report.issue_id}", description="承認待ち")
-    approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))
+    with writer(settings):
+        approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))
     answer = pause_flow_run(
         wait_for_input=Approval.with_initial_data(description=request),
         timeout=settings.newsletter.approval_timeout_hours * 3600,
         poll_interval=settings.newsletter.approval_poll_seconds,
     )
-    approval.set_waiting_run(settings, report.issue_id, None)
-    if answer.approved:  # approving twice (CLI, then this) records it once
-        approval.approve(
-            settings, report.issue_id, by=answer.reviewer,
-            content_sha256=report.content_sha256, comment=answer.comment,
-        )  # fmt: skip
-        if not answer.recorded:  # approved in the Prefect UI: the on-approval deployment sends
-            print(approval.announce_approval(report.issue_id))
-        return f"{run.summary}; approved by {answer.reviewer}"
-    if not answer.recorded:  # answered in the Prefect UI; `renkei reject` recorded its own
-        approval.reject(settings, report.issue_id, by=answer.reviewer, reason=answer.comment)
-    return f"{run.summary}; rejected by {answer.reviewer}: {answer.comment}"
+    if answer.approved:
+        verdict = f"approved by {answer.reviewer}"
+    else:
+        verdict = f"rejected by {answer.reviewer}: {answer.comment}"
+    if answer.recorded:
+        # `renkei approve` / `reject` wrote the record and cleared the wait before it
+        # resumed this run; by now the send it announced may hold the warehouse.
+        return f"{run.summary}; {verdict}"
+    with writer(settings):  # answered in the Prefect UI: record it here, in turn
+        approval.set_waiting_run(settings, report.issue_id, None)
+        if answer.approved:
+            approval.approve(
+                settings, report.issue_id, by=answer.reviewer,
+                content_sha256=report.content_sha256, comment=answer.comment,
+            )  # fmt: skip
+        else:
+            approval.reject(settings, report.issue_id, by=answer.reviewer, reason=answer.comment)
+    if answer.approved:  # the on-approval deployment sends it
+        print(approval.announce_approval(report.issue_id))
+    return f"{run.summary}; {verdict}"
 
 
 @flow(name="send_newsletter", timeout_seconds=3600, log_prints=True, **ALERTS)
@@ -58,13 +67,11 @@ def send_newsletter(issue_id: str, config: str = "renkei.toml") -> str:
     settings = settings_from(config)
     limits = settings.orchestration
     # one send at a time, and it writes the delivery journal: both slots, taken together
-    try:
-        with (
-            exclusive(limits.send_limit, limits.writer_limit),
-            tracked_run(settings, "send_newsletter") as run,
-        ):
-            run.summary = as_task(pipeline.send)(settings, issue_id).summary()
-    finally:  # sent / failed / in progress, and every failure: also when the send paused
-        mail_send.publish_artifact(settings, issue_id)
+    with exclusive(limits.send_limit, limits.writer_limit):
+        try:
+            with tracked_run(settings, "send_newsletter") as run:
+                run.summary = as_task(pipeline.send)(settings, issue_id).summary()
+        finally:  # sent / failed / in progress, and every failure: also when the send paused
+            mail_send.publish_artifact(settings, issue_id)  # reads the warehouse: in the slot
     print(run.summary)
     return run.summary

@@ -222,6 +222,22 @@ class PrefectStack:
         }
         return self.post("/flow_runs/filter", body)
 
+    def finished(self, run_id: str) -> dict[str, Any] | None:
+        """The flow run once it has Completed; an AssertionError with its state's message
+        as soon as it ends any other way (no waiting out the timeout on a failed run)."""
+        response = httpx.get(f"{self.api_url}/flow_runs/{run_id}", timeout=30)
+        if response.status_code == 503:
+            return None
+        response.raise_for_status()
+        run = response.json()
+        state = run.get("state") or {}
+        if state.get("type") in ("FAILED", "CRASHED", "CANCELLED"):
+            raise AssertionError(
+                f"flow run {run['name']} ended {state.get('name')}: {state.get('message')}\n"
+                f"{self.tail()}"
+            )
+        return run if state.get("type") == "COMPLETED" else None
+
     def run_deployment(self, name: str, parameters: dict[str, Any]) -> str:
         flow_name, deployment_name = name.split("/")
         found = httpx.get(

@@ -93,9 +93,10 @@ def _renkei(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
-def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
-    prefect_server, tmp_path: Path
-) -> None:
+def _waiting_compile_run(
+    tmp_path: Path,
+) -> tuple[Path, dict[str, str], threading.Thread, dict[str, str], str]:
+    """A compile flow run for 2026-11, started in a thread and paused for approval."""
     from prefect.settings import PREFECT_API_URL
 
     from flows.newsletter import compile_newsletter
@@ -121,19 +122,24 @@ def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
     )
     waiting.start()
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    sql = ["sql", "--format", "json", "--config", str(config)]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        probe = _renkei(*sql, "SELECT waiting_flow_run_id AS w FROM newsletter_issues", env=env)
-        if (
-            probe.returncode == 0
-            and json.loads(probe.stdout or "[]")
-            and json.loads(probe.stdout)[0]["w"]
-        ):
-            break
+        probe = _sql(config, "SELECT waiting_flow_run_id AS w FROM newsletter_issues", env)
+        if probe and probe[0]["w"]:
+            return config, env, waiting, outcome, probe[0]["w"]
         time.sleep(0.5)
-    else:
-        pytest.fail("the compile flow never started waiting for approval")
+    pytest.fail("the compile flow never started waiting for approval")
+
+
+def _sql(config: Path, query: str, env: dict[str, str]) -> list[dict[str, object]]:
+    found = _renkei("sql", "--format", "json", "--config", str(config), query, env=env)
+    return json.loads(found.stdout or "[]") if found.returncode == 0 else []
+
+
+def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
+    prefect_server, tmp_path: Path
+) -> None:
+    config, env, waiting, outcome, _ = _waiting_compile_run(tmp_path)
 
     approved = _renkei("approve", "2026-11", "--by", "事務局 山田", "--comment", "確認しました",
                        "--config", str(config), env=env)  # fmt: skip
@@ -142,11 +148,15 @@ def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
     waiting.join(timeout=60)
     assert outcome["summary"].endswith("approved by 事務局 山田")
 
-    row = json.loads(_renkei(*sql, "SELECT status, approved_by, approval_comment, "
-                             "approved_sha256 = content_sha256 AS same FROM newsletter_issues",
-                             env=env).stdout)[0]  # fmt: skip
-    assert row == {"status": "approved", "approved_by": "事務局 山田",
-                   "approval_comment": "確認しました", "same": True}  # fmt: skip
+    query = (
+        "SELECT status, approved_by, approval_comment, approved_sha256 = content_sha256 AS same, "
+        "waiting_flow_run_id AS w FROM newsletter_issues"
+    )
+    rows = _sql(config, query, env)
+    assert rows == [
+        {"status": "approved", "approved_by": "事務局 山田", "approval_comment": "確認しました",
+         "same": True, "w": None}
+    ]  # fmt: skip
 
     artifact = asyncio.run(_artifact("newsletter-2026-11"))
     assert "上限で省略" in artifact and "開催予定のイベント" in artifact
@@ -158,3 +168,53 @@ def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
     refused = _renkei("send", "2026-11", "--config", str(config), env=env)
     assert refused.returncode == 1
     assert "not approved (status draft)" in refused.stderr
+
+
+def test_an_answer_given_in_the_prefect_ui_is_recorded_by_the_waiting_run(
+    prefect_server, tmp_path: Path
+) -> None:
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+
+    config, env, waiting, outcome, run_id = _waiting_compile_run(tmp_path)
+
+    # what the UI's resume form sends: the Approval fields, not marked as recorded
+    answer = {"approved": True, "reviewer": "事務局 佐藤", "comment": "UIで確認"}
+    resume_flow_run(UUID(run_id), run_input=answer)
+    waiting.join(timeout=60)
+
+    assert outcome["summary"].endswith("approved by 事務局 佐藤")
+    query = (
+        "SELECT status, approved_by, approval_comment, waiting_flow_run_id AS w "
+        "FROM newsletter_issues"
+    )
+    rows = _sql(config, query, env)
+    assert rows == [
+        {"status": "approved", "approved_by": "事務局 佐藤", "approval_comment": "UIで確認",
+         "w": None}
+    ]  # fmt: skip
+
+
+def test_a_waiting_run_woken_after_the_send_ends_completed(prefect_server, tmp_path: Path) -> None:
+    """`renkei approve` records, announces, then resumes; the announced send may finish
+    before the waiting run wakes up (a loaded machine). The run must not record again."""
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+
+    from renkei.approval import approve
+    from renkei.approval_input import Approval
+
+    config, env, waiting, outcome, run_id = _waiting_compile_run(tmp_path)
+    settings = load_settings(config)
+    approve(settings, "2026-11", by="事務局 山田")
+    sent = pipeline.send(settings, "2026-11")
+    assert sent.sent > 0 and sent.failed == []
+
+    answer = Approval(approved=True, reviewer="事務局 山田", comment="", recorded=True)
+    resume_flow_run(UUID(run_id), run_input=answer.model_dump())
+    waiting.join(timeout=60)
+
+    assert outcome["summary"].endswith("approved by 事務局 山田")
+    assert _sql(config, "SELECT status FROM newsletter_issues", env) == [{"status": "sent"}]
