@@ -5,6 +5,7 @@ Command names and options are a public contract: scripts outside the project use
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -128,9 +129,11 @@ def submit(
     ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Take in one member's report: keep the file, judge and stage its rows, write the
-    receipt (受付結果). With a Prefect API configured, emit renkei.submission.received
-    for the on-submission deployment instead (--direct or --period: ingest here)."""
+    """Take in one member's report: keep it, judge and stage its rows, write the receipt.
+
+    The receipt (受付結果) is written beside the file. With a Prefect API configured, emit
+    renkei.submission.received for the on-submission deployment instead (--direct or
+    --period: ingest here)."""
     from renkei.submission_event import hand_over
 
     if not direct and period is None:
@@ -155,8 +158,10 @@ def watch(
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Watch inbox/<member_id>/ and take in each new or changed file once it has settled
-    (emits renkei.submission.received when a Prefect API is set); Ctrl-C stops."""
+    """Watch inbox/<member_id>/ and take in each new or changed file; Ctrl-C stops.
+
+    A file is taken once it has settled. With a Prefect API set, this emits
+    renkei.submission.received instead of ingesting here."""
     from renkei.inbox_watch import watch_inbox
 
     watch_inbox(_settings(config), inbox, echo=typer.echo)
@@ -167,8 +172,9 @@ def requeue(
     sha256: Annotated[str, typer.Option("--sha256", help="Submission hash (6+ hex digits).")],
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Process a submission again from its kept bytes (after fixing the registry or the
-    column mapping): rows that now pass are staged; a new receipt is written."""
+    """Process a submission again from its kept bytes; rows that now pass are staged.
+
+    For after a fix of the registry or the column mapping; a new receipt is written."""
     from renkei.intake import requeue as requeue_submission
 
     for outcome in requeue_submission(_settings(config), sha256):
@@ -184,8 +190,10 @@ def submissions(
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """A report month's submissions per member: accepted, rows to fix, rejected files, and
-    the members without a feed who have sent nothing yet."""
+    """A report month's submissions per member, and who has sent nothing yet.
+
+    Per member: rows accepted, rows to fix, rejected files and replaced ones; then the
+    members without a feed who have sent nothing for the month (未提出)."""
     from renkei import submission_overview as overview
 
     month = overview.parse_period(period)
@@ -200,8 +208,9 @@ def template(
     format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
     out: Annotated[Path | None, typer.Option(help="File to write.")] = None,
 ) -> None:
-    """Write the submission template members fill in (Japanese headers, an example row,
-    notes on each column and the date forms accepted)."""
+    """Write the submission template members fill in (xlsx or csv).
+
+    Japanese headers, an example row, and notes on each column and the date forms accepted."""
     from renkei.submission_template import write_template
 
     for path in write_template(format, out):
@@ -560,6 +569,25 @@ def sql(
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
             typer.echo(str(frame))
+
+
+def _flowing(doc: str) -> str:
+    """A docstring's wrapped lines joined into paragraphs (Typer's rich help keeps single
+    line breaks, which leaves ragged lines in a terminal of any other width)."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _flow_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        if command.callback is not None and command.callback.__doc__:
+            command.callback.__doc__ = _flowing(command.callback.__doc__)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _flow_help(sub.typer_instance)
+
+
+_flow_help(app)
 
 
 def main() -> None:

@@ -51,6 +51,19 @@ def test_every_command_has_help_text(command) -> None:
     assert result.exit_code == 0
 
 
+def test_help_paragraphs_flow_at_any_terminal_width() -> None:
+    result = CliRunner().invoke(app, ["submit", "--help"], env={"COLUMNS": "200"})
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "Take in one member's report: keep it, judge and stage its rows, write the receipt." in (
+        lines
+    )
+    assert (
+        "The receipt (受付結果) is written beside the file. With a Prefect API configured, emit "
+        "renkei.submission.received for the on-submission deployment instead (--direct or "
+        "--period: ingest here)."
+    ) in lines
+
+
 def test_missing_config_is_one_line_without_traceback(tmp_path: Path) -> None:
     result = renkei("normalize", "--config", "missing.toml", cwd=tmp_path)
     assert result.returncode == 2
