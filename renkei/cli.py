@@ -274,11 +274,12 @@ def approve(
     settings = _settings(config)
     digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
     typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
-    typer.echo(announce_approval(issue_id))
+    # the waiting run first: once announced, the send may take the warehouse for a while
     answer = Approval(approved=True, reviewer=by, comment=comment or "", recorded=True)
     note = resume_waiting_run(settings, issue_id, answer)
     if note:
         typer.echo(note)
+    typer.echo(announce_approval(issue_id))
 
 
 @app.command()
