@@ -15,10 +15,11 @@ def ingest_feeds(config: str = "renkei.toml") -> str:
     """registry → feed state → fetch due feeds concurrently (one task: a task per HTTP request
     would cost more than the request) → store raw → parse → stage."""
     settings = settings_from(config)
-    with writer(settings), tracked_run(settings, "ingest_feeds") as run:
-        report = orchestration.ingest_feeds(settings, run=as_task)
-        run.summary = report.summary()
-    feed_health.publish_artifact(settings)  # the health table as a Prefect table artifact
+    with writer(settings):  # every warehouse open of the run, reads too, inside the slot
+        with tracked_run(settings, "ingest_feeds") as run:
+            report = orchestration.ingest_feeds(settings, run=as_task)
+            run.summary = report.summary()
+        feed_health.publish_artifact(settings)  # the health table as a Prefect table artifact
     print(run.summary)
     for line in report.failed:
         print(f"  failed: {line}")

@@ -21,18 +21,20 @@ def compile_newsletter(
 ) -> str:
     """activities → sections → HTML + text draft → preview → wait for the secretariat's answer."""
     settings = settings_from(config)
-    with writer(settings), tracked_run(settings, "compile_newsletter") as run:
-        report = as_task(pipeline.draft)(settings, period, editorial=editorial)
-        run.summary = report.summary()
-    print(run.summary)
-    if not report.created or not wait_for_approval or report.status != "draft":
-        return run.summary
-    page = preview(settings, report.issue_id)
-    request = approval.approval_request(
-        report.issue_id, run.summary, str(page), report.content_sha256 or "", report.sections
-    )
-    create_markdown_artifact(request, key=f"newsletter-{report.issue_id}", description="承認待ち")
-    with writer(settings):
+    with writer(settings):  # every warehouse open, reads too, inside the slot
+        with tracked_run(settings, "compile_newsletter") as run:
+            report = as_task(pipeline.draft)(settings, period, editorial=editorial)
+            run.summary = report.summary()
+        print(run.summary)
+        if not report.created or not wait_for_approval or report.status != "draft":
+            return run.summary
+        page = preview(settings, report.issue_id)
+        request = approval.approval_request(
+            report.issue_id, run.summary, str(page), report.content_sha256 or "", report.sections
+        )
+        create_markdown_artifact(
+            request, key=f"newsletter-{report.issue_id}", description="承認待ち"
+        )
         approval.set_waiting_run(settings, report.issue_id, str(flow_run.id))
     answer = pause_flow_run(
         wait_for_input=Approval.with_initial_data(description=request),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -42,6 +43,13 @@ Runner = Callable[[F], F]
 
 # ------------------------------------------------------------------ concurrency
 
+_HELD: ContextVar[tuple[str, ...]] = ContextVar("renkei_held_limits", default=())
+
+
+def held_limits() -> tuple[str, ...]:
+    """The global concurrency limits this flow run holds a slot of right now."""
+    return _HELD.get()
+
 
 @contextmanager
 def exclusive(*names: str, timeout_seconds: float = 3600) -> Iterator[None]:
@@ -59,7 +67,11 @@ def exclusive(*names: str, timeout_seconds: float = 3600) -> Iterator[None]:
     from prefect.concurrency.sync import concurrency
 
     with concurrency(list(names), occupy=1, timeout_seconds=timeout_seconds):
-        yield
+        token = _HELD.set((*_HELD.get(), *names))
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
 
 
 # ------------------------------------------------------------------ task runners

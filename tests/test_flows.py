@@ -34,7 +34,39 @@ async def _runs() -> tuple[dict[str, str], list[str]]:
     )
 
 
-def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path: Path) -> None:
+WarehouseOpens = list[tuple[bool, tuple[str, ...]]]
+
+
+@pytest.fixture
+def warehouse_opens(monkeypatch: pytest.MonkeyPatch) -> WarehouseOpens:
+    """Every warehouse open made inside a flow run: (read-only, the limits held then).
+
+    DuckDB lets one process have the file, readers included, so a flow that opens it
+    outside the writer slot can find another flow's writer there and fail."""
+    from prefect.context import FlowRunContext
+
+    from renkei.orchestration import held_limits
+    from warehouse import connection
+
+    opens: WarehouseOpens = []
+    real = connection._connect
+
+    def watched(path: Path, read_only: bool, wait_seconds: float):
+        if FlowRunContext.get() is not None:
+            opens.append((read_only, held_limits()))
+        return real(path, read_only, wait_seconds)
+
+    monkeypatch.setattr(connection, "_connect", watched)
+    return opens
+
+
+def _all_in_the_writer_slot(opens: WarehouseOpens) -> bool:
+    return bool(opens) and all("renkei-warehouse" in held for _, held in opens)
+
+
+def test_flows_run_every_stage_on_a_real_prefect_server(
+    prefect_server, tmp_path: Path, warehouse_opens: WarehouseOpens
+) -> None:
     from flows.ingest_feeds import ingest_feeds
     from flows.ingest_submission import ingest_submission
     from flows.newsletter import compile_newsletter, send_newsletter
@@ -61,6 +93,7 @@ def test_flows_run_every_stage_on_a_real_prefect_server(prefect_server, tmp_path
     assert normalize(config=config) == "35 staged rows -> 34 activities, 0 quarantined, 1 merged"
     assert send_newsletter(issue_id="2026-11", config=config).endswith("nothing sent again")
 
+    assert _all_in_the_writer_slot(warehouse_opens), warehouse_opens
     flow_states, task_names = asyncio.run(_runs())
     assert flow_states["ingest_feeds"] == "Completed"
     assert {"fetch_feeds", "store_and_stage_feeds", "sync_registry", "stage_submission"} <= set(
@@ -171,7 +204,7 @@ def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
 
 
 def test_an_answer_given_in_the_prefect_ui_is_recorded_by_the_waiting_run(
-    prefect_server, tmp_path: Path
+    prefect_server, tmp_path: Path, warehouse_opens: WarehouseOpens
 ) -> None:
     from uuid import UUID
 
@@ -194,6 +227,7 @@ def test_an_answer_given_in_the_prefect_ui_is_recorded_by_the_waiting_run(
         {"status": "approved", "approved_by": "事務局 佐藤", "approval_comment": "UIで確認",
          "w": None}
     ]  # fmt: skip
+    assert _all_in_the_writer_slot(warehouse_opens), warehouse_opens
 
 
 def test_a_waiting_run_woken_after_the_send_ends_completed(prefect_server, tmp_path: Path) -> None:
