@@ -85,6 +85,9 @@ class PrefectStack:
             PREFECT_SERVER_LOGGING_LEVEL="WARNING",
             PREFECT_WORKER_QUERY_SECONDS="1",
             PREFECT_WORKER_PREFETCH_SECONDS="1",
+            # no scheduled run may start mid-test (a run of `daily` or `monthly` whose time
+            # falls inside the session would race the tests' own runs); triggers still fire
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
             RENKEI_HOME=str(home),
         )
 
@@ -237,6 +240,12 @@ class PrefectStack:
                 f"{self.tail()}"
             )
         return run if state.get("type") == "COMPLETED" else None
+
+    def deployments(self) -> dict[str, dict[str, Any]]:
+        """Every deployment by ``flow/deployment`` name."""
+        flows = {f["id"]: f["name"] for f in self.post("/flows/filter", {"limit": 50, "offset": 0})}
+        found = self.post("/deployments/filter", {"limit": 50, "offset": 0})
+        return {f"{flows[d['flow_id']]}/{d['name']}": d for d in found}
 
     def run_deployment(self, name: str, parameters: dict[str, Any]) -> str:
         flow_name, deployment_name = name.split("/")

@@ -152,6 +152,25 @@ def test_doctor_on_the_running_stack_checks_api_pool_limits_and_smtp(e2e: E2E) -
     ]
 
 
+def test_deploy_creates_every_deployment_with_its_schedule_in_tokyo_time(e2e: E2E) -> None:
+    deployments = e2e.stack.deployments()
+
+    schedules = {
+        name: [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in d["schedules"]]
+        for name, d in deployments.items()
+    }
+    assert schedules == {
+        "ingest_feeds/daily": [("0 6 * * *", "Asia/Tokyo")],
+        "ingest_submission/on-submission": [],
+        "normalize/after-ingest": [],
+        "compile_newsletter/monthly": [("0 9 25 * *", "Asia/Tokyo")],
+        "send_newsletter/on-approval": [],
+        "publish_dataset/weekly": [("0 7 * * 1", "Asia/Tokyo")],
+        "publish_dataset/after-send": [],
+    }
+    assert {d["work_pool_name"] for d in deployments.values()} == {"renkei"}
+
+
 def test_a_submission_event_reaches_activities_through_ingest_then_normalize(e2e: E2E) -> None:
     target = e2e.home / "inbox" / "ind-02" / "2026-12-shimane.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
