@@ -253,6 +253,29 @@ def test_http_contact_is_shown_as_text_not_refused() -> None:
     assert "問い合わせ：某市 http://www.city.example.jp/" in r.html
 
 
+@pytest.mark.parametrize(
+    ("name", "contact", "line"),
+    [
+        ("岡山県商工会議所連合会", "岡山県商工会議所連合会 事業推進課 info@cci.example.jp",
+         "問い合わせ：岡山県商工会議所連合会 事業推進課 info@cci.example.jp"),
+        ("国立大学法人鳥取大学", "鳥取大学 研究推進機構 082-000-0000",
+         "問い合わせ：鳥取大学 研究推進機構 082-000-0000"),
+        ("(公財)ちゅうごく産業創造センター", "ちゅうごく産業創造センター　０８２－０００－００００",
+         "問い合わせ：ちゅうごく産業創造センター　０８２－０００－００００"),
+        ("岡山県", "産業振興課 086-000-0000", "問い合わせ：岡山県 産業振興課 086-000-0000"),
+    ],
+)  # fmt: skip
+def test_a_contact_that_names_its_organiser_does_not_repeat_the_name(
+    name: str, contact: str, line: str
+) -> None:
+    org = Organiser("ind-99", name, "industry", "岡山県", contact)
+    item = replace(sample_items()["news"][0], organisers=(org,))
+    r = render_issue(sample_issue(sections=(Section("news", "お知らせ", (item,)),)))
+
+    assert f"  {line}\n" in r.text
+    assert f"{line}<br />" in r.html
+
+
 # --- size ----------------------------------------------------------------------------------
 
 

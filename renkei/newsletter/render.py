@@ -25,6 +25,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 from mjml import mjml2html
@@ -39,6 +40,7 @@ from renkei.newsletter.dates_ja import (
 from renkei.newsletter.interest_order import interest_tags, strip_marks
 from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA, Issue, Organiser, Rendered, Section
 from renkei.newsletter.textwrap_ja import DEFAULT_WIDTH, wrap_text
+from transforms.text import match_key, member_name_key
 
 UNSUBSCRIBE_MARKER = "%%UNSUBSCRIBE_URL%%"
 RECIPIENT_MARKER = "%%RECIPIENT_NAME%%"
@@ -122,6 +124,21 @@ def contact_label(contact: str) -> str:
     return c[len("mailto:") :] if c.lower().startswith("mailto:") else c
 
 
+def contact_who(organiser: Organiser) -> str:
+    """The name to put before an organiser's contact: none when the contact already names
+    the organiser (「岡山県商工会議所連合会 事業推進課 …」 would read the name twice).
+
+    Names match as the organisers do (NFKC, no legal form, no spaces or punctuation), so
+    国立大学法人鳥取大学 is named by a contact that says 鳥取大学 研究推進機構."""
+    if not organiser.contact:
+        return organiser.name
+    frame = pl.DataFrame({"name": [organiser.name], "contact": [organiser.contact]})
+    name_key, contact_key = frame.select(
+        member_name_key(pl.col("name")), match_key(pl.col("contact"))
+    ).row(0)
+    return "" if name_key and name_key in contact_key else organiser.name
+
+
 def nl2br(value: str | None) -> Markup:
     """Escape, then turn newlines into <br> (for the editorial note)."""
     if not value:
@@ -167,6 +184,7 @@ def get_environment() -> Environment:
         category_ja=category_ja,
         contact_href=contact_href,
         contact_label=contact_label,
+        contact_who=contact_who,
         nl2br=nl2br,
         contacts=_contacts,
         interest_tags=interest_tags,
