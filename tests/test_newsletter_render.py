@@ -253,6 +253,18 @@ def test_http_contact_is_shown_as_text_not_refused() -> None:
     assert "問い合わせ：某市 http://www.city.example.jp/" in r.html
 
 
+def test_contact_text_is_escaped_around_a_linked_address() -> None:
+    from renkei.newsletter.render import contact_markup
+
+    assert str(contact_markup("<b>窓口</b> info@cci.example.jp & 086-000-0000")) == (
+        '&lt;b&gt;窓口&lt;/b&gt; <a href="mailto:info@cci.example.jp">info@cci.example.jp</a>'
+        " &amp; 086-000-0000"
+    )
+    assert str(contact_markup("https://www.example.jp/contact")) == (
+        '<a href="https://www.example.jp/contact">お問い合わせページ</a>'
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "contact", "line"),
     [
@@ -273,7 +285,10 @@ def test_a_contact_that_names_its_organiser_does_not_repeat_the_name(
     r = render_issue(sample_issue(sections=(Section("news", "お知らせ", (item,)),)))
 
     assert f"  {line}\n" in r.text
-    assert f"{line}<br />" in r.html
+    linked = line.replace(
+        "info@cci.example.jp", '<a href="mailto:info@cci.example.jp">info@cci.example.jp</a>'
+    )  # an address inside the contact text is a link in the HTML part
+    assert f"{linked}<br />" in r.html
 
 
 # --- size ----------------------------------------------------------------------------------

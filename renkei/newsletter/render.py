@@ -51,6 +51,8 @@ HTML_TEMPLATE = "layout.mjml.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+# An address inside a longer contact text (「事業推進課 info@example.jp」): ASCII only.
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
 
@@ -119,6 +121,22 @@ def contact_href(contact: str | None) -> str | None:
     return None
 
 
+def contact_markup(contact: str) -> Markup:
+    """An organiser contact for the HTML part: an e-mail address or https URL as a whole
+    is a link; otherwise the text, escaped, with any e-mail address in it linked."""
+    href = contact_href(contact)
+    if href:
+        label = contact_label(contact) if href.startswith("mailto:") else "お問い合わせページ"
+        return Markup('<a href="{}">{}</a>').format(href, label)
+    pieces, last = [], 0
+    for found in _EMAIL_IN_TEXT.finditer(contact):
+        pieces.append(escape(contact[last : found.start()]))
+        pieces.append(Markup('<a href="mailto:{0}">{0}</a>').format(found.group()))
+        last = found.end()
+    pieces.append(escape(contact[last:]))
+    return Markup("").join(pieces)
+
+
 def contact_label(contact: str) -> str:
     c = contact.strip()
     return c[len("mailto:") :] if c.lower().startswith("mailto:") else c
@@ -184,6 +202,7 @@ def get_environment() -> Environment:
         category_ja=category_ja,
         contact_href=contact_href,
         contact_label=contact_label,
+        contact_markup=contact_markup,
         contact_who=contact_who,
         nl2br=nl2br,
         contacts=_contacts,
