@@ -169,6 +169,15 @@ def _sql(config: Path, query: str, env: dict[str, str]) -> list[dict[str, object
     return json.loads(found.stdout or "[]") if found.returncode == 0 else []
 
 
+def _issue_rows(config: Path, env: dict[str, str]) -> list[dict[str, object]]:
+    """The approval record: status, who, comment, hash approved = hash compiled, waiting run."""
+    query = (
+        "SELECT status, approved_by, approval_comment, approved_sha256 = content_sha256 AS same, "
+        "waiting_flow_run_id AS w FROM newsletter_issues"
+    )
+    return _sql(config, query, env)
+
+
 def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
     prefect_server, tmp_path: Path
 ) -> None:
@@ -181,12 +190,7 @@ def test_compile_flow_waits_for_approval_and_renkei_approve_resumes_it(
     waiting.join(timeout=60)
     assert outcome["summary"].endswith("approved by 事務局 山田")
 
-    query = (
-        "SELECT status, approved_by, approval_comment, approved_sha256 = content_sha256 AS same, "
-        "waiting_flow_run_id AS w FROM newsletter_issues"
-    )
-    rows = _sql(config, query, env)
-    assert rows == [
+    assert _issue_rows(config, env) == [
         {"status": "approved", "approved_by": "事務局 山田", "approval_comment": "確認しました",
          "same": True, "w": None}
     ]  # fmt: skip
@@ -218,14 +222,9 @@ def test_an_answer_given_in_the_prefect_ui_is_recorded_by_the_waiting_run(
     waiting.join(timeout=60)
 
     assert outcome["summary"].endswith("approved by 事務局 佐藤")
-    query = (
-        "SELECT status, approved_by, approval_comment, waiting_flow_run_id AS w "
-        "FROM newsletter_issues"
-    )
-    rows = _sql(config, query, env)
-    assert rows == [
+    assert _issue_rows(config, env) == [
         {"status": "approved", "approved_by": "事務局 佐藤", "approval_comment": "UIで確認",
-         "w": None}
+         "same": True, "w": None}
     ]  # fmt: skip
     assert _all_in_the_writer_slot(warehouse_opens), warehouse_opens
 
