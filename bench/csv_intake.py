@@ -7,7 +7,8 @@ The file is what Excel writes (CP932, CRLF, Japanese headers) with mixed date fo
 令和8年12月5日, R8.12.12, full-width digits, year-less 12月5日, ranges 12月5日～6日), times,
 half-width katakana, and 1% bad rows (unreadable date, empty title, javascript: URL).
 
-- renkei: `renkei.intake.stage_file` on a fresh working folder — decode, read, complete dates,
+- renkei: `renkei.submissions.intake.stage_file` on a fresh working folder — decode, read,
+  complete dates,
   judge every row, stage the accepted rows into a real DuckDB file, record verdicts and
   quarantine, write the receipt. The rows are judged in parts of 20,000, each staged on a
   helper thread while the next is judged; the raw bytes are kept, the warehouse opened and the
@@ -99,12 +100,12 @@ def make_file(path: Path, n: int) -> None:
 def run_renkei(path: Path) -> dict[str, float]:
     import pyarrow  # noqa: F401  (imported by DuckDB's .pl() on first use: not timed)
 
-    from renkei.intake import stage_file
-    from renkei.registry import Member
+    from renkei.core.registry import Member
+    from renkei.core.settings import load_settings
     from renkei.scaffold import init_folder
-    from renkei.settings import load_settings
-    from renkei.submission_check import check_rows
-    from renkei.submissions import read_submission
+    from renkei.submissions.check import check_rows
+    from renkei.submissions.intake import stage_file
+    from renkei.submissions.read import read_submission
 
     member = Member(
         "ind-04", "岡山県商工会議所連合会", "industry", "岡山県", "prefecture", None, ()
@@ -177,7 +178,7 @@ def run_baseline(path: Path, *, full: bool = True) -> dict[str, float]:
 def _baseline_once(path: Path, *, full: bool) -> dict[str, float]:
     """``full``: the same validation as renkei's (display title, duplicate identities);
     without it, the lighter loop earlier versions of this bench compared against."""
-    from renkei.submissions import _LOOKUP, header_key
+    from renkei.submissions.read import _LOOKUP, header_key
     from transforms.dates import DateParseError, parse_datetime_text, parse_time_range
     from transforms.submission_dates import complete_one
 

@@ -31,8 +31,8 @@ import feedparser
 import httpx
 
 from renkei import pipeline
+from renkei.core.settings import load_settings
 from renkei.scaffold import init_folder
-from renkei.settings import load_settings
 
 HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"
 

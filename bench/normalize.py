@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from renkei.classification import load_rules
-from renkei.staging import STAGED_SCHEMA
+from renkei.core.staging import STAGED_SCHEMA
+from renkei.normalize.rules import load_rules
 from transforms.activities import build_activities
 from transforms.classify import Rules
 from transforms.dates import DateParseError, parse_datetime_text

@@ -53,8 +53,8 @@ WHERE hash(a.activity_id) % 20 = 0 AND m.member_id <> a.member_id;
 
 def build(n: int, folder: Path) -> Path:
     from renkei import pipeline
+    from renkei.core.settings import load_settings
     from renkei.scaffold import init_folder
-    from renkei.settings import load_settings
     from warehouse.connection import open_warehouse
 
     init_folder(folder)
@@ -70,7 +70,7 @@ def build(n: int, folder: Path) -> Path:
 
 def publish(config: str) -> None:
     from renkei import pipeline
-    from renkei.settings import load_settings
+    from renkei.core.settings import load_settings
 
     settings = load_settings(Path(config))
     start = time.perf_counter()

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mjml import mjml2html
 from newsletter_samples import bulk_issue
 
-from renkei.delivery import Bulletin, Recipient, build_message
+from renkei.core.settings import IssuerSettings
+from renkei.delivery.message import Bulletin, Recipient, build_message
 from renkei.newsletter.render import (
     MAX_HTML_BYTES,
     personalise,
@@ -24,7 +25,6 @@ from renkei.newsletter.render import (
     render_text,
     validate_links,
 )
-from renkei.settings import IssuerSettings
 
 
 def timed(fn, *args):

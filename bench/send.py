@@ -28,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from delivery_support import approve_issue
 from newsletter_samples import bulk_issue
 
-from renkei import mail_send, mail_transport
-from renkei.delivery import Bulletin, MessageFactory, Recipient
+from renkei.core import mail_transport
+from renkei.core.settings import load_settings
+from renkei.delivery import send as mail_send
+from renkei.delivery.message import Bulletin, MessageFactory, Recipient
 from renkei.newsletter.render import render_issue
 from renkei.scaffold import init_folder
-from renkei.settings import load_settings
 from warehouse.connection import open_warehouse
 
 PER_MEMBER = 100

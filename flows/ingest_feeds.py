@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.steps import ALERTS, as_task, settings_from, writer
-from renkei import feed_health, orchestration
-from renkei.runs import tracked_run
+from renkei.core.runs import tracked_run
+from renkei.feeds import health as feed_health
+from renkei.orchestration import cluster
+from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.limits import writer
+from renkei.orchestration.tasks import as_task, settings_from
 
 
 # A failed attempt is retried once (a feed host may be down for minutes); a retry repeats
@@ -17,7 +20,7 @@ def ingest_feeds(config: str = "renkei.toml") -> str:
     settings = settings_from(config)
     with writer(settings):  # every warehouse open of the run, reads too, inside the slot
         with tracked_run(settings, "ingest_feeds") as run:
-            report = orchestration.ingest_feeds(settings, run=as_task)
+            report = cluster.ingest_feeds(settings, run=as_task)
             run.summary = report.summary()
         feed_health.publish_artifact(settings)  # the health table as a Prefect table artifact
     print(run.summary)

@@ -4,9 +4,11 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.steps import ALERTS, as_task, settings_from, writer
-from renkei import pipeline
-from renkei.runs import tracked_run
+from renkei.core.runs import tracked_run
+from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.limits import writer
+from renkei.orchestration.tasks import as_task, settings_from
+from renkei.submissions.intake import ingest_submission as ingest
 
 
 @flow(name="ingest_submission", timeout_seconds=600, log_prints=True, **ALERTS)
@@ -16,7 +18,7 @@ def ingest_submission(path: str, member_id: str, config: str = "renkei.toml") ->
     its receipt tells the member why."""
     settings = settings_from(config)
     with writer(settings), tracked_run(settings, "ingest_submission") as run:
-        run.summary = pipeline.ingest_submission(
+        run.summary = ingest(
             settings, Path(path), member_id, run=as_task, raise_on_reject=False
         ).summary()
     print(run.summary)

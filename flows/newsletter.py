@@ -5,11 +5,15 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
 
-from flows.steps import ALERTS, as_task, exclusive, settings_from, writer
-from renkei import approval, mail_send, pipeline
-from renkei.approval_input import Approval
-from renkei.review import preview
-from renkei.runs import tracked_run
+from renkei import pipeline
+from renkei.core.runs import tracked_run
+from renkei.delivery import report as delivery_report
+from renkei.newsletter import approval
+from renkei.newsletter.approval_input import Approval
+from renkei.newsletter.review import preview
+from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.limits import exclusive, writer
+from renkei.orchestration.tasks import as_task, settings_from
 
 
 @flow(name="compile_newsletter", timeout_seconds=8 * 24 * 3600, log_prints=True, **ALERTS)
@@ -74,6 +78,6 @@ def send_newsletter(issue_id: str, config: str = "renkei.toml") -> str:
             with tracked_run(settings, "send_newsletter") as run:
                 run.summary = as_task(pipeline.send)(settings, issue_id).summary()
         finally:  # sent / failed / in progress, and every failure: also when the send paused
-            mail_send.publish_artifact(settings, issue_id)  # reads the warehouse: in the slot
+            delivery_report.publish_artifact(settings, issue_id)  # reads the warehouse: in the slot
     print(run.summary)
     return run.summary

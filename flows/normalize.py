@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.steps import ALERTS, as_task, settings_from, writer
-from renkei import orchestration
-from renkei.runs import tracked_run
+from renkei.core.runs import tracked_run
+from renkei.orchestration import cluster
+from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.limits import writer
+from renkei.orchestration.tasks import as_task, settings_from
 
 
 @flow(name="normalize", timeout_seconds=1800, log_prints=True, **ALERTS)
@@ -12,6 +14,6 @@ def normalize(config: str = "renkei.toml") -> str:
     """staged rows → clean, classify, dedupe → activities."""
     settings = settings_from(config)
     with writer(settings), tracked_run(settings, "normalize") as run:
-        run.summary = orchestration.normalize(settings, run=as_task).summary()
+        run.summary = cluster.normalize(settings, run=as_task).summary()
     print(run.summary)
     return run.summary

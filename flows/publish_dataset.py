@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.steps import ALERTS, as_task, settings_from, writer
 from renkei import pipeline
-from renkei.runs import tracked_run
+from renkei.core.runs import tracked_run
+from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.limits import writer
+from renkei.orchestration.tasks import as_task, settings_from
 
 
 @flow(name="publish_dataset", timeout_seconds=900, log_prints=True, **ALERTS)

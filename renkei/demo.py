@@ -16,12 +16,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from renkei import pipeline
-from renkei.background_server import serving
-from renkei.errors import RenkeiError
-from renkei.review import export_parts, preview
-from renkei.runs import tracked_run
+from renkei.core.background_server import serving
+from renkei.core.errors import RenkeiError
+from renkei.core.runs import tracked_run
+from renkei.core.settings import load_settings
+from renkei.newsletter.review import export_parts, preview
 from renkei.scaffold import init_folder
-from renkei.settings import load_settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 

@@ -18,8 +18,11 @@ from typing import Literal
 
 import httpx
 
-from renkei.errors import RenkeiError, WarehouseBusy
-from renkei.settings import Settings, load_settings
+from renkei.core.errors import RenkeiError, WarehouseBusy
+from renkei.core.mail_transport import smtp_password
+from renkei.core.registry import load_registry
+from renkei.core.settings import Settings, load_settings
+from warehouse.connection import open_warehouse
 
 Mark = Literal["ok", "broken", "skipped"]
 MARKS: dict[Mark, str] = {"ok": "✓", "broken": "✗", "skipped": "–"}
@@ -39,8 +42,6 @@ class Check:
 
 
 def _warehouse(settings: Settings) -> Check:
-    from warehouse.connection import open_warehouse
-
     path = settings.warehouse
     if not path.exists():
         if not path.parent.is_dir():
@@ -67,8 +68,6 @@ def _warehouse(settings: Settings) -> Check:
 
 
 def _registry(settings: Settings) -> Check:
-    from renkei.registry import load_registry
-
     try:
         members = load_registry(settings.registry)
     except RenkeiError as exc:
@@ -158,8 +157,6 @@ def _smtp(settings: Settings) -> Check:
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if mail.smtp_user:
-                from renkei.mail_transport import smtp_password
-
                 smtp.login(mail.smtp_user, smtp_password(mail))
     except (OSError, smtplib.SMTPException, RenkeiError) as exc:
         return Check(
@@ -195,9 +192,3 @@ def diagnose(config: Path, api: str | None) -> list[Check]:
     checks += _prefect(settings, api)
     checks += [_smtp(settings), _alerts(settings)]
     return checks
-
-
-def configured_api() -> str | None:
-    from renkei.orchestration import api_url
-
-    return api_url()

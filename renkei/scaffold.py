@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from renkei.errors import RenkeiError
+from renkei.core.errors import RenkeiError
 
 FOLDERS = ("inbox", "outbox", "publish", "raw")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from renkei.settings import Settings
+from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 

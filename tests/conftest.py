@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from renkei.core.settings import Settings, load_settings
 from renkei.scaffold import init_folder
-from renkei.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,8 +71,8 @@ def prefect_server() -> Iterator[None]:
 @pytest.fixture(params=[None, 2], ids=["whole", "in-parts-of-2"])
 def part_rows(request, monkeypatch) -> None:
     """Run a submission test twice: files judged whole, and judged and staged two rows at a
-    time (renkei.submission_write writes each part while the next is judged)."""
-    from renkei import submission_check
+    time (renkei.submissions.write writes each part while the next is judged)."""
+    from renkei.submissions import check as submission_check
 
     if request.param:
         monkeypatch.setattr(submission_check, "PART_ROWS", request.param)

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from renkei import pipeline
-from renkei.settings import Settings, load_settings
+from renkei.core.settings import Settings, load_settings
 from warehouse.connection import open_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dataset"

@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from renkei import pipeline
+from renkei.core.settings import Settings
 from renkei.newsletter.render import RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
-from renkei.settings import Settings
 from warehouse.connection import open_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "delivery"

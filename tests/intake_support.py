@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from renkei.settings import Settings
+from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from delivery_support import ScriptedServer, with_smtp
 
-from renkei.alerts import error_line, send_alert
-from renkei.settings import Settings, load_settings
+from renkei.core.settings import Settings, load_settings
+from renkei.orchestration.alerts import error_line, send_alert
 
 RUN_ID = "0193a5c2-7f00-7000-8000-000000000001"
 

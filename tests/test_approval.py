@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from renkei import approval, pipeline
-from renkei.errors import ApprovalError
-from renkei.settings import Settings
+from renkei import pipeline
+from renkei.core.errors import ApprovalError
+from renkei.core.settings import Settings
+from renkei.newsletter import approval
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute
 
@@ -89,7 +90,7 @@ def activity_ids(settings: Settings) -> list[str]:
 
 
 def test_edits_recompile_with_a_new_hash_and_take_the_approval_away(drafted: Settings) -> None:
-    from renkei.editing import edit_issue
+    from renkei.newsletter.editing import edit_issue
 
     before = pipeline.approve(drafted, "2026-11", by="山田")
     first, second = activity_ids(drafted)
@@ -111,7 +112,7 @@ def test_edits_recompile_with_a_new_hash_and_take_the_approval_away(drafted: Set
 
 
 def test_edit_names_unknown_activities_and_sections(drafted: Settings) -> None:
-    from renkei.editing import edit_issue
+    from renkei.newsletter.editing import edit_issue
 
     with pytest.raises(ApprovalError, match="unknown activity id"):
         edit_issue(drafted, "2026-11", by="佐藤", drop=["nope"])
@@ -124,7 +125,7 @@ def test_send_test_goes_to_one_address_marked_test_and_records_no_delivery(
 ) -> None:
     from email import message_from_bytes, policy
 
-    from renkei.review import send_test
+    from renkei.delivery.proof import send_test
 
     note = send_test(drafted, "2026-11", "Check@Example.jp")
     assert note.startswith("test copy of 2026-11 (draft, sha256 ")

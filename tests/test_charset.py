@@ -2,8 +2,8 @@ import codecs
 
 import pytest
 
-from renkei import charset
-from renkei.charset import UndecodableError, decode_bytes, utf8_bytes
+from renkei.core import charset
+from renkei.core.charset import UndecodableError, decode_bytes, utf8_bytes
 
 TEXT = "髙島屋①～ｺﾗﾎﾞ㈱"
 

@@ -14,11 +14,11 @@ import pytest
 from dataset_support import NOW, load_dataset_warehouse, registry_emails
 from frictionless import validate
 
+from renkei.core.settings import Settings
 from renkei.dataset import publish_release
 from renkei.dataset.events_ja import PREFECTURE_CODES
 from renkei.dataset.stats import write_charts
 from renkei.scaffold import init_folder
-from renkei.settings import Settings
 
 # 推奨データセット「イベント一覧」: the 32 columns in order, then renkei's own columns.
 EXPECTED_EVENTS_HEADER = [

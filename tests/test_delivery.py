@@ -22,10 +22,10 @@ from delivery_support import (
 )
 
 from renkei import pipeline
-from renkei.delivery import Bulletin, DkimSigner, MessageFactory, Recipient, build_message
+from renkei.core.settings import IssuerSettings, MailSettings
+from renkei.delivery.message import Bulletin, DkimSigner, MessageFactory, Recipient, build_message
+from renkei.delivery.unsubscribe import load_secret, verify_token
 from renkei.newsletter.render import RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
-from renkei.settings import IssuerSettings, MailSettings
-from renkei.unsubscribe import load_secret, verify_token
 from warehouse.connection import open_warehouse
 
 ISSUER = IssuerSettings(

@@ -7,9 +7,9 @@ import pytest
 from delivery_support import ISSUE_ID, ScriptedServer, approve_issue, registry_rows, with_smtp
 
 from renkei import pipeline
-from renkei.errors import ConfigError
-from renkei.mail_transport import smtp_password
-from renkei.settings import MailSettings
+from renkei.core.errors import ConfigError
+from renkei.core.mail_transport import smtp_password
+from renkei.core.settings import MailSettings
 
 PASSWORD = "s3cret-pass!"
 

@@ -11,10 +11,10 @@ from delivery_support import ISSUE_ID, ScriptedServer, approve_issue, registry_r
 from newsletter_samples import sample_issue
 
 from renkei import pipeline
-from renkei.delivery import Bulletin, MessageFactory, Recipient, build_message
+from renkei.delivery.message import Bulletin, MessageFactory, Recipient, build_message
+from renkei.delivery.subscribers import add_subscriber, make_subscriber
 from renkei.newsletter.interest_order import Layout, strip_marks
 from renkei.newsletter.render import render_issue
-from renkei.subscribers import add_subscriber, make_subscriber
 from warehouse.connection import open_warehouse
 
 ISSUE = sample_issue()

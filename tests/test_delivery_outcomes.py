@@ -14,7 +14,8 @@ from delivery_support import (
 )
 
 from renkei import pipeline
-from renkei.mail_send import DeliveryPaused, delivery_report
+from renkei.delivery.report import delivery_report
+from renkei.delivery.send import DeliveryPaused
 from warehouse.connection import open_warehouse
 
 ADDRESSES = [

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from renkei import pipeline
 from renkei.cli import app
-from renkei.subscribers import (
+from renkei.delivery.subscribers import (
     SubscriberError,
     import_subscribers,
     list_subscribers,

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from delivery_support import ISSUE_ID, ScriptedServer, approve_issue, registry_rows, with_smtp
 
 from renkei import pipeline
-from renkei.mail_send import DeliveryPaused
+from renkei.delivery.send import DeliveryPaused
 
 
 def write_certificate(folder: Path) -> tuple[Path, Path]:

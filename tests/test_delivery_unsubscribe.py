@@ -22,8 +22,8 @@ from delivery_support import (
 )
 
 from renkei import pipeline
-from renkei.settings import Settings
-from renkei.unsubscribe import (
+from renkei.core.settings import Settings
+from renkei.delivery.unsubscribe import (
     ForgedToken,
     TokenError,
     apply_unsubscribe,
@@ -32,7 +32,7 @@ from renkei.unsubscribe import (
     pending_path,
     verify_token,
 )
-from renkei.unsubscribe_server import running
+from renkei.delivery.unsubscribe_server import running
 from warehouse.connection import open_warehouse
 
 SECRET = b"0123456789abcdef0123456789abcdef"

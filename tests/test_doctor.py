@@ -9,9 +9,9 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
 from renkei.cli import app
+from renkei.core.settings import load_settings
 from renkei.demo import examples_dir, prepare_folder
 from renkei.doctor import diagnose
-from renkei.settings import load_settings
 from warehouse.connection import open_warehouse
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from renkei.feeds import FeedTarget, fetch_all, parse_feed
-from renkei.settings import FeedSettings
+from renkei.core.settings import FeedSettings
+from renkei.feeds.fetch import FeedTarget, fetch_all
+from renkei.feeds.parse import parse_feed
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 

@@ -9,9 +9,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from renkei import pipeline
-from renkei.feed_diff import diff_items, parse_changed
-from renkei.feeds import parse_feed
-from renkei.settings import Settings
+from renkei.core.settings import Settings
+from renkei.feeds.diff import diff_items, parse_changed
+from renkei.feeds.parse import parse_feed
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -13,11 +13,13 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from renkei import feed_health, feed_reparse, pipeline
+from renkei import pipeline
 from renkei.cli import app
-from renkei.feed_schedule import GONE, backoff, max_age, retry_after
-from renkei.rawstore import sha256_hex
-from renkei.settings import Settings
+from renkei.core.rawstore import sha256_hex
+from renkei.core.settings import Settings
+from renkei.feeds import health as feed_health
+from renkei.feeds import reparse as feed_reparse
+from renkei.feeds.schedule import GONE, backoff, max_age, retry_after
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

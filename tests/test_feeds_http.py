@@ -14,8 +14,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from renkei import pipeline
-from renkei.feeds import NOT_A_FEED, FeedTarget, fetch_all, parse_feed
-from renkei.settings import FeedSettings, Settings
+from renkei.core.settings import FeedSettings, Settings
+from renkei.feeds.fetch import NOT_A_FEED, FeedTarget, fetch_all
+from renkei.feeds.parse import parse_feed
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -19,8 +19,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from renkei import feed_reparse, pipeline
-from renkei.settings import Settings
+from renkei import pipeline
+from renkei.core.settings import Settings
+from renkei.feeds import reparse as feed_reparse
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from renkei import pipeline
+from renkei.core.settings import load_settings
 from renkei.demo import examples_dir, prepare_folder, serve_folder
-from renkei.settings import load_settings
 
 pytestmark = pytest.mark.prefect
 
@@ -45,7 +45,7 @@ def warehouse_opens(monkeypatch: pytest.MonkeyPatch) -> WarehouseOpens:
     outside the writer slot can find another flow's writer there and fail."""
     from prefect.context import FlowRunContext
 
-    from renkei.orchestration import held_limits
+    from renkei.orchestration.limits import held_limits
     from warehouse import connection
 
     opens: WarehouseOpens = []
@@ -96,7 +96,7 @@ def test_flows_run_every_stage_on_a_real_prefect_server(
     assert _all_in_the_writer_slot(warehouse_opens), warehouse_opens
     flow_states, task_names = asyncio.run(_runs())
     assert flow_states["ingest_feeds"] == "Completed"
-    assert {"fetch_feeds", "store_and_stage_feeds", "sync_registry", "stage_submission"} <= set(
+    assert {"fetch_feeds", "store_and_stage_feeds", "sync_registry", "stage_file"} <= set(
         task_names
     )
     dataset = json.loads((work / "publish" / "activities.json").read_text("utf-8"))
@@ -236,8 +236,8 @@ def test_a_waiting_run_woken_after_the_send_ends_completed(prefect_server, tmp_p
 
     from prefect.flow_runs import resume_flow_run
 
-    from renkei.approval import approve
-    from renkei.approval_input import Approval
+    from renkei.newsletter.approval import approve
+    from renkei.newsletter.approval_input import Approval
 
     config, env, waiting, outcome, run_id = _waiting_compile_run(tmp_path)
     settings = load_settings(config)

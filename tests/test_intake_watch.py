@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from intake_support import FIXTURES, REGISTRY, drop, rows
 
-from renkei.inbox_watch import InboxWatcher, WatchJournal, is_candidate
-from renkei.settings import Settings
+from renkei.core.settings import Settings
+from renkei.submissions.watch import InboxWatcher, WatchJournal, is_candidate
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_a_file_still_being_written_waits_until_it_settles(tmp_path: Path) -> No
 
 
 def recorder_sha(path: Path) -> str:
-    from renkei.rawstore import sha256_hex
+    from renkei.core.rawstore import sha256_hex
 
     return sha256_hex(path.read_bytes())
 

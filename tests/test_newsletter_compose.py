@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
+from renkei.core.settings import Settings
 from renkei.newsletter.compose import Period, build_issue, sort_into_sections
 from renkei.newsletter.render import MAX_HTML_BYTES, render_issue
-from renkei.settings import Settings
 
 JST = ZoneInfo("Asia/Tokyo")
 PERIOD = Period.parse("2026-11")
@@ -83,7 +83,7 @@ def test_non_https_links_are_not_put_in_the_mail() -> None:
 
 @pytest.fixture
 def settings(workdir) -> Settings:
-    from renkei.settings import load_settings
+    from renkei.core.settings import load_settings
 
     return load_settings(workdir / "renkei.toml")
 

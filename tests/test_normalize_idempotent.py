@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from renkei.classification import load_rules
+from renkei.normalize.rules import load_rules
 from transforms.activities import STAGED_SCHEMA, build_activities, safe_url
 from transforms.text import display_text, match_key, summarize
 

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from renkei import pipeline
-from renkei.errors import RenkeiError
-from renkei.feeds import parse_feed
-from renkei.settings import Settings
-from renkei.staging import stage_rows, staged_frame
+from renkei.core.errors import RenkeiError
+from renkei.core.settings import Settings
+from renkei.core.staging import stage_rows, staged_frame
+from renkei.feeds.parse import parse_feed
 from warehouse.connection import open_warehouse
 from warehouse.migrations import available, migrate
 

@@ -8,10 +8,11 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from renkei.approval import announce_approval
-from renkei.feeds import FeedTarget
-from renkei.orchestration import _chunks, exclusive, task_runner
-from renkei.settings import Settings, load_settings
+from renkei.core.settings import Settings, load_settings
+from renkei.feeds.fetch import FeedTarget
+from renkei.newsletter.approval import announce_approval
+from renkei.orchestration.cluster import _chunks, task_runner
+from renkei.orchestration.limits import exclusive
 
 
 def _with(workdir: Path, **options: object) -> Settings:

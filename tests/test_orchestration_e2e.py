@@ -21,8 +21,8 @@ from delivery_support import ScriptedServer
 from prefect_stack import WAIT, PrefectStack
 
 from renkei.demo import examples_dir, prepare_folder
-from renkei.errors import RenkeiError
 from warehouse.connection import open_warehouse
+from warehouse.errors import WarehouseError
 
 pytestmark = pytest.mark.prefect
 
@@ -77,7 +77,7 @@ def _titles(home: Path, titles: list[str]) -> list[str]:
                 "SELECT title FROM activities WHERE list_contains($t, title) ORDER BY title",
                 {"t": titles},
             ).fetchall()
-    except RenkeiError:
+    except WarehouseError:
         return []
     return [row[0] for row in rows]
 
@@ -89,7 +89,7 @@ def _issue(home: Path, issue_id: str) -> dict[str, object]:
                 "SELECT status, waiting_flow_run_id FROM newsletter_issues WHERE issue_id = $i",
                 {"i": issue_id},
             ).fetchall()
-    except RenkeiError:
+    except WarehouseError:
         return {}
     return {"status": rows[0][0], "waiting": rows[0][1]} if rows else {}
 
@@ -107,7 +107,7 @@ def _sent(home: Path, issue_id: str) -> list[str]:
 def _emit_submission(e2e: E2E, path: Path, member_id: str) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from renkei.orchestration import emit
+    from renkei.core.events import emit
 
     sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "0" * 64
     with temporary_settings(updates={PREFECT_API_URL: e2e.stack.api_url}):

@@ -9,8 +9,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from renkei import pipeline
-from renkei.errors import ApprovalError, SubmissionError
-from renkei.settings import Settings
+from renkei.core.errors import ApprovalError, SubmissionError
+from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -4,8 +4,8 @@ import pytest
 from conftest import SHARED, write_registry
 
 from renkei import pipeline
-from renkei.errors import RegistryError
-from renkei.registry import load_registry, parse_registry
+from renkei.core.errors import RegistryError
+from renkei.core.registry import load_registry, parse_registry
 from warehouse.connection import open_warehouse
 
 HEADER = "member_id,name,sector,sector_ja,prefecture,scope,feed_url,contact_email\n"

@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from renkei.row_json import row_json
+from renkei.core.row_json import row_json
 
 TRICKY = ['a"b', "back\\slash", "nl\nx", "tab\tx", "ctl\x01\x1f\x7f", "ユニコード①ｶﾅ",
           "\u2028\u2029", "emoji😀", "/slash", "\r\b\f", None, ""]  # fmt: skip

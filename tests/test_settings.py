@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from renkei.errors import ConfigError
-from renkei.settings import load_settings
+from renkei.core.errors import ConfigError
+from renkei.core.settings import load_settings
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:

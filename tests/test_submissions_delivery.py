@@ -15,9 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from intake_support import ARRIVED, FIXTURES, REGISTRY, drop, rows
 
-from renkei import intake
-from renkei.settings import Settings
-from renkei.submission_template import write_template
+from renkei.core.settings import Settings
+from renkei.submissions import intake
+from renkei.submissions.template import write_template
 
 
 @pytest.fixture
@@ -51,8 +51,12 @@ def test_the_receipt_is_mailed_to_every_contact_of_the_member(settings: Settings
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        outcome = intake.ingest_file(
-            smtp_settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED
+        outcome = intake.ingest_submission(
+            smtp_settings,
+            drop(settings, "one_bad_row.csv"),
+            "ind-04",
+            now=ARRIVED,
+            raise_on_reject=False,
         )
     finally:
         controller.stop()
@@ -67,8 +71,8 @@ def test_the_receipt_is_mailed_to_every_contact_of_the_member(settings: Settings
 
 
 def test_with_the_outbox_transport_the_receipt_mail_is_a_file(settings: Settings) -> None:
-    outcome = intake.ingest_file(
-        settings, drop(settings, "cp932_japanese.csv"), "ind-04", now=ARRIVED
+    outcome = intake.ingest_submission(
+        settings, drop(settings, "cp932_japanese.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
     )
     folder = settings.mail.outbox / "receipts" / outcome.sha256[:12]
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -80,7 +84,9 @@ def test_with_the_outbox_transport_the_receipt_mail_is_a_file(settings: Settings
 def test_a_file_submitted_from_elsewhere_gets_its_receipt_in_the_member_inbox(
     settings: Settings, tmp_path: Path
 ) -> None:
-    outcome = intake.ingest_file(settings, FIXTURES / "report.xlsx", "ind-04", now=ARRIVED)
+    outcome = intake.ingest_submission(
+        settings, FIXTURES / "report.xlsx", "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     assert outcome.receipt_path == settings.inbox / "ind-04" / "report.xlsx.受付結果.txt"
     assert not (FIXTURES / "report.xlsx.受付結果.txt").exists()
 
@@ -92,7 +98,9 @@ def test_the_template_is_accepted_as_it_is(settings: Settings, tmp_path: Path, f
     if fmt == "csv":
         assert written[1].name == "ひな形.csv.記入方法.txt"
         assert written[0].read_bytes().startswith(b"\xef\xbb\xbf\xe4\xbb\xb6\xe5\x90\x8d")
-    outcome = intake.ingest_file(settings, written[0], "ind-04", now=ARRIVED)
+    outcome = intake.ingest_submission(
+        settings, written[0], "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     assert outcome.summary() == (
         f"ひな形.{fmt}: 1 rows read ({'xlsx' if fmt == 'xlsx' else 'utf-8-sig'}), 1 new"
     )
@@ -137,7 +145,7 @@ def test_a_mailed_receipt_lists_fifty_rows_and_attaches_the_whole_receipt(
     path.parent.mkdir(parents=True)
     lines = ["件名,開催日"] + [",2026/12/1"] * 60 + ["年末交流会,2026/12/20"]
     path.write_bytes("\r\n".join(lines).encode("cp932"))
-    outcome = intake.ingest_file(settings, path, "ind-04", now=ARRIVED)
+    outcome = intake.ingest_submission(settings, path, "ind-04", now=ARRIVED, raise_on_reject=False)
     assert outcome.summary() == "大量.csv: 61 rows read (cp932), 1 new, 60 rejected"
     whole = path.with_name("大量.csv.受付結果.txt").read_bytes()
     listed = re.compile(r"^\d+行目", re.MULTILINE)
@@ -156,7 +164,9 @@ def test_a_mailed_receipt_lists_fifty_rows_and_attaches_the_whole_receipt(
 
 
 def test_a_short_receipt_is_mailed_whole_without_an_attachment(settings: Settings) -> None:
-    outcome = intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
+    outcome = intake.ingest_submission(
+        settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     eml = settings.mail.outbox / "receipts" / outcome.sha256[:12]
     message = message_from_bytes(
         (eml / "info@okayama-cci.example.jp.eml").read_bytes(), policy=policy.default

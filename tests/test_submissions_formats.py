@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
 
-from renkei import intake, pipeline
-from renkei.settings import Settings
+from renkei import pipeline
+from renkei.core.settings import Settings
+from renkei.submissions import intake
 
 pytestmark = pytest.mark.usefixtures("part_rows")  # each test: whole, and in parts of 2
 
@@ -19,7 +20,9 @@ def settings(settings_for) -> Settings:
 
 
 def ingest(settings: Settings, name: str) -> intake.IntakeOutcome:
-    return intake.ingest_file(settings, drop(settings, name), "ind-04", now=ARRIVED)
+    return intake.ingest_submission(
+        settings, drop(settings, name), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
 
 
 def activities(settings: Settings) -> list[tuple]:
@@ -161,7 +164,7 @@ def test_old_excel_format_is_rejected_with_what_to_do(settings, tmp_path) -> Non
     old = settings.inbox / "ind-04" / "report.xls"
     old.parent.mkdir(parents=True, exist_ok=True)
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
-    outcome = intake.ingest_file(settings, old, "ind-04", now=ARRIVED)
+    outcome = intake.ingest_submission(settings, old, "ind-04", now=ARRIVED, raise_on_reject=False)
     assert outcome.error == (
         "report.xls: 古い Excel 形式（.xls）は読めません。"
         "Excel で「.xlsx」か「CSV UTF-8」形式で保存し直してください"

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from intake_support import ARRIVED, REGISTRY, drop
 
-from renkei import intake
-from renkei.errors import RenkeiError
-from renkei.settings import Settings
-from renkei.submission_overview import (
+from renkei.core.errors import RenkeiError
+from renkei.core.settings import Settings
+from renkei.submissions import intake
+from renkei.submissions.overview import (
     counts_line,
     format_overview,
     parse_period,
@@ -29,8 +29,12 @@ def settings(settings_for) -> Settings:
 
 
 def test_the_month_lists_each_file_and_the_silent_members_without_a_feed(settings) -> None:
-    intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
-    intake.ingest_file(settings, drop(settings, "undecodable.csv"), "ind-04", now=ARRIVED)
+    intake.ingest_submission(
+        settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
+    intake.ingest_submission(
+        settings, drop(settings, "undecodable.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     frame = read_overview(settings, "2026-11")
     reason = "文字コードを判別できません（UTF-8・Shift_JIS(CP932)・UTF-16 のいずれでもありません）"
     assert format_overview(frame).splitlines() == [
@@ -46,9 +50,11 @@ def test_the_month_lists_each_file_and_the_silent_members_without_a_feed(setting
 
 
 def test_a_correction_shows_once_with_what_it_replaced(settings) -> None:
-    intake.ingest_file(settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED)
+    intake.ingest_submission(
+        settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     corrected = drop(settings, "2026-12-report-corrected.csv")
-    intake.ingest_file(settings, corrected, "ind-04", now=ARRIVED)
+    intake.ingest_submission(settings, corrected, "ind-04", now=ARRIVED, raise_on_reject=False)
     rows = read_overview(settings, "2026-12").select("state", "member_id", "file_name")
     assert rows.rows() == [  # what needs attention first: the silent member
         ("未提出", "aca-13", None),
@@ -65,7 +71,9 @@ def test_the_report_month_is_checked_and_defaults_to_this_month_in_japan() -> No
 
 
 def test_the_command_prints_the_table_the_counts_and_the_legend(settings) -> None:
-    intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
+    intake.ingest_submission(
+        settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     shown = subprocess.run(
         [sys.executable, "-m", "renkei", "submissions", "--period", "2026-11",
          "--config", str(settings.registry.parent / "renkei.toml")],

@@ -1,5 +1,5 @@
 """A big file is judged in parts, each staged while the next is judged
-(renkei.submission_write.SubmissionWriter): the warehouse and the receipt come out exactly
+(renkei.submissions.write.SubmissionWriter): the warehouse and the receipt come out exactly
 as if it had been judged whole, and a failure anywhere (a part that cannot be staged, a
 warehouse another process holds) leaves nothing of the file but its kept bytes."""
 
@@ -15,12 +15,14 @@ import pytest
 from conftest import write_registry
 from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
 
-from renkei import intake, submission_check, submission_write
-from renkei.errors import WarehouseBusy
-from renkei.rawstore import RawStore
-from renkei.registry import Member
+from renkei.core.errors import WarehouseBusy
+from renkei.core.rawstore import RawStore
+from renkei.core.registry import Member
+from renkei.core.settings import Settings, load_settings
 from renkei.scaffold import init_folder
-from renkei.settings import Settings, load_settings
+from renkei.submissions import check as submission_check
+from renkei.submissions import intake
+from renkei.submissions import write as submission_write
 from warehouse.connection import open_warehouse
 
 TABLES = ("raw_payloads", "stg_items", "quarantine", "submissions", "submission_rows")
@@ -49,7 +51,7 @@ def working_folder(tmp_path: Path, name: str) -> Settings:
 
 
 def ingest(settings: Settings):
-    return intake.ingest_file(settings, drop(settings, "parts.csv"), "ind-04", now=ARRIVED)
+    return intake.ingest_submission(settings, drop(settings, "parts.csv"), "ind-04", now=ARRIVED)
 
 
 def test_a_file_judged_in_parts_is_written_as_if_judged_whole(tmp_path, monkeypatch) -> None:

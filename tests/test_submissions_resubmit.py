@@ -8,9 +8,10 @@ import pytest
 from conftest import write_registry
 from intake_support import ARRIVED, REGISTRY, drop, receipt_of, rows
 
-from renkei import intake, pipeline
-from renkei.errors import SubmissionError
-from renkei.settings import Settings, load_settings
+from renkei import pipeline
+from renkei.core.errors import SubmissionError
+from renkei.core.settings import Settings, load_settings
+from renkei.submissions import intake
 
 pytestmark = pytest.mark.usefixtures("part_rows")  # each test: whole, and in parts of 2
 
@@ -29,11 +30,14 @@ def snapshot(settings: Settings) -> dict[str, list[tuple]]:
 
 def test_the_same_file_twice_changes_nothing_and_the_receipt_says_so(settings) -> None:
     path = drop(settings, "one_bad_row.csv")
-    intake.ingest_file(settings, path, "ind-04", now=ARRIVED)
+    intake.ingest_submission(settings, path, "ind-04", now=ARRIVED, raise_on_reject=False)
     pipeline.normalize(settings)
     before = snapshot(settings)
-    again = intake.ingest_file(
-        settings, drop(settings, "one_bad_row.csv", as_name="copy.csv"), "ind-04"
+    again = intake.ingest_submission(
+        settings,
+        drop(settings, "one_bad_row.csv", as_name="copy.csv"),
+        "ind-04",
+        raise_on_reject=False,
     )
     pipeline.normalize(settings)
     assert snapshot(settings) == before
@@ -47,8 +51,8 @@ def test_the_same_file_twice_changes_nothing_and_the_receipt_says_so(settings) -
 
 
 def test_a_corrected_resubmission_replaces_the_earlier_rows(settings) -> None:
-    first = intake.ingest_file(
-        settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED
+    first = intake.ingest_submission(
+        settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
     )
     assert first.period == "2026-12"
     pipeline.normalize(settings)
@@ -57,8 +61,12 @@ def test_a_corrected_resubmission_replaces_the_earlier_rows(settings) -> None:
         "年末相談会",
         "新春交流会",
     ]
-    corrected = intake.ingest_file(
-        settings, drop(settings, "2026-12-report-corrected.csv"), "ind-04", now=ARRIVED
+    corrected = intake.ingest_submission(
+        settings,
+        drop(settings, "2026-12-report-corrected.csv"),
+        "ind-04",
+        now=ARRIVED,
+        raise_on_reject=False,
     )
     assert corrected.summary() == (
         "2026-12-report-corrected.csv: 3 rows read (cp932), 3 new, "
@@ -88,17 +96,27 @@ def test_a_corrected_resubmission_replaces_the_earlier_rows(settings) -> None:
 
 
 def test_a_file_for_another_month_with_no_common_row_is_added_not_replaced(settings) -> None:
-    intake.ingest_file(settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED)
-    other = intake.ingest_file(
-        settings, drop(settings, "excel_unicode_text.txt"), "ind-04", now=ARRIVED
+    intake.ingest_submission(
+        settings, drop(settings, "2026-12-report.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
+    other = intake.ingest_submission(
+        settings,
+        drop(settings, "excel_unicode_text.txt"),
+        "ind-04",
+        now=ARRIVED,
+        raise_on_reject=False,
     )
     assert other.replaced == []
     assert rows(settings, "SELECT count(*) FROM submissions WHERE status = 'accepted'") == [(2,)]
 
 
 def test_requeue_loads_rows_once_the_registry_names_their_co_organiser(settings) -> None:
-    outcome = intake.ingest_file(
-        settings, drop(settings, "one_bad_row.csv", as_name="co.csv"), "ind-04", now=ARRIVED
+    outcome = intake.ingest_submission(
+        settings,
+        drop(settings, "one_bad_row.csv", as_name="co.csv"),
+        "ind-04",
+        now=ARRIVED,
+        raise_on_reject=False,
     )
     assert outcome.rejected == 1
     # the secretariat registers 架空大学 and fixes nothing else: the row still lacks a title
@@ -121,7 +139,9 @@ def test_requeue_loads_rows_once_the_registry_names_their_co_organiser(settings)
 
 
 def test_requeue_of_an_unknown_hash_names_it(settings) -> None:
-    intake.ingest_file(settings, drop(settings, "cp932_japanese.csv"), "ind-04", now=ARRIVED)
+    intake.ingest_submission(
+        settings, drop(settings, "cp932_japanese.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
     with pytest.raises(SubmissionError, match="--sha256 abcdef: no current submission"):
         intake.requeue(settings, "abcdef")
 
@@ -129,12 +149,12 @@ def test_requeue_of_an_unknown_hash_names_it(settings) -> None:
 def test_requeue_after_a_header_alias_is_added_stages_the_rows(
     settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from renkei import submissions
+    from renkei.submissions import read as submissions
 
     path = settings.inbox / "ind-04" / "aliases.csv"
     path.parent.mkdir(parents=True)
     path.write_text("催し名,開催日\n新しい見出しの行,2026/12/24\n", encoding="utf-8")
-    first = intake.ingest_file(settings, path, "ind-04", now=ARRIVED)
+    first = intake.ingest_submission(settings, path, "ind-04", now=ARRIVED, raise_on_reject=False)
     assert (
         first.error == "aliases.csv: 件名（タイトル）の列が見つかりません。見出し行: 催し名, 開催日"
     )
@@ -146,12 +166,13 @@ def test_requeue_after_a_header_alias_is_added_stages_the_rows(
 
 
 def test_a_fixed_file_replaces_one_that_could_not_be_read(settings) -> None:
-    broken = intake.ingest_file(
+    broken = intake.ingest_submission(
         settings, drop(settings, "undecodable.csv", as_name="2026-12-report.csv"), "ind-04",
-        now=ARRIVED,
-    )  # fmt: skip
+        now=ARRIVED, raise_on_reject=False)  # fmt: skip
     assert broken.error is not None
-    fixed = intake.ingest_file(settings, drop(settings, "2026-12-report.csv"), "ind-04")
+    fixed = intake.ingest_submission(
+        settings, drop(settings, "2026-12-report.csv"), "ind-04", raise_on_reject=False
+    )
     assert fixed.replaced == ["2026-12-report.csv"]
     assert rows(settings, "SELECT status FROM submissions ORDER BY received_at") == [
         ("superseded",),
@@ -163,7 +184,7 @@ def test_a_fixed_file_replaces_one_that_could_not_be_read(settings) -> None:
 def test_two_members_sending_the_same_file_each_get_their_rows(settings) -> None:
     for member_id in ("ind-04", "aca-13"):
         path = drop(settings, "2026-12-report.csv", member_id=member_id)
-        intake.ingest_file(settings, path, member_id, now=ARRIVED)
+        intake.ingest_submission(settings, path, member_id, now=ARRIVED, raise_on_reject=False)
     pipeline.normalize(settings)
     assert rows(
         settings, "SELECT member_id, count(*) FROM stg_items GROUP BY ALL ORDER BY ALL"
@@ -176,9 +197,15 @@ def test_two_members_sending_the_same_file_each_get_their_rows(settings) -> None
 def test_the_same_file_from_two_members_keeps_each_members_rejected_rows(settings) -> None:
     """A shared template filled in once and sent by two members is two submissions: each
     keeps its own quarantined rows, and one member's correction leaves the other's alone."""
-    intake.ingest_file(settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED)
-    intake.ingest_file(
-        settings, drop(settings, "one_bad_row.csv", member_id="aca-13"), "aca-13", now=ARRIVED
+    intake.ingest_submission(
+        settings, drop(settings, "one_bad_row.csv"), "ind-04", now=ARRIVED, raise_on_reject=False
+    )
+    intake.ingest_submission(
+        settings,
+        drop(settings, "one_bad_row.csv", member_id="aca-13"),
+        "aca-13",
+        now=ARRIVED,
+        raise_on_reject=False,
     )
     query = "SELECT member_id, position, reason FROM quarantine ORDER BY member_id, position"
     both = rows(settings, query)
@@ -186,5 +213,7 @@ def test_the_same_file_from_two_members_keeps_each_members_rejected_rows(setting
     assert all("件名が空です" in reason for _, _, reason in both)
 
     corrected = drop(settings, "2026-12-report.csv", as_name="one_bad_row.csv")
-    intake.ingest_file(settings, corrected, "ind-04", now=ARRIVED)  # replaces ind-04's file
+    intake.ingest_submission(
+        settings, corrected, "ind-04", now=ARRIVED, raise_on_reject=False
+    )  # replaces ind-04's file
     assert [(m, p) for m, p, _ in rows(settings, query)] == [("aca-13", 1)]

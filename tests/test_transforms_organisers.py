@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from renkei.classification import load_rules
-from renkei.feeds import parse_feed
-from renkei.staging import staged_frame
+from renkei.core.staging import staged_frame
+from renkei.feeds.parse import parse_feed
+from renkei.normalize.rules import load_rules
 from transforms.activities import build_activities
 from transforms.classify import Rules
 from transforms.organisers import mentioned_members, merge_cohosted

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from renkei.errors import WarehouseBusy
+from renkei.core.errors import WarehouseBusy
 from warehouse.connection import open_warehouse
 from warehouse.migrations import available, migrate
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from renkei.errors import RenkeiError, WarehouseBusy
+from warehouse.errors import WarehouseBusy, WarehouseError
 from warehouse.migrations import migrate
 
 TIMEZONE = "Asia/Tokyo"
@@ -48,7 +48,7 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBP
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
-                raise RenkeiError(f"{path}: cannot open the warehouse: {exc}") from None
+                raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"warehouse busy: {_describe_holder(path)} holds {path}; try again shortly"
@@ -68,7 +68,7 @@ def open_warehouse(
     """Yield a connection with the schema migrated (writers) and the session in JST."""
     path = Path(path)
     if read_only and not path.exists():
-        raise RenkeiError(
+        raise WarehouseError(
             f"{path}: warehouse not found (run `renkei ingest-feeds` or `renkei demo` first)"
         )
     if not read_only:

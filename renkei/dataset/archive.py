@@ -13,9 +13,9 @@ from xml.etree import ElementTree as ET
 import polars as pl
 from jinja2 import Environment, select_autoescape
 
+from renkei.core.settings import Settings
 from renkei.dataset.atom import ATOM, tag_base
 from renkei.newsletter.render import personalise
-from renkei.settings import Settings
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 INDEX = """<!doctype html>

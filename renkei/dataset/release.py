@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from renkei.core.settings import Settings
 from renkei.dataset import archive, atom, calendar, datapackage, events_ja, site, stats
-from renkei.publish import write_dataset
-from renkei.settings import Settings
+from renkei.dataset.tables import write_dataset
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 

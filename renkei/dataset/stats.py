@@ -1,17 +1,14 @@
-"""Statistics for the council: CSV tables and charts (matplotlib, Agg backend)."""
+"""Statistics for the council: CSV tables and charts (matplotlib, Agg backend).
+
+matplotlib is imported when charts are drawn, not with this module: it costs about half a
+second, and every `renkei` command imports the pipeline that can publish.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import polars as pl
-from matplotlib import font_manager
-from matplotlib.ticker import MaxNLocator
 
 JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic")
 DIMENSIONS = {  # dimension → (Japanese chart title, English fallback)
@@ -24,6 +21,8 @@ DIMENSIONS = {  # dimension → (Japanese chart title, English fallback)
 
 def japanese_font() -> str | None:
     """A Japanese font matplotlib can use, or None (charts then use English labels)."""
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in JAPANESE_FONTS if name in installed), None)
 
@@ -35,6 +34,12 @@ def _ascii(text: str) -> bool:
 def write_charts(counts: pl.DataFrame, folder: Path, *, japanese: bool = True) -> list[Path]:
     """One bar chart (PNG) per dimension of the counts table; without a Japanese font
     (or with ``japanese=False``) titles are English and non-ASCII labels are numbered."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     font = japanese_font() if japanese else None
     paths: list[Path] = []
     for dimension, (title_ja, title_en) in DIMENSIONS.items():

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from renkei.core.settings import Settings
 from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Section
-from renkei.settings import Settings
 
 SECTOR_ORDER = {"industry": 0, "academia": 1, "finance": 2, "government": 3}
 

@@ -1,7 +1,7 @@
 """Interests first: reorder a compiled bulletin's items for one contact, without rendering it.
 
 A contact's interests are tags ``sector:<sector>``, ``prefecture:<都道府県>`` and
-``category:<category>`` (``renkei.subscribers``). An item matches when its category, or the
+``category:<category>`` (``renkei.delivery.subscribers``). An item matches when its category, or the
 sector or prefecture of any of its organisers, is among them. The rule: **within every
 section, the matching items come first, in their approved order, then the others in theirs**.
 Sections, their order, the table of contents and every word stay as approved; only the order

@@ -1,0 +1,136 @@
+"""Commands that send the bulletin and manage who receives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from renkei import pipeline
+from renkei.cli.app import ConfigOpt, app, settings_of, stage
+from renkei.core.settings import DEFAULT_CONFIG
+from renkei.delivery.report import delivery_report
+from renkei.delivery.subscribers import (
+    SubscriberError,
+    add_subscriber,
+    import_subscribers,
+    list_subscribers,
+    make_subscriber,
+    remove_subscriber,
+)
+from renkei.delivery.unsubscribe import apply_unsubscribe
+
+
+@app.command()
+def send(
+    issue_id: Annotated[str, typer.Argument(help="Approved issue id.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send an approved issue to every subscribed contact, once each."""
+    report = stage(config, "send_newsletter", lambda s: pipeline.send(s, issue_id))
+    for line in report.failed:
+        typer.echo(f"  failed: {line}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def deliveries(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Who got an issue: counts per delivery status and every failure with its reply."""
+    report = delivery_report(settings_of(config), issue_id)
+    typer.echo(report.summary())
+    for row in report.failures:
+        typer.echo(f"  {row['status']}: {row['recipient']} ({row['member_id']}): {row['detail']}")
+
+
+@app.command()
+def unsubscribe(
+    token: Annotated[str, typer.Argument(help="The token from an unsubscribe link (t=...).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Apply one unsubscribe token (e.g. from a mailto: request); forged tokens are refused."""
+    item = apply_unsubscribe(settings_of(config), token, via="cli")
+    typer.echo(f"unsubscribed {item.email} (issue {item.issue_id})")
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Serve the unsubscribe page and the RFC 8058 one-click POST (behind your https proxy)."""
+    from renkei.delivery.unsubscribe_server import serve as serve_app
+
+    typer.echo(f"unsubscribe endpoint on http://{host}:{port}/ (Ctrl-C stops)")
+    serve_app(settings_of(config), host, port)
+
+
+# The earlier name keeps working (hidden from --help).
+app.command("unsubscribe-server", hidden=True)(serve)
+
+
+subscribers_app = typer.Typer(
+    help="List, add, remove and import the contacts who receive the bulletin.",
+    no_args_is_help=True,
+)
+app.add_typer(subscribers_app, name="subscribers")
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    member: Annotated[str | None, typer.Option(help="Only this member_id.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """List contacts with their opt-in state, language and interests."""
+    frame = list_subscribers(settings_of(config), member)
+    for row in frame.iter_rows(named=True):
+        typer.echo(
+            f"{row['email']}\t{row['member_id']}\t{row['status']}\t{row['language']}\t"
+            f"{row['interests'] or ''}"
+        )
+    typer.echo(f"{frame.height} contacts", err=True)
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: Annotated[str, typer.Argument(help="The contact's e-mail address.")],
+    member: Annotated[str, typer.Option("--member", help="Their member_id.")],
+    language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
+    interests: Annotated[
+        str, typer.Option(help="Tags, e.g. 'sector:academia;prefecture:広島県;category:event'.")
+    ] = "",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Add or re-subscribe a contact (an explicit opt-in by the secretariat)."""
+    try:
+        subscriber = make_subscriber(email, member, language, interests)
+    except ValueError as exc:
+        raise SubscriberError(str(exc)) from None
+    add_subscriber(settings_of(config), subscriber)
+    typer.echo(f"subscribed {subscriber.email} ({subscriber.member_id})")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    email: Annotated[str, typer.Argument(help="The contact's e-mail address.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Unsubscribe a contact (kept as unsubscribed so a registry reload cannot re-add it)."""
+    if not remove_subscriber(settings_of(config), email):
+        raise SubscriberError(f"{email}: no such contact")
+    typer.echo(f"unsubscribed {email}")
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV: email, member_id[, language, interests].")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Import contacts from a CSV file; every bad row is reported and nothing is saved."""
+    count = import_subscribers(settings_of(config), file)
+    typer.echo(f"imported {count} contacts from {file}")

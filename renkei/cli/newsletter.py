@@ -1,0 +1,150 @@
+"""Commands that make the bulletin: normalise, classify, draft, edit, review, approve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from renkei import pipeline
+from renkei.cli.app import ConfigOpt, app, settings_of, stage
+from renkei.core.errors import RenkeiError
+from renkei.core.settings import DEFAULT_CONFIG
+from renkei.delivery.proof import send_test as send_one
+from renkei.newsletter.approval import announce_approval, resume_waiting_run
+from renkei.newsletter.editing import edit_issue
+from renkei.newsletter.review import preview as write_preview
+
+
+@app.command()
+def normalize(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Clean, classify and deduplicate staged rows into the activities table."""
+    stage(config, "normalize", pipeline.normalize)
+
+
+@app.command()
+def rebuild(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Drop the activities table and recompute it from staging (overrides are kept)."""
+    stage(config, "rebuild", pipeline.rebuild)
+
+
+@app.command()
+def classify(
+    activity_id: Annotated[str, typer.Argument(help="The activity to classify.")],
+    category: Annotated[
+        str, typer.Argument(help="event | call | news | success_case | training | other")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")] = "事務局",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Set an activity's category by hand; it wins over the rules and survives rebuilds."""
+    typer.echo(pipeline.classify(settings_of(config), activity_id, category, by))
+
+
+@app.command()
+def draft(
+    period: Annotated[str, typer.Option(help="Issue period, YYYY-MM.")],
+    editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Compile the newsletter draft for a period and hold it for approval."""
+    try:
+        stage(
+            config, "compile_newsletter", lambda s: pipeline.draft(s, period, editorial=editorial)
+        )
+    except ValueError as exc:
+        raise RenkeiError(f"--period: {exc}") from None
+
+
+@app.command()
+def approve(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person approving.")],
+    sha: Annotated[
+        str | None, typer.Option(help="Content hash (prefix) of the draft you reviewed.")
+    ] = None,
+    comment: Annotated[str | None, typer.Option(help="Reviewer's comment.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Record a named person's approval of the current draft (resumes a waiting flow run)."""
+    from renkei.newsletter.approval_input import Approval
+
+    settings = settings_of(config)
+    digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
+    typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
+    # the waiting run first: once announced, the send may take the warehouse for a while
+    answer = Approval(approved=True, reviewer=by, comment=comment or "", recorded=True)
+    note = resume_waiting_run(settings, issue_id, answer)
+    if note:
+        typer.echo(note)
+    typer.echo(announce_approval(issue_id))
+
+
+@app.command()
+def reject(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person rejecting.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Return an issue to draft with the reason (resumes a waiting flow run)."""
+    from renkei.newsletter.approval_input import Approval
+
+    settings = settings_of(config)
+    pipeline.reject(settings, issue_id, by=by, reason=reason)
+    typer.echo(f"issue {issue_id} returned to draft by {by}: {reason}")
+    answer = Approval(approved=False, reviewer=by, comment=reason, recorded=True)
+    note = resume_waiting_run(settings, issue_id, answer)
+    if note:
+        typer.echo(note)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise RenkeiError(f"{option} {value!r}: write ACTIVITY_ID=text")
+        pairs[key.strip()] = text.strip()
+    return pairs
+
+
+@app.command()
+def edit(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person editing.")],
+    drop: Annotated[list[str], typer.Option(help="Activity id to leave out.")] = [],  # noqa: B006
+    pin: Annotated[list[str], typer.Option(help="Activity id to keep above the cap.")] = [],  # noqa: B006
+    undo: Annotated[list[str], typer.Option(help="Activity id whose edits to remove.")] = [],  # noqa: B006
+    title: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new title.")] = [],  # noqa: B006
+    summary: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new summary.")] = [],  # noqa: B006
+    order: Annotated[str | None, typer.Option(help="Sections, e.g. calls,events,news.")] = None,
+    editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Edit a draft (drop, pin, retitle, reorder, editorial) and recompile it."""
+    report = edit_issue(
+        settings_of(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
+        titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
+        order=order.split(",") if order else None, editorial=editorial,
+    )  # fmt: skip
+    typer.echo(report.summary())
+
+
+@app.command("send-test")
+def send_test(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    to: Annotated[str, typer.Option("--to", help="The one address to send the test to.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send the draft to one address, subject marked [TEST] (no delivery is recorded)."""
+    typer.echo(send_one(settings_of(config), issue_id, to))
+
+
+@app.command()
+def preview(
+    issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Write a review page: the mail at desktop and phone widths, and the text part."""
+    typer.echo(write_preview(settings_of(config), issue_id))

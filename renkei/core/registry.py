@@ -1,0 +1,171 @@
+"""The member registry: the CSV the secretariat edits in Excel.
+
+Columns (a public contract): member_id, name, sector, prefecture, feed_url,
+contact_email; optional sector_ja and scope. ``contact_email`` may hold several
+addresses separated by ``;``. Every problem is reported with its row number at once.
+``sync_registry`` loads it into the warehouse (members and their contacts), and
+``require_member`` is the one check that a member exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import polars as pl
+from email_validator import EmailNotValidError, validate_email
+
+from renkei.core.charset import UndecodableError, decode_bytes
+from renkei.core.errors import RegistryError, SubmissionError
+from renkei.core.settings import Settings
+from renkei.core.staging import write_batch
+from warehouse.connection import open_warehouse
+
+REQUIRED_COLUMNS = ("member_id", "name", "sector", "prefecture", "feed_url", "contact_email")
+OPTIONAL_COLUMNS = ("sector_ja", "scope")
+SECTORS = ("industry", "academia", "finance", "government")
+PREFECTURES = (
+    "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 "
+    "神奈川県 新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 "
+    "大阪府 兵庫県 奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 "
+    "福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県"
+).split()
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    name: str
+    sector: str
+    prefecture: str
+    scope: str
+    feed_url: str | None
+    contact_emails: tuple[str, ...]
+
+
+def _valid_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+
+
+def _parse_emails(value: str) -> tuple[list[str], list[str]]:
+    good, bad = [], []
+    for raw in value.replace("；", ";").split(";"):
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            # Lower-cased whole: local parts are case-sensitive in theory, but no mail
+            # system in practice treats Foo@ and foo@ as two people, and a duplicate copy
+            # of the bulletin is the worse mistake.
+            good.append(validate_email(raw, check_deliverability=False).normalized.lower())
+        except EmailNotValidError:
+            bad.append(raw)
+    return good, bad
+
+
+def parse_registry(text: str, source: str = "members.csv") -> list[Member]:
+    """Validate registry text; raise RegistryError listing every problem by row."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise RegistryError(source, [f"header: missing column(s) {', '.join(missing)}"])
+    reader.fieldnames = header
+    problems: list[str] = []
+    members: list[Member] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(reader, start=2):  # row 1 is the header, as Excel counts
+        get = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        where = f"row {number}"
+        member_id = get.get("member_id", "")
+        if not member_id:
+            problems.append(f"{where}: member_id is empty")
+        elif member_id in seen:
+            problems.append(f"{where}: member_id {member_id!r} repeats row {seen[member_id]}")
+        else:
+            seen[member_id] = number
+        if not get.get("name"):
+            problems.append(f"{where}: name is empty")
+        sector = get.get("sector", "")
+        if sector not in SECTORS:
+            problems.append(f"{where}: sector {sector!r} is not one of {', '.join(SECTORS)}")
+        prefecture = get.get("prefecture", "")
+        if prefecture not in PREFECTURES:
+            problems.append(f"{where}: prefecture {prefecture!r} is not a Japanese prefecture")
+        feed_url = get.get("feed_url") or None
+        if feed_url and not _valid_url(feed_url):
+            problems.append(f"{where}: feed_url {feed_url!r} is not an http(s) URL")
+        emails, bad = _parse_emails(get.get("contact_email", ""))
+        problems.extend(f"{where}: contact_email {b!r} is not a valid address" for b in bad)
+        members.append(
+            Member(
+                member_id=member_id,
+                name=get.get("name", ""),
+                sector=sector,
+                prefecture=prefecture,
+                scope=get.get("scope", ""),
+                feed_url=feed_url,
+                contact_emails=tuple(emails),
+            )
+        )
+    if not members and not problems:
+        problems.append("the registry has no member rows")
+    if problems:
+        raise RegistryError(source, problems)
+    return members
+
+
+def load_registry(path: Path) -> list[Member]:
+    if not path.is_file():
+        raise RegistryError(str(path), ["file not found (the `registry` setting names it)"])
+    try:
+        text = decode_bytes(path.read_bytes()).text
+    except UndecodableError as exc:
+        raise RegistryError(str(path), [str(exc)]) from None
+    return parse_registry(text, str(path))
+
+
+def unknown_members(members: Iterable[Member], member_ids: Iterable[str]) -> list[str]:
+    """The ids among ``member_ids`` that the registry does not list, sorted."""
+    return sorted(set(member_ids) - {m.member_id for m in members})
+
+
+def require_member(members: Iterable[Member], member_id: str, registry: Path) -> Member:
+    """The registry entry of ``member_id``, or a SubmissionError naming the registry."""
+    listed = {m.member_id: m for m in members}
+    if unknown_members(listed.values(), [member_id]):
+        raise SubmissionError(f"--member {member_id}: not in the registry {registry}")
+    return listed[member_id]
+
+
+def sync_registry(settings: Settings) -> list[Member]:
+    """Validate the registry and load members and their contacts into the warehouse."""
+    members = load_registry(settings.registry)
+    now = datetime.now(UTC)
+    member_frame = pl.DataFrame(
+        [
+            {
+                "member_id": m.member_id,
+                "name": m.name,
+                "sector": m.sector,
+                "prefecture": m.prefecture,
+                "scope": m.scope,
+                "feed_url": m.feed_url,
+            }
+            for m in members
+        ]
+    )
+    contacts = pl.DataFrame(
+        [{"email": e, "member_id": m.member_id} for m in members for e in m.contact_emails],
+        schema={"email": pl.String, "member_id": pl.String},
+    ).unique("email", keep="first", maintain_order=True)
+    with open_warehouse(settings.warehouse, stage="registry") as con:
+        write_batch(con, "upsert_members", member_frame, now=now)
+        write_batch(con, "upsert_contacts", contacts, now=now)
+    return members

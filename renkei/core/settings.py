@@ -1,0 +1,213 @@
+"""Typed configuration, read once at the entry point from ``renkei.toml``.
+
+Environment variables override the file: ``RENKEI_WAREHOUSE`` for a top-level key,
+``RENKEI_MAIL__TRANSPORT`` for a key inside a table. Relative paths are resolved
+against the folder that holds the config file, so a working folder can be moved.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from renkei.core.errors import ConfigError
+
+DEFAULT_CONFIG = Path("renkei.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MailSettings(_Section):
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox: Path = Path("outbox")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    # The password is never in the file: name the environment variable that holds it.
+    smtp_password_env: str = "RENKEI_SMTP_PASSWORD"
+    # Or the name of a Prefect Secret block holding it (used instead of the variable).
+    smtp_password_block: str | None = None
+    rate_per_second: float = Field(default=5.0, gt=0)
+    # Delivery outcome handling (renkei/delivery/send.py): 4xx replies are retried this many
+    # times with exponential backoff; after this many consecutive connection failures the
+    # send pauses and the run is marked failed.
+    retry_limit: int = Field(default=3, ge=0, le=20)
+    retry_backoff: float = Field(default=2.0, ge=0)
+    max_connection_failures: int = Field(default=3, ge=1)
+    # Unsubscribe tokens are HMAC-signed. The secret comes from this environment variable;
+    # when it is unset, from unsubscribe_secret_file, which renkei creates with a random
+    # value (mode 0600) the first time it is needed. Keep that file out of version control.
+    unsubscribe_secret_env: str = "RENKEI_UNSUBSCRIBE_SECRET"
+    unsubscribe_secret_file: Path = Path("unsubscribe.key")
+    # Optional DKIM signing (dkimpy): a PEM RSA private key and its DNS selector.
+    dkim_key: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None  # default: the domain of issuer.contact_email
+
+    @model_validator(mode="after")
+    def _smtp_needs_host(self) -> MailSettings:
+        if self.transport == "smtp" and not self.smtp_host:
+            raise ValueError("smtp_host is required when transport = 'smtp'")
+        return self
+
+
+class IssuerSettings(_Section):
+    """Sender identity. 特定電子メール法 requires name, postal address and a contact."""
+
+    name: str = Field(min_length=1)
+    postal_address: str = Field(min_length=1)
+    contact_email: EmailStr
+    website: str = Field(pattern=r"^https://")
+    unsubscribe_url: str = Field(pattern=r"^https://")
+    unsubscribe_mailto: EmailStr | None = None
+
+
+class NewsletterSettings(_Section):
+    title: str = "中国地域産学官連携通信"
+    period: Literal["monthly"] = "monthly"
+    upcoming_weeks: int = Field(default=8, ge=1, le=52)
+    section_cap: int = Field(default=12, ge=1, le=100)
+    first_number: int = Field(default=1, ge=1)
+    dataset_url: str = Field(default="https://example.jp/renkei/data/", pattern=r"^https://")
+    # An approval not acted on within this time must be given again (stale-send guard).
+    approval_valid_hours: int = Field(default=72, ge=1)
+    # How long a compile flow run waits paused for approval, and how often it checks.
+    approval_timeout_hours: int = Field(default=168, ge=1)
+    approval_poll_seconds: int = Field(default=10, ge=1, le=600)
+
+
+class FeedSettings(_Section):
+    concurrency: int = Field(default=16, ge=1, le=512)
+    per_host: int = Field(default=2, ge=1, le=16)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    user_agent: str = "renkei/0.1 (+https://example.jp/renkei; collaboration secretariat)"
+
+
+class OrchestrationSettings(_Section):
+    """Running unattended on a Prefect server (renkei/orchestration/)."""
+
+    # Failure alerts: one short Japanese e-mail per failed or crashed flow run.
+    alert_to: EmailStr | None = None  # None: no alert mail (the failure is still logged)
+    ui_url: str = "http://127.0.0.1:4200"  # the Prefect UI, for the link to the run
+    # "dask": fetch and normalise steps run on a Dask cluster (pip install renkei[dask]).
+    task_runner: Literal["default", "dask"] = "default"
+    dask_address: str | None = None  # an existing scheduler; None: a local cluster
+    dask_workers: int = Field(default=2, ge=1, le=256)
+    # Global concurrency limits (create them once: see README "Running it for real").
+    writer_limit: str = "renkei-warehouse"  # one warehouse writer at a time
+    send_limit: str = "renkei-send"  # one newsletter send at a time
+
+
+class IntakeSettings(_Section):
+    """Submitted reports (renkei/submissions/). The inbox folder itself is the top-level
+    ``inbox`` key."""
+
+    # `renkei watch` handles a file once its size and mtime have not changed for this long.
+    settle_seconds: float = Field(default=1.0, ge=0, le=600)
+    # E-mail each receipt (受付結果) to the member's contact addresses through [mail].
+    mail_receipts: bool = True
+    # The sheet read from an .xlsx (the template's); the first sheet when it is absent.
+    sheet: str = "提出用"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RENKEI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    warehouse: Path = Path("renkei.duckdb")
+    registry: Path = Path("members.csv")
+    inbox: Path = Path("inbox")
+    raw_store: Path = Path("raw")
+    publish_dir: Path = Path("publish")
+    classification: Path | None = None  # None: the bundled keyword dictionary
+    summary_chars: int = Field(default=200, ge=40, le=2000)
+    mail: MailSettings = MailSettings()
+    issuer: IssuerSettings
+    newsletter: NewsletterSettings = NewsletterSettings()
+    feeds: FeedSettings = FeedSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
+    intake: IntakeSettings = IntakeSettings()
+
+    # Where the settings came from, for messages. Not a setting.
+    source: Path = Field(default=DEFAULT_CONFIG, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (the file arrives as init kwargs).
+        return (env_settings, init_settings)
+
+    @property
+    def smtp_timeout(self) -> timedelta:
+        return timedelta(seconds=30)
+
+    def resolved(self, base: Path) -> Settings:
+        """Return a copy whose relative paths are anchored at ``base``."""
+        updates: dict[str, Any] = {}
+        for name in (
+            "warehouse",
+            "registry",
+            "inbox",
+            "raw_store",
+            "publish_dir",
+            "classification",
+        ):
+            value = getattr(self, name)
+            if value is not None and not value.is_absolute():
+                updates[name] = (base / value).resolve()
+        mail = self.mail
+        for key in ("outbox", "unsubscribe_secret_file", "dkim_key"):
+            value = getattr(mail, key)
+            if value is not None and not value.is_absolute():
+                mail = mail.model_copy(update={key: (base / value).resolve()})
+        updates["mail"] = mail
+        return self.model_copy(update=updates)
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    parts = []
+    for err in error.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "is required but missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known setting"
+        parts.append(f"{loc} {msg}")
+    return f"{path}: setting " + "; ".join(parts)
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate the config file; raise ConfigError naming the setting and file."""
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG
+    if not config_path.is_file():
+        raise ConfigError(
+            f"{config_path}: config file not found (create one with `renkei init DIR`, "
+            "or pass --config PATH)"
+        )
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    try:
+        settings = Settings(**data, source=config_path)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from None
+    return settings.resolved(config_path.resolve().parent)

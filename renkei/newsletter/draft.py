@@ -1,0 +1,134 @@
+"""Compile an issue's draft: the period's candidates, sorted into sections with the
+secretariat's edits, rendered (HTML + text) and stored with its content hash.
+
+A draft is a pure function of activities plus the secretariat's edits and hides; it is
+recompiled until it is sent, and a recompile that changes the content changes the hash
+(so an earlier approval no longer applies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from renkei.core.audit import audit
+from renkei.core.rawstore import sha256_hex
+from renkei.core.settings import Settings
+from renkei.core.staging import write_batch
+from renkei.newsletter.compose import Edits, Period, build_issue, events_until, sort_into_sections
+from renkei.newsletter.render import render_issue
+from warehouse.connection import open_warehouse
+from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
+
+
+@dataclass
+class DraftReport:
+    issue_id: str
+    created: bool
+    item_count: int = 0
+    content_sha256: str | None = None
+    status: str | None = None
+    note: str | None = None
+    # section title -> (items shown, items cut by the cap)
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if not self.created:
+            return f"issue {self.issue_id}: {self.note}"
+        return (
+            f"issue {self.issue_id}: draft with {self.item_count} items, "
+            f"sha256 {self.content_sha256[:12] if self.content_sha256 else '-'}; awaiting approval"
+        )
+
+
+def draft(
+    settings: Settings,
+    period_text: str | None = None,
+    *,
+    editorial: str | None = None,
+) -> DraftReport:
+    """Compile the draft for ``period_text`` (YYYY-MM; default: the current month in JST)."""
+    period = Period.parse(period_text) if period_text else Period.containing(datetime.now(UTC))
+    with open_warehouse(settings.warehouse, stage="compile_newsletter") as con:
+        existing = run_query(con, "issue_by_id", {"issue_id": period.issue_id})
+        if existing.height and existing["status"][0] == "sent":
+            status = existing["status"][0]
+            return DraftReport(
+                period.issue_id,
+                False,
+                status=status,
+                note=f"already {status}; the draft is not recompiled",
+            )
+        candidates = run_query(
+            con,
+            "issue_candidates",
+            {
+                "issue_id": period.issue_id,
+                "period_start": period.start,
+                "period_end": period.end,
+                "events_until": events_until(period, settings.newsletter.upcoming_weeks),
+            },
+        )
+        if editorial is None and existing.height:  # an editorial note survives recompiles
+            editorial = existing["editorial"][0]
+        edits = Edits.from_rows(
+            run_query(con, "issue_edits", {"issue_id": period.issue_id}).to_dicts()
+        )
+        sections, shown = sort_into_sections(
+            candidates,
+            period,
+            cap=settings.newsletter.section_cap,
+            more_url=settings.newsletter.dataset_url,
+            edits=edits,
+        )
+        if not shown:
+            return DraftReport(
+                period.issue_id,
+                False,
+                note="nothing new in this period: no issue compiled (新着なし)",
+            )
+        before = run_query(con, "issue_count_before", {"period_start": period.start})["n"][0]
+        issue = build_issue(
+            sections,
+            period,
+            number=settings.newsletter.first_number + int(before),
+            settings=settings,
+            editorial=editorial,
+            generated_at=datetime.now(UTC),
+        )
+        rendered = render_issue(issue)
+        digest = sha256_hex(
+            (rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode()
+        )
+        now = datetime.now(UTC)
+        with transaction(con):
+            execute(
+                con,
+                "upsert_issue_draft",
+                {
+                    "issue_id": issue.issue_id,
+                    "number": issue.number,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "subject": rendered.subject,
+                    "html": rendered.html,
+                    "text": rendered.text,
+                    "content_sha256": digest,
+                    "item_count": len(shown),
+                    "editorial": editorial,
+                    "now": now,
+                },
+            )
+            execute(con, "delete_issue_items", {"issue_id": issue.issue_id})
+            write_batch(
+                con,
+                "insert_issue_items",
+                pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
+                issue_id=issue.issue_id,
+            )
+            audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
+    counts = {s.title: (len(s.items), s.more_count) for s in sections}
+    return DraftReport(issue.issue_id, True, len(shown), digest, "draft", sections=counts)

@@ -1,0 +1,73 @@
+"""`renkei edit`: the secretariat fixes a draft (pin, drop, override, reorder, editorial).
+
+Edits are stored as inputs of the draft, then the issue is recompiled: every change
+yields a new content hash, so an approval given before the edit no longer applies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from renkei.core.errors import ApprovalError
+from renkei.core.settings import Settings
+from renkei.newsletter.draft import DraftReport, draft
+from warehouse.connection import open_warehouse
+from warehouse.queries import execute, run_query
+
+SECTION_KEYS = ("collaboration", "events", "calls", "spotlight", "news")
+
+
+def edit_issue(
+    settings: Settings,
+    issue_id: str,
+    *,
+    by: str,
+    drop: Iterable[str] = (),
+    pin: Iterable[str] = (),
+    undo: Iterable[str] = (),
+    titles: Mapping[str, str] | None = None,
+    summaries: Mapping[str, str] | None = None,
+    order: Iterable[str] | None = None,
+    editorial: str | None = None,
+) -> DraftReport:
+    order = tuple(order) if order is not None else None
+    if order is not None and (unknown := set(order) - set(SECTION_KEYS)):
+        raise ApprovalError(f"--order: unknown section(s) {', '.join(sorted(unknown))}; "
+                            f"use {', '.join(SECTION_KEYS)}")  # fmt: skip
+    changes: list[tuple[str, str, str | None]] = [
+        *((a, "drop", None) for a in drop),
+        *((a, "pin", None) for a in pin),
+        *((a, "title", t) for a, t in (titles or {}).items()),
+        *((a, "summary", t) for a, t in (summaries or {}).items()),
+    ]
+    if order is not None:
+        changes.append(("", "order", ",".join(order)))
+    now = datetime.now(UTC)
+    with open_warehouse(settings.warehouse, stage="edit") as con:
+        issue = run_query(con, "issue_by_id", {"issue_id": issue_id})
+        if issue.is_empty():
+            raise ApprovalError(f"issue {issue_id}: no such issue (run `renkei draft` first)")
+        if issue["status"][0] == "sent":
+            raise ApprovalError(f"issue {issue_id}: already sent; it can no longer be edited")
+        known = set(run_query(con, "issue_activity_ids", {"issue_id": issue_id})["activity_id"])
+        missing = sorted({a for a, _, _ in changes if a} | set(undo))
+        missing = [a for a in missing if a not in known]
+        if missing:
+            raise ApprovalError(f"issue {issue_id}: unknown activity id(s) {', '.join(missing)}")
+        for activity_id in undo:
+            execute(
+                con, "delete_issue_edits_for", {"issue_id": issue_id, "activity_id": activity_id}
+            )
+        for activity_id, action, value in changes:
+            execute(con, "upsert_issue_edit", {
+                "issue_id": issue_id, "activity_id": activity_id, "action": action,
+                "value": value, "by": by, "now": now,
+            })  # fmt: skip
+        execute(con, "insert_audit", {
+            "at": now, "actor": by, "action": "edit", "subject": issue_id,
+            "detail": json.dumps({"changes": changes, "undo": list(undo),
+                                  "editorial": editorial}, ensure_ascii=False),
+        })  # fmt: skip
+    return draft(settings, issue_id, editorial=editorial)

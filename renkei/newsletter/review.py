@@ -1,0 +1,47 @@
+"""What the secretariat uses to review a draft: the stored issue, previewed and exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from renkei.core.errors import ApprovalError
+from renkei.core.settings import Settings
+from renkei.newsletter.preview import Draft, sample_parts, write_preview
+from warehouse.connection import open_warehouse
+from warehouse.queries import run_query
+
+
+def load_draft(settings: Settings, issue_id: str) -> Draft:
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        frame = run_query(con, "issue_by_id", {"issue_id": issue_id})
+    if frame.is_empty():
+        raise ApprovalError(f"issue {issue_id}: no such issue (run `renkei draft` first)")
+    row = frame.row(0, named=True)
+    return Draft(
+        row["issue_id"], row["status"], row["subject"], row["html"], row["text"],
+        row["content_sha256"],
+    )  # fmt: skip
+
+
+def review_folder(settings: Settings) -> Path:
+    return settings.publish_dir.parent / "newsletter"
+
+
+def preview(settings: Settings, issue_id: str, folder: Path | None = None) -> Path:
+    """Write the side-by-side preview page; return its path."""
+    draft = load_draft(settings, issue_id)
+    return write_preview(draft, folder or review_folder(settings), settings.issuer.unsubscribe_url)
+
+
+def export_parts(
+    settings: Settings, issue_id: str, folder: Path | None = None
+) -> tuple[Path, Path]:
+    """Write the issue's HTML and text (sample recipient filled in) as plain files."""
+    draft = load_draft(settings, issue_id)
+    html, text = sample_parts(draft, settings.issuer.unsubscribe_url)
+    target = folder or review_folder(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    html_path, text_path = target / f"{issue_id}.html", target / f"{issue_id}.txt"
+    html_path.write_text(html, encoding="utf-8")
+    text_path.write_text(text, encoding="utf-8")
+    return html_path, text_path
