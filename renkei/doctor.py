@@ -2,9 +2,11 @@
 
 Checks, in order: the config file, the warehouse, the member registry, the Prefect API
 (only when one is configured: PREFECT_API_URL or the active Prefect profile) with its
-work pool and global concurrency limits, and the SMTP server (only when
-``[mail] transport = "smtp"``). Each prints one line with ✓ (fine), ✗ (broken, with what
-to do) or – (not configured, nothing to check). Read-only: it changes nothing.
+work pool and global concurrency limits, the SMTP server (only when
+``[mail] transport = "smtp"``), the failure alerts, and the activity tables' invariants
+(renkei.normalize.invariants, when the warehouse exists). Each prints one line with ✓
+(fine), ✗ (broken, with what to do) or – (not configured, nothing to check). Read-only:
+it changes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from renkei.core.errors import RenkeiError, WarehouseBusy
 from renkei.core.mail_transport import smtp_password
 from renkei.core.registry import load_registry
 from renkei.core.settings import Settings, load_settings
+from renkei.normalize.invariants import INVARIANTS, invariant_failures
 from warehouse.connection import open_warehouse
 
 Mark = Literal["ok", "broken", "skipped"]
@@ -65,6 +68,29 @@ def _warehouse(settings: Settings) -> Check:
             "restore the file from a backup, or move it away and run the stages",
         )
     return Check("warehouse", "ok", f"{path} ({count} activities)")
+
+
+def _invariants(settings: Settings) -> Check:
+    name = "activities invariants"
+    path = settings.warehouse
+    if not path.exists():
+        return Check(name, "ok", "no warehouse yet (nothing to check)")
+    try:
+        with open_warehouse(path, read_only=True, wait_seconds=2) as con:
+            failures = invariant_failures(con)
+    except WarehouseBusy as exc:
+        return Check(name, "ok", f"not checked: {exc}")
+    except Exception as exc:  # the warehouse check names a damaged file or an old schema
+        return Check(name, "skipped", f"cannot read the warehouse ({exc})")
+    if failures:
+        return Check(
+            name,
+            "broken",
+            "; ".join(failures),
+            "run `renkei rebuild` (recomputes activities from staging); if that fails too, "
+            "report it with this line",
+        )
+    return Check(name, "ok", f"{len(INVARIANTS)} kept")
 
 
 def _registry(settings: Settings) -> Check:
@@ -140,6 +166,7 @@ def _smtp(settings: Settings) -> Check:
     mail = settings.mail
     if mail.transport != "smtp":
         return Check("SMTP", "skipped", f"transport = {mail.transport!r} (writes .eml files)")
+    assert mail.smtp_host is not None  # MailSettings requires it when transport = "smtp"
     where = f"{mail.smtp_host}:{mail.smtp_port}"
     try:
         if mail.smtp_security == "tls":
@@ -190,5 +217,5 @@ def diagnose(config: Path, api: str | None) -> list[Check]:
     checks = [Check("config", "ok", str(config))]
     checks += [step(settings) for step in steps]
     checks += _prefect(settings, api)
-    checks += [_smtp(settings), _alerts(settings)]
+    checks += [_smtp(settings), _alerts(settings), _invariants(settings)]
     return checks

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -16,6 +19,49 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Something a test needs is missing (../shared/, Chromium): skip on a developer's
+    machine, fail under CI=true, where .ci/run provides it and a skip would hide a gap."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required under CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Ran:
+    """What a `renkei` process would have given: exit status, stdout, stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def renkei_cli(*args: str, cwd: Path | None = None) -> Ran:
+    """`renkei ARGS` in this process with Typer's CliRunner on ``renkei.cli.app``.
+
+    An expected error (``EXPECTED``) comes back as ``result.exception``; it is turned into
+    what ``renkei.cli.main`` makes of it: ``error: ...`` on stderr and ``exc.exit_code``.
+    Any other exception is raised here. No Prefect API is configured (as for a process
+    started without PREFECT_API_URL), even while a session's test server is running."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from renkei.cli import app
+    from renkei.core.errors import EXPECTED
+
+    with (
+        contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(),
+        temporary_settings(restore_defaults={PREFECT_API_URL}),
+    ):
+        result = CliRunner().invoke(app, list(args))
+    exc = result.exception
+    if isinstance(exc, EXPECTED):
+        return Ran(exc.exit_code, result.stdout, result.stderr + f"error: {exc}\n")
+    if exc is not None and not isinstance(exc, SystemExit):
+        raise exc
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +112,17 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory):
+    """The real Prefect stack of the end-to-end files (tests/prefect_stack.py): server,
+    the deployments of prefect.yaml, a worker, an SMTP server. Session-scoped, so the e2e
+    files that one xdist worker runs share one stack; files on two workers run side by side."""
+    from prefect_stack import running_e2e
+
+    with running_e2e(tmp_path_factory.mktemp("prefect-e2e")) as running:
+        yield running
 
 
 @pytest.fixture(params=[None, 2], ids=["whole", "in-parts-of-2"])

@@ -1,8 +1,11 @@
 """A real Prefect stack for end-to-end tests: server, deployments from prefect.yaml, worker.
 
-Everything runs as subprocesses in their own process groups on 127.0.0.1 with a temporary
-PREFECT_HOME; ``stop()`` kills the groups (and the flow-run process groups the worker
-started) with SIGTERM, then SIGKILL — no process outlives the test session.
+``running_e2e`` is the stack the end-to-end files share (conftest's session fixture ``e2e``:
+one per xdist worker that runs any of them, so two e2e files on two workers run side by
+side, each on its own stack). Everything runs as subprocesses in their own process groups
+on 127.0.0.1 with a temporary PREFECT_HOME; ``stop()`` kills the groups (and the flow-run
+process groups the worker started) with SIGTERM, then SIGKILL — no process outlives the
+test session.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -267,3 +272,110 @@ class PrefectStack:
             text=True,
             timeout=timeout,
         )
+
+
+def inotify_inodes(pid: int) -> set[int]:
+    """The inodes a process has inotify watches on (Linux: its fdinfo), e.g. the folders
+    `renkei watch` has subscribed to — a readiness signal that needs no output from it."""
+    found: set[int] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fdinfo").iterdir())
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            text = fd.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("inotify wd:"):
+                fields = dict(f.split(":", 1) for f in line.split()[1:] if ":" in f)
+                found.add(int(fields["ino"], 16))
+    return found
+
+
+# ------------------------------------------------------------------ the shared e2e stack
+
+FIXTURES = ROOT / "tests" / "fixtures" / "orchestration"
+ALERT_TO = "alerts@example.jp"
+
+
+@dataclass
+class E2E:
+    stack: PrefectStack
+    mail: Any  # delivery_support.ScriptedServer
+
+    @property
+    def home(self) -> Path:
+        return self.stack.home
+
+
+def _configure(home: Path, smtp_port: int, ui_url: str) -> None:
+    config = home / "renkei.toml"
+    text = config.read_text("utf-8").replace(
+        '[mail]\ntransport = "outbox"\n',
+        f'[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
+        'smtp_security = "none"\nrate_per_second = 1000\n',
+    )
+    text = text.replace("[newsletter]\n", "[newsletter]\napproval_poll_seconds = 1\n")
+    text += f'\n[orchestration]\nalert_to = "{ALERT_TO}"\nui_url = "{ui_url}"\n'
+    config.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def running_e2e(base: Path) -> Iterator[E2E]:
+    """The demo folder, an SMTP server and a started stack whose flow runs use both."""
+    from delivery_support import ScriptedServer
+
+    from renkei.demo import examples_dir, prepare_folder
+
+    home = base / "work"
+    prepare_folder(home, examples_dir(), "http://127.0.0.1:9")  # feeds are not fetched here
+    with ScriptedServer() as mail:
+        stack = PrefectStack(base, home)
+        _configure(home, mail.port, stack.ui_url)
+        try:
+            stack.start()
+            yield E2E(stack, mail)
+        finally:
+            stack.stop()
+
+
+def titles_in_activities(home: Path, titles: list[str]) -> list[str]:
+    """Those of ``titles`` now in activities (the warehouse may be busy: then none)."""
+    from warehouse.connection import open_warehouse
+    from warehouse.errors import WarehouseError
+
+    try:
+        with open_warehouse(home / "renkei.duckdb", read_only=True, wait_seconds=1) as con:
+            rows = con.execute(
+                "SELECT title FROM activities WHERE list_contains($t, title) ORDER BY title",
+                {"t": titles},
+            ).fetchall()
+    except WarehouseError:
+        return []
+    return [row[0] for row in rows]
+
+
+def emit_submission(e2e: E2E, path: Path, member_id: str) -> None:
+    import hashlib
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from renkei.core.events import emit
+
+    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "0" * 64
+    with temporary_settings(updates={PREFECT_API_URL: e2e.stack.api_url}):
+        emit(
+            "renkei.submission.received",
+            resource={
+                "prefect.resource.id": f"renkei.submission.{sha}",
+                "prefect.resource.name": path.name,
+            },
+            payload={"member_id": member_id, "path": str(path), "sha256": sha},
+        )
+
+
+def final_run(stack: PrefectStack, flow_name: str, state: str) -> dict[str, Any] | None:
+    runs = [r for r in stack.flow_runs(flow_name) if r["state_name"] == state]
+    return runs[0] if runs else None

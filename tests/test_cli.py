@@ -1,4 +1,5 @@
-"""The `renkei` command as users and scripts run it: real processes, real files."""
+"""The `renkei` command as users and scripts run it: real files; a real process where one
+matters (the demo), Typer's CliRunner in this process for the error paths."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import renkei_cli
 from typer.testing import CliRunner
 
-from renkei.cli import app
+from renkei.cli import app, main
 
 COMMANDS = sorted(app.registered_commands, key=lambda c: c.name or c.callback.__name__)  # type: ignore[union-attr]
 CONTRACT = {
@@ -64,22 +66,28 @@ def test_help_paragraphs_flow_at_any_terminal_width() -> None:
     ) in lines
 
 
-def test_missing_config_is_one_line_without_traceback(tmp_path: Path) -> None:
-    result = renkei("normalize", "--config", "missing.toml", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+def test_missing_config_is_one_line_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` itself (the console script), in this process: one line, the exit code."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["renkei", "normalize", "--config", "missing.toml"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         "error: missing.toml: config file not found (create one with `renkei init DIR`, "
         "or pass --config PATH)"
     ]
 
 
 def test_broken_registry_row_names_the_row(tmp_path: Path) -> None:
-    assert renkei("init", "w", cwd=tmp_path).returncode == 0
+    assert renkei_cli("init", "w", cwd=tmp_path).returncode == 0
     registry = tmp_path / "w" / "members.csv"
     lines = registry.read_text("utf-8").splitlines()
     lines[3] = lines[3].replace("industry", "press")
     registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = renkei("ingest-feeds", "--config", "w/renkei.toml", cwd=tmp_path)
+    result = renkei_cli("ingest-feeds", "--config", "w/renkei.toml", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'w' / 'members.csv'}: row 4: sector 'press' is not one of "
@@ -88,10 +96,10 @@ def test_broken_registry_row_names_the_row(tmp_path: Path) -> None:
 
 
 def test_unreadable_csv_gives_the_cause_and_keeps_the_file(tmp_path: Path) -> None:
-    renkei("init", "w", cwd=tmp_path)
+    renkei_cli("init", "w", cwd=tmp_path)
     bad = tmp_path / "report.csv"
     bad.write_bytes(b"\x81\x00\xff\xfe\x80\x80\xa0")
-    result = renkei(
+    result = renkei_cli(
         "submit", str(bad), "--member", "ind-04", "--config", "w/renkei.toml", cwd=tmp_path
     )
     assert result.returncode == 1
@@ -99,7 +107,7 @@ def test_unreadable_csv_gives_the_cause_and_keeps_the_file(tmp_path: Path) -> No
         "error: report.csv: 文字コードを判別できません"
         "（UTF-8・Shift_JIS(CP932)・UTF-16 のいずれでもありません）"
     ]
-    kept = renkei(
+    kept = renkei_cli(
         "sql",
         "SELECT source_ref FROM raw_payloads",
         "-f",
@@ -112,8 +120,8 @@ def test_unreadable_csv_gives_the_cause_and_keeps_the_file(tmp_path: Path) -> No
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
-    assert renkei("init", "w", cwd=tmp_path).returncode == 0
-    again = renkei("init", "w", cwd=tmp_path)
+    assert renkei_cli("init", "w", cwd=tmp_path).returncode == 0
+    again = renkei_cli("init", "w", cwd=tmp_path)
     assert again.returncode == 1
     assert "already exists" in again.stderr
 
@@ -164,14 +172,14 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
 def normalized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with an (empty) normalised warehouse, shared by the read-only sql tests."""
     folder = tmp_path_factory.mktemp("sql")
-    renkei("init", "w", cwd=folder)
-    renkei("normalize", "--config", "w/renkei.toml", cwd=folder)
+    renkei_cli("init", "w", cwd=folder)
+    renkei_cli("normalize", "--config", "w/renkei.toml", cwd=folder)
     return folder
 
 
 def test_sql_json_dates_are_iso_8601(normalized: Path) -> None:
     tmp_path = normalized
-    result = renkei(
+    result = renkei_cli(
         "sql",
         "SELECT TIMESTAMPTZ '2026-11-10 10:00:00+09' AS t, DATE '2026-11-10' AS d",
         "--format",
@@ -184,12 +192,14 @@ def test_sql_json_dates_are_iso_8601(normalized: Path) -> None:
 
 
 def test_sql_error_is_one_line(normalized: Path) -> None:
-    result = renkei("sql", "SELEC nonsense", "--config", "w/renkei.toml", cwd=normalized)
+    result = renkei_cli("sql", "SELEC nonsense", "--config", "w/renkei.toml", cwd=normalized)
     assert result.returncode == 1
     assert result.stderr.startswith("error: sql: ") and "Traceback" not in result.stderr
 
 
 def test_sql_cannot_write(normalized: Path) -> None:
-    result = renkei("sql", "DELETE FROM activities", "--config", "w/renkei.toml", cwd=normalized)
+    result = renkei_cli(
+        "sql", "DELETE FROM activities", "--config", "w/renkei.toml", cwd=normalized
+    )
     assert result.returncode == 1
     assert "read-only" in result.stderr

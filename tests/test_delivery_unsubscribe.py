@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from conftest import renkei_cli
 from delivery_support import (
     ISSUE_ID,
     ScriptedServer,
@@ -175,26 +176,16 @@ def approve_issue_next(settings: Settings) -> None:
         con.execute("UPDATE newsletter_issues SET status = 'approved' WHERE issue_id = '2026-12'")
 
 
-def renkei(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "renkei", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_applies_a_valid_token_and_refuses_a_forged_one(sent, workdir) -> None:
     settings, links = sent
     token = parse_qs(urlsplit(links[WHO]).query)["t"][0]
-    forged = renkei("unsubscribe", flip(token, 2), cwd=workdir)
+    forged = renkei_cli("unsubscribe", flip(token, 2), cwd=workdir)
     assert forged.returncode == 1
     assert forged.stderr.strip() == (
         "error: unsubscribe token: signature does not match (altered or forged)"
     )
     assert contact_status(settings, WHO) == "subscribed"
-    done = renkei("unsubscribe", token, cwd=workdir)
+    done = renkei_cli("unsubscribe", token, cwd=workdir)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"unsubscribed {WHO} (issue {ISSUE_ID})"
     assert contact_status(settings, WHO) == "unsubscribed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import skip_or_fail
 from pytest_httpserver import HTTPServer
 
 from renkei.core.settings import FeedSettings
@@ -99,7 +100,7 @@ PEER = (
 @pytest.mark.parametrize("name", ["shiftjis.xml", "eucjp.xml"])
 def test_peer_japanese_legacy_encoded_feeds_yield_entries(name: str) -> None:
     if not (PEER / name).exists():
-        pytest.skip("shared/peer not beside the repo")
+        skip_or_fail(f"../shared/peer not beside the repo (no {PEER / name})")
     parsed = parse_feed((PEER / name).read_bytes(), url="https://peer.example.jp/feed")
     assert parsed.rows, f"{name}: no entries"
     assert parsed.error is None

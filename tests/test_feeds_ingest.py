@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import Ran, renkei_cli
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -41,12 +42,14 @@ class FeedSite:
         self.bodies = {path: (FEEDS / name).read_bytes() for path, (name, _) in NAMES.items()}
         self.hold: set[str] = set()  # paths that wait for ``release`` before answering
         self.release = threading.Event()
+        self.holding = threading.Event()  # set once a held request is waiting here
 
     def etag(self, path: str) -> str:
         return '"' + hashlib.sha256(self.bodies[path]).hexdigest()[:16] + '"'
 
     def __call__(self, request: Request) -> Response:
         if request.path in self.hold:
+            self.holding.set()
             self.release.wait(20)
         etag = self.etag(request.path)
         if request.headers.get("If-None-Match") == etag:
@@ -168,10 +171,13 @@ def test_a_killed_ingest_loses_nothing_and_duplicates_nothing(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # killed once the run is really waiting on the held site, the other three answered
+    assert site.holding.wait(30), "the held feed was never requested"
     deadline = time.monotonic() + 30
     while len(server.log) < 3 and time.monotonic() < deadline:
+        assert run.poll() is None, "the ingest ended before it was killed"
         time.sleep(0.05)
-    time.sleep(0.2)
+    assert len(server.log) == 3, server.log
     os.kill(run.pid, signal.SIGKILL)
     assert run.wait(10) == -signal.SIGKILL
     site.hold, _ = set(), site.release.set()
@@ -209,9 +215,8 @@ def test_reparse_command_reports_and_rejects_a_bad_date(
     pipeline.ingest_feeds(settings)
     config = str(workdir / "renkei.toml")
 
-    def renkei(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "renkei", *args, "--config", config]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    def renkei(*args: str) -> Ran:
+        return renkei_cli(*args, "--config", config)
 
     done = renkei("reparse", "--since", "2000-01-01")
     assert (done.returncode, done.stdout) == (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
+from conftest import Ran, renkei_cli
 
 from renkei import pipeline
 from renkei.core.errors import RenkeiError
@@ -202,13 +201,8 @@ def test_cli_classify_and_rebuild(staged: Settings) -> None:
     pipeline.normalize(staged)
     fid = forum_id(staged)
 
-    def renkei(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "renkei", *args, "-c", str(staged.source)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def renkei(*args: str) -> Ran:
+        return renkei_cli(*args, "-c", str(staged.source))
 
     done = renkei("classify", fid, "news", "--by", "佐藤")
     assert (done.returncode, done.stdout) == (0, f"{fid} {FORUM}: event -> news (by 佐藤)\n")

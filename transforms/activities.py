@@ -308,7 +308,7 @@ def build_activities(
         df.filter(pl.col("_reason").is_not_null())
         .sort("_row")
         .select(*[c for c in QUARANTINE_SCHEMA if c != "reason"], reason=pl.col("_reason"))
-        .cast(dict(QUARANTINE_SCHEMA))
+        .cast(QUARANTINE_SCHEMA)
     )
 
     # --- identity, classification, dedup --------------------------------------------

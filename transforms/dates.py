@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import parsedate_tz
@@ -374,7 +375,7 @@ def parse_column(df: pl.DataFrame, source_col: str, prefix: str) -> pl.DataFrame
             note[value], error[value] = parsed.note, None
     col = pl.col(source_col)
 
-    def mapped(mapping: dict[str, object], dtype: pl.DataType) -> pl.Expr:
+    def mapped(mapping: Mapping[str, object], dtype: pl.DataType) -> pl.Expr:
         return col.replace_strict(
             list(mapping), list(mapping.values()), default=None, return_dtype=dtype
         )

@@ -150,7 +150,7 @@ def merge_cohosted(
         .then(pl.lit("same_title_date"))
         .otherwise(pl.lit("same_url")),
         score=pl.lit(1.0),
-    ).cast(dict(MERGES_SCHEMA))
+    ).cast(MERGES_SCHEMA)
 
     group_of = grouped.select("activity_id", "_group")
     mentioned = (
@@ -181,7 +181,7 @@ def merge_cohosted(
         )
         .sort("activity_id", "_rank", "member_id")
         .select(list(ORGANISERS_SCHEMA))
-        .cast(dict(ORGANISERS_SCHEMA))
+        .cast(ORGANISERS_SCHEMA)
     )
 
     kept = (

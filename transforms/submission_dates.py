@@ -69,7 +69,7 @@ def complete_one(
     if filled is not None and _readable(filled[0]) is not None:
         day = filled[1]
         written = f"{day.year}年{day.month}月{day.day}日"
-        note = f"{label}「{text.strip()}」に年がないため{written}と読みました"
+        note: str | None = f"{label}「{text.strip()}」に年がないため{written}と読みました"
         return filled[0], None, note
     for mark in _RANGE_MARK.finditer(s):
         left, right = s[: mark.start()], s[mark.end() :].removesuffix("まで").strip()

@@ -22,15 +22,6 @@ def available() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchall()[0][0]
-    if not exists:
-        return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
-
-
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Bring the schema up to date; return the versions applied now."""
     con.execute(

@@ -12,11 +12,11 @@ import polars as pl
 import typer
 
 from renkei import pipeline
-from renkei.cli.app import ConfigOpt, app, settings_of
+from renkei.cli.app import ConfigOpt, app
 from renkei.core.errors import EXPECTED, RenkeiError
 from renkei.core.events import api_url
 from renkei.core.runs import tracked_run
-from renkei.core.settings import DEFAULT_CONFIG
+from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.demo import run_demo
 from renkei.doctor import diagnose
 from renkei.scaffold import init_folder
@@ -43,7 +43,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
 @app.command()
 def publish(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Write the open-data release (data package, events, calendar, feed, stats, page)."""
-    settings = settings_of(config)
+    settings = load_settings(config)
     with tracked_run(settings, "publish_dataset") as run:
         files = pipeline.publish(settings)
         run.summary = f"{len(files)} files"
@@ -54,7 +54,7 @@ def publish(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 @app.command()
 def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Counts per stage, last runs, issues awaiting approval, broken feeds."""
-    state = read_status(settings_of(config))
+    state = read_status(load_settings(config))
     typer.echo("stage counts:")
     for row in state.counts.iter_rows(named=True):
         typer.echo(f"  {row['stage']:<22}{row['n']:>8}")
@@ -107,7 +107,7 @@ def sql(
 ) -> None:
     """Run a read-only SQL query on the warehouse (table, csv or json output)."""
     try:
-        frame = run_sql(settings_of(config), query)
+        frame = run_sql(load_settings(config), query)
     except Exception as exc:  # a user's SQL error is an expected failure
         if isinstance(exc, EXPECTED):
             raise

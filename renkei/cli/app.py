@@ -26,14 +26,9 @@ ConfigOpt = Annotated[
 ]
 
 
-def settings_of(config: Path) -> Settings:
-    """The config, read once at the entry point."""
-    return load_settings(config)
-
-
 def stage(config: Path, name: str, call: Callable[[Settings], R]) -> R:
     """Load the config, run one library stage as a recorded run, print its summary."""
-    settings = settings_of(config)
+    settings = load_settings(config)
     with tracked_run(settings, name) as run:
         result = call(settings)
         run.summary = result.summary()  # type: ignore[attr-defined]

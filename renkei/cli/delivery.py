@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from renkei import pipeline
-from renkei.cli.app import ConfigOpt, app, settings_of, stage
-from renkei.core.settings import DEFAULT_CONFIG
+from renkei.cli.app import ConfigOpt, app, stage
+from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.delivery.report import delivery_report
 from renkei.delivery.subscribers import (
     SubscriberError,
@@ -41,7 +41,7 @@ def deliveries(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Who got an issue: counts per delivery status and every failure with its reply."""
-    report = delivery_report(settings_of(config), issue_id)
+    report = delivery_report(load_settings(config), issue_id)
     typer.echo(report.summary())
     for row in report.failures:
         typer.echo(f"  {row['status']}: {row['recipient']} ({row['member_id']}): {row['detail']}")
@@ -53,7 +53,7 @@ def unsubscribe(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Apply one unsubscribe token (e.g. from a mailto: request); forged tokens are refused."""
-    item = apply_unsubscribe(settings_of(config), token, via="cli")
+    item = apply_unsubscribe(load_settings(config), token, via="cli")
     typer.echo(f"unsubscribed {item.email} (issue {item.issue_id})")
 
 
@@ -67,7 +67,7 @@ def serve(
     from renkei.delivery.unsubscribe_server import serve as serve_app
 
     typer.echo(f"unsubscribe endpoint on http://{host}:{port}/ (Ctrl-C stops)")
-    serve_app(settings_of(config), host, port)
+    serve_app(load_settings(config), host, port)
 
 
 # The earlier name keeps working (hidden from --help).
@@ -87,7 +87,7 @@ def subscribers_list(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """List contacts with their opt-in state, language and interests."""
-    frame = list_subscribers(settings_of(config), member)
+    frame = list_subscribers(load_settings(config), member)
     for row in frame.iter_rows(named=True):
         typer.echo(
             f"{row['email']}\t{row['member_id']}\t{row['status']}\t{row['language']}\t"
@@ -111,7 +111,7 @@ def subscribers_add(
         subscriber = make_subscriber(email, member, language, interests)
     except ValueError as exc:
         raise SubscriberError(str(exc)) from None
-    add_subscriber(settings_of(config), subscriber)
+    add_subscriber(load_settings(config), subscriber)
     typer.echo(f"subscribed {subscriber.email} ({subscriber.member_id})")
 
 
@@ -121,7 +121,7 @@ def subscribers_remove(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Unsubscribe a contact (kept as unsubscribed so a registry reload cannot re-add it)."""
-    if not remove_subscriber(settings_of(config), email):
+    if not remove_subscriber(load_settings(config), email):
         raise SubscriberError(f"{email}: no such contact")
     typer.echo(f"unsubscribed {email}")
 
@@ -132,5 +132,5 @@ def subscribers_import(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Import contacts from a CSV file; every bad row is reported and nothing is saved."""
-    count = import_subscribers(settings_of(config), file)
+    count = import_subscribers(load_settings(config), file)
     typer.echo(f"imported {count} contacts from {file}")

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from renkei import pipeline
-from renkei.cli.app import ConfigOpt, app, settings_of, stage
-from renkei.core.settings import DEFAULT_CONFIG
+from renkei.cli.app import ConfigOpt, app, stage
+from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.feeds import health as feed_health
 from renkei.feeds import reparse as feed_reparse
 from renkei.submissions import overview
@@ -39,7 +39,7 @@ def feeds(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Feed health: last success and attempt, failures, items in 30/90 days, status."""
-    frame = feed_health.read_health(settings_of(config))
+    frame = feed_health.read_health(load_settings(config))
     frame = feed_health.sort_health(frame, feed_health.sort_key(sort))
     typer.echo(feed_health.format_table(feed_health.table_rows(frame)))
     typer.echo(feed_health.counts_line(frame))
@@ -54,7 +54,7 @@ def reparse(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Parse stored feed bodies again into staging (after a parser fix); then `renkei normalize`."""
-    settings = settings_of(config)
+    settings = load_settings(config)
     report = feed_reparse.reparse(settings, feed_reparse.parse_since(since))
     typer.echo(report.summary())
     for line in report.failed:
@@ -80,7 +80,7 @@ def submit(
     renkei.submission.received for the on-submission deployment instead (--direct or
     --period: ingest here)."""
     if not direct and period is None:
-        note = hand_over(settings_of(config), file, member)
+        note = hand_over(load_settings(config), file, member)
         if note:
             typer.echo(note)
             return
@@ -105,7 +105,7 @@ def watch(
 
     A file is taken once it has settled. With a Prefect API set, this emits
     renkei.submission.received instead of ingesting here."""
-    pipeline.watch_inbox(settings_of(config), inbox, typer.echo)
+    pipeline.watch_inbox(load_settings(config), inbox, typer.echo)
 
 
 @app.command()
@@ -116,7 +116,7 @@ def requeue(
     """Process a submission again from its kept bytes; rows that now pass are staged.
 
     For after a fix of the registry or the column mapping; a new receipt is written."""
-    for outcome in requeue_submission(settings_of(config), sha256):
+    for outcome in requeue_submission(load_settings(config), sha256):
         typer.echo(f"{outcome.member_id}/{outcome.summary()}")
         typer.echo(f"receipt: {outcome.receipt_path}")
 
@@ -134,7 +134,7 @@ def submissions(
     Per member: rows accepted, rows to fix, rejected files and replaced ones; then the
     members without a feed who have sent nothing for the month (未提出)."""
     month = overview.parse_period(period)
-    frame = overview.read_overview(settings_of(config), month)
+    frame = overview.read_overview(load_settings(config), month)
     typer.echo(overview.format_overview(frame))
     typer.echo(overview.counts_line(frame, month))
     typer.echo(overview.LEGEND)

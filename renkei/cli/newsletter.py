@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from renkei import pipeline
-from renkei.cli.app import ConfigOpt, app, settings_of, stage
+from renkei.cli.app import ConfigOpt, app, stage
 from renkei.core.errors import RenkeiError
-from renkei.core.settings import DEFAULT_CONFIG
+from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.delivery.proof import send_test as send_one
 from renkei.newsletter.approval import announce_approval, resume_waiting_run
 from renkei.newsletter.editing import edit_issue
@@ -38,7 +38,7 @@ def classify(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Set an activity's category by hand; it wins over the rules and survives rebuilds."""
-    typer.echo(pipeline.classify(settings_of(config), activity_id, category, by))
+    typer.echo(pipeline.classify(load_settings(config), activity_id, category, by))
 
 
 @app.command()
@@ -69,7 +69,7 @@ def approve(
     """Record a named person's approval of the current draft (resumes a waiting flow run)."""
     from renkei.newsletter.approval_input import Approval
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
     typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
     # the waiting run first: once announced, the send may take the warehouse for a while
@@ -90,7 +90,7 @@ def reject(
     """Return an issue to draft with the reason (resumes a waiting flow run)."""
     from renkei.newsletter.approval_input import Approval
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     pipeline.reject(settings, issue_id, by=by, reason=reason)
     typer.echo(f"issue {issue_id} returned to draft by {by}: {reason}")
     answer = Approval(approved=False, reviewer=by, comment=reason, recorded=True)
@@ -124,7 +124,7 @@ def edit(
 ) -> None:
     """Edit a draft (drop, pin, retitle, reorder, editorial) and recompile it."""
     report = edit_issue(
-        settings_of(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
+        load_settings(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
         titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
         order=order.split(",") if order else None, editorial=editorial,
     )  # fmt: skip
@@ -138,7 +138,7 @@ def send_test(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Send the draft to one address, subject marked [TEST] (no delivery is recorded)."""
-    typer.echo(send_one(settings_of(config), issue_id, to))
+    typer.echo(send_one(load_settings(config), issue_id, to))
 
 
 @app.command()
@@ -147,4 +147,4 @@ def preview(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Write a review page: the mail at desktop and phone widths, and the text part."""
-    typer.echo(write_preview(settings_of(config), issue_id))
+    typer.echo(write_preview(load_settings(config), issue_id))

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from socketserver import BaseServer
+from typing import Any, cast
 
 
 @contextmanager
@@ -14,7 +15,8 @@ def serving(server: BaseServer) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]  # type: ignore[misc]
+        # A TCP server's address is a (host, port[, ...]) tuple; the stubs also allow str/bytes.
+        host, port = cast("tuple[Any, ...]", server.server_address)[:2]
         yield f"http://{host}:{port}"
     finally:
         server.shutdown()

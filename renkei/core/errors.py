@@ -28,7 +28,7 @@ class RenkeiError(Exception):
 
 # Every expected failure: ours, and the warehouse's own (it cannot import ours). Catch
 # this tuple, not RenkeiError alone, wherever a busy or missing warehouse is expected.
-EXPECTED: tuple[type[Exception], ...] = (RenkeiError, WarehouseError)
+EXPECTED: tuple[type[RenkeiError], type[WarehouseError]] = (RenkeiError, WarehouseError)
 
 
 class ConfigError(RenkeiError):

@@ -28,7 +28,9 @@ def emit(event: str, resource: dict[str, str], payload: dict[str, Any]) -> str |
     from prefect.events.schemas.events import Event
     from prefect.utilities.asyncutils import run_coro_as_sync
 
-    record = Event(event=event, resource=resource, payload=payload)
+    # model_validate: pydantic turns the plain dict into a Resource (the constructor's
+    # signature asks for a Resource already).
+    record = Event.model_validate({"event": event, "resource": resource, "payload": payload})
 
     async def _send() -> None:
         async with PrefectEventsClient(api_url=url) as client:

@@ -152,7 +152,10 @@ def smtp_password(mail: MailSettings) -> str:
 
         name = mail.smtp_password_block
         try:
-            value = Secret.load(name).get()
+            secret = Secret.load(name)
+            if not isinstance(secret, Secret):  # a coroutine: load() called in an event loop
+                raise TypeError("Secret.load returned a coroutine (called from async code)")
+            value = secret.get()
         except Exception as exc:  # no server, no such block, wrong type: all one cause
             raise ConfigError(
                 f"mail.smtp_password_block: cannot load Prefect Secret block {name!r} "

@@ -8,7 +8,6 @@ against the folder that holds the config file, so a working folder can be moved.
 from __future__ import annotations
 
 import tomllib
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -153,10 +152,6 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment wins over the file (the file arrives as init kwargs).
         return (env_settings, init_settings)
-
-    @property
-    def smtp_timeout(self) -> timedelta:
-        return timedelta(seconds=30)
 
     def resolved(self, base: Path) -> Settings:
         """Return a copy whose relative paths are anchored at ``base``."""

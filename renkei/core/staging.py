@@ -47,10 +47,6 @@ def record_payload(
     )
 
 
-def record_fetch(con: duckdb.DuckDBPyConnection, **values: object) -> None:
-    execute(con, "insert_fetch_log", values)
-
-
 def staged_frame(
     rows: Sequence[dict[str, object]],
     *,

@@ -38,7 +38,8 @@ def feed_bytes(
     sub(feed, "id", base + "activities")
     sub(feed, "title", title)
     updated = entries["updated_at"].max() if entries.height else None
-    sub(feed, "updated", _iso(updated) if updated else "1970-01-01T00:00:00+00:00")
+    stamp = _iso(updated) if isinstance(updated, datetime) else "1970-01-01T00:00:00+00:00"
+    sub(feed, "updated", stamp)
     sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     sub(feed, "link", rel="alternate", href=website, type="text/html")
     sub(sub(feed, "author"), "name", publisher)

@@ -183,10 +183,10 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
         snapshot_name = f"{snap.issue_id}_{snap.sent_on}" if snap.issue_id else None
         new_snapshot = snapshot_name is not None and not (releases / snapshot_name).exists()
         existing = sorted(p.name for p in releases.iterdir() if p.is_dir())
-        if new_snapshot:
+        if new_snapshot and snapshot_name is not None:  # new_snapshot implies a name
             existing = sorted([*existing, snapshot_name])
         files = write_current(snap, current, settings=settings, now=now, snapshots=existing)
-        if new_snapshot:
+        if new_snapshot and snapshot_name is not None:
             frozen = staging / "snapshot"
             frozen.mkdir()
             for path in files:

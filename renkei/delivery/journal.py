@@ -33,7 +33,7 @@ from warehouse.transaction import transaction
 FLUSH_ROWS = 5000
 FLUSH_SECONDS = 10.0
 
-SCHEMA = {
+SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "issue_id": pl.String,
     "recipient": pl.String,
     "member_id": pl.String,

@@ -65,6 +65,7 @@ def load_feed_state(settings: Settings) -> dict[str, dict]:
 def _why_waiting(target: FeedTarget, known: dict | None) -> str:
     if target.disabled_at is not None:
         return (known or {}).get("disabled_reason") or "disabled"
+    assert target.next_due_at is not None  # only targets that are not due are asked about
     due = f"not due until {target.next_due_at.astimezone(JST):%Y-%m-%d %H:%M} JST"
     if target.failures:
         return f"{due} ({target.failures} failures in a row; last: {(known or {})['last_error']})"

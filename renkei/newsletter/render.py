@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
+import newsletter_templates
 from renkei.newsletter.dates_ja import (
     jp_date,
     jp_datetime_range,
@@ -171,10 +172,6 @@ def _contacts(organisers: tuple[Organiser, ...]) -> list[Organiser]:
 
 @lru_cache(maxsize=1)
 def _templates_dir() -> Path:
-    try:
-        import newsletter_templates
-    except ImportError:  # running from a checkout without the package on sys.path
-        return Path(__file__).resolve().parents[2] / "newsletter_templates"
     return Path(newsletter_templates.__file__).resolve().parent
 
 

@@ -24,7 +24,9 @@ import polars as pl
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
+from renkei.normalize.invariants import assert_invariants
 from renkei.normalize.rules import load_rules
+from transforms import contracts
 from transforms.activities import build_activities
 from transforms.classify import CATEGORIES, Rules
 from transforms.organisers import merge_cohosted
@@ -94,9 +96,13 @@ def _compute(
     con: duckdb.DuckDBPyConnection, rules: Rules, summary_chars: int, build: Build
 ) -> _Computed:
     staged = run_query(con, "staged_for_normalize")
+    contracts.check(staged, contracts.STAGED)
     activities, quarantine = build(staged, rules, summary_chars)
+    contracts.check(activities, contracts.ACTIVITIES)
+    contracts.check(quarantine, contracts.QUARANTINE)
     activities, organisers, merges = merge_cohosted(activities, run_query(con, "member_names"))
     activities = apply_overrides(activities, run_query(con, "activity_overrides_all"))
+    contracts.check(activities, contracts.ACTIVITIES)  # what is written: after the overrides
     return _Computed(staged.height, activities, quarantine, organisers, merges)
 
 
@@ -128,6 +134,7 @@ def normalize(settings: Settings, build: Build = build_here) -> NormalizeReport:
         result = _compute(con, rules, settings.summary_chars, build)
         with transaction(con):
             _write(con, result, datetime.now(UTC))
+            assert_invariants(con)  # before the commit: a table that breaks them is not kept
         return _report(con, result)
 
 
@@ -146,6 +153,7 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
             _write(con, result, datetime.now(UTC))
             if not before.is_empty():
                 _with_batch(con, "restore_activity_timestamps", before)
+            assert_invariants(con)  # before the commit: a table that breaks them is not kept
         report = _report(con, result)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)
     return report

@@ -25,7 +25,7 @@ import os
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from renkei.core.errors import ConfigError
 from renkei.core.mail_transport import DeliveryError, make_transport
@@ -127,4 +127,11 @@ def on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
         logger.error("failure alert for flow run %s not sent: %s", flow_run.id, exc)
 
 
-HOOKS: dict[str, list[Any]] = {"on_failure": [on_flow_failure], "on_crashed": [on_flow_failure]}
+class FlowHooks(TypedDict):
+    """The ``@flow`` keyword arguments of :data:`HOOKS` (typed so ``**HOOKS`` checks)."""
+
+    on_failure: list[Any]
+    on_crashed: list[Any]
+
+
+HOOKS: FlowHooks = {"on_failure": [on_flow_failure], "on_crashed": [on_flow_failure]}

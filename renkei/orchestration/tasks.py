@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def as_task(fn: F) -> F:
     """Wrap ``fn`` as a task named after it (no caching: steps are idempotent themselves)."""
-    return task(  # type: ignore[return-value]
-        fn, name=fn.__name__, cache_policy=NONE, persist_result=False, **retry_policy(fn)
-    )
+    # task(**options)(fn) is task(fn, **options); only the decorator-factory form is typed.
+    wrap = task(name=fn.__name__, cache_policy=NONE, persist_result=False, **retry_policy(fn))
+    return cast(F, wrap(fn))
 
 
 def settings_from(config: str) -> Settings:

@@ -206,7 +206,9 @@ _HASHES = ("activity_id", "content_sha256")
 def staged_identities(staged: pl.DataFrame) -> pl.DataFrame:
     """The identity of staged submission rows (accepted rows), recomputed as check_rows
     computed it: position, activity_id, content_sha256, title (display), starts_on."""
-    schema = {"position": pl.Int64(), **{c: VERDICT_SCHEMA[c] for c in _IDENTITY_COLUMNS}}
+    schema = pl.Schema(
+        {"position": pl.Int64(), **{c: VERDICT_SCHEMA[c] for c in _IDENTITY_COLUMNS}}
+    )
     if staged.is_empty():
         return pl.DataFrame(schema=schema)
     df = staged.with_columns(_title=display_text(pl.col("title")).fill_null(""))
@@ -346,7 +348,7 @@ def check_rows(
             **{c: c for c in ("deadline_text", "contact", "extra")},
             staged_at=pl.lit(received_at).cast(STAGED_SCHEMA["staged_at"]),
         )
-        .cast(dict(STAGED_SCHEMA))
+        .cast(STAGED_SCHEMA)
         .collect()
     )
     keep = ["position", "_title", "accepted", "reason", "note", "starts_on", *_CONTENT]
@@ -384,4 +386,5 @@ def combined(parts: list[CheckedRows]) -> CheckedRows:
         return pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed", rechunk=False)
 
     names = ("checked", "decided", "staged", "rejected_values")
-    return CheckedRows(*(stacked(n) for n in names), member_id=parts[0].member_id)
+    checked, decided, staged, rejected_values = (stacked(n) for n in names)
+    return CheckedRows(checked, decided, staged, rejected_values, member_id=parts[0].member_id)

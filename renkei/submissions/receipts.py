@@ -188,9 +188,9 @@ def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
         out += _more(len(facts.rejected), listed, facts.file_name)
     if facts.flagged:
         out += ["", "■ ご確認ください（受け付けましたが、読み方を推測した日付があります）"]
-        for row in facts.flagged[:listed]:
-            head = f"{row.row_number}行目{_title(row.title)}："
-            out += [f"{head}{note}。" for note in row.notes]
+        for flagged in facts.flagged[:listed]:
+            head = f"{flagged.row_number}行目{_title(flagged.title)}："
+            out += [f"{head}{note}。" for note in flagged.notes]
         out += _more(len(facts.flagged), listed, facts.file_name)
         out.append("  違う場合は、年を入れた日付に直したファイルをお送りください。")
     if facts.replaced:
