@@ -6,7 +6,10 @@ every warehouse read and write stays in the flow process. DuckDB is a single-wri
 and a cluster worker on another machine cannot see it anyway, so a task gets plain data in
 and gives plain data back. Nothing here re-implements a stage: ``fetch_on_cluster`` is the
 ``fetch`` of ``pipeline.ingest_feeds`` and ``build_on_cluster`` the ``build`` of
-``normalize``. The local cluster uses worker *processes* (one thread each): normalising is
+``normalize``. The normalise stage holds the warehouse from its read to its write on this
+path too (before the move the Dask path let it go while the cluster computed): a
+submission taken in meanwhile could otherwise withdraw activities that the stale result
+then wrote back. The local cluster uses worker *processes* (one thread each): normalising is
 pure-Python CPU work that threads would serialise on the GIL, and processes pickle every
 argument exactly as a remote cluster would, so what passes here also passes there.
 
