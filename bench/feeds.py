@@ -172,6 +172,8 @@ def main() -> None:
             encoding="utf-8",
         )
         settings = load_settings(folder / "renkei.toml")
+        feeds = settings.feeds.model_copy(update={"allow_private_addresses": True})  # loopback
+        settings = settings.model_copy(update={"feeds": feeds})
         print(
             f"{args.feeds} feeds x {args.items} items on {len(hosts)} loopback hosts, "
             f"latency {args.latency_ms:g} ms, concurrency {settings.feeds.concurrency}, "

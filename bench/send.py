@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from delivery_support import approve_issue
+from delivery_support import SUBJECT, approve_issue
 from newsletter_samples import bulk_issue
 
 from renkei.core import mail_transport
@@ -183,10 +183,12 @@ def main() -> None:
             settings = settings.model_copy(update={"mail": mail})
             approve_issue(settings)
             rendered = render_issue(bulk_issue(30))
+            digest = Bulletin("2026-11", SUBJECT, rendered.html, rendered.text).content_sha256()
             with open_warehouse(settings.warehouse) as con:  # a typical 30-item bulletin
-                con.execute(
-                    "UPDATE newsletter_issues SET html = $h, text = $t",
-                    {"h": rendered.html, "t": rendered.text},
+                con.execute(  # approved as it is: send checks the hash of what it sends
+                    "UPDATE newsletter_issues SET html = $h, text = $t, content_sha256 = $d,"
+                    " approved_sha256 = $d",
+                    {"h": rendered.html, "t": rendered.text, "d": digest},
                 )
                 for i, tags in enumerate(INTERESTS):  # half the contacts have no interests
                     con.execute(

@@ -6,6 +6,7 @@ from renkei.core.runs import tracked_run
 from renkei.feeds import health as feed_health
 from renkei.orchestration import cluster
 from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.alerts import retry_pending
 from renkei.orchestration.limits import writer
 from renkei.orchestration.tasks import as_task, settings_from
 
@@ -18,6 +19,7 @@ def ingest_feeds(config: str = "renkei.toml") -> str:
     """registry → feed state → fetch due feeds concurrently (one task: a task per HTTP request
     would cost more than the request) → store raw → parse → stage."""
     settings = settings_from(config)
+    retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings):  # every warehouse open of the run, reads too, inside the slot
         with tracked_run(settings, "ingest_feeds") as run:
             report = cluster.ingest_feeds(settings, run=as_task)

@@ -6,6 +6,7 @@ from prefect import flow
 
 from renkei.core.runs import tracked_run
 from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.alerts import retry_pending
 from renkei.orchestration.limits import writer
 from renkei.orchestration.tasks import as_task, settings_from
 from renkei.submissions.intake import ingest_submission as ingest
@@ -17,6 +18,7 @@ def ingest_submission(path: str, member_id: str, config: str = "renkei.toml") ->
     receipt beside the file → receipt by mail. An unreadable file is not a failed run:
     its receipt tells the member why."""
     settings = settings_from(config)
+    retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings), tracked_run(settings, "ingest_submission") as run:
         run.summary = ingest(
             settings, Path(path), member_id, run=as_task, raise_on_reject=False

@@ -5,6 +5,7 @@ from prefect import flow
 from renkei.core.runs import tracked_run
 from renkei.orchestration import cluster
 from renkei.orchestration.alerts import HOOKS as ALERTS
+from renkei.orchestration.alerts import retry_pending
 from renkei.orchestration.limits import writer
 from renkei.orchestration.tasks import as_task, settings_from
 
@@ -13,6 +14,7 @@ from renkei.orchestration.tasks import as_task, settings_from
 def normalize(config: str = "renkei.toml") -> str:
     """staged rows → clean, classify, dedupe → activities."""
     settings = settings_from(config)
+    retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings), tracked_run(settings, "normalize") as run:
         run.summary = cluster.normalize(settings, run=as_task).summary()
     print(run.summary)

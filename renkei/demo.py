@@ -99,6 +99,10 @@ def run_demo(out: Path, echo=print) -> DemoReport:
     with serve_folder(examples) as origin:
         prepare_folder(out, examples, origin)
         settings = load_settings(out / "renkei.toml")
+        # The demo's feeds are served from 127.0.0.1 on purpose: allow that here too, so a
+        # demo folder made before `feeds.allow_private_addresses` existed still runs.
+        feeds = settings.feeds.model_copy(update={"allow_private_addresses": True})
+        settings = settings.model_copy(update={"feeds": feeds})
         echo(f"demo folder: {out}  (feeds served from {origin})")
         _stage(
             settings, "ingest_feeds", echo, "ingest feeds", lambda: pipeline.ingest_feeds(settings)

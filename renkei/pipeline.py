@@ -91,10 +91,13 @@ def watch_inbox(settings: Settings, inbox: Path | None, echo: Callable[[str], No
     _watch_inbox(settings, normalize, inbox, echo)
 
 
-def send(settings: Settings, issue_id: str, run: Runner = direct) -> SendReport:
-    """Send an approved issue once per address (crash-safe; see ``renkei.delivery.send``)."""
+def send(
+    settings: Settings, issue_id: str, run: Runner = direct, *, resend_unknown: bool = False
+) -> SendReport:
+    """Send an approved issue once per address (crash-safe; see ``renkei.delivery.send``);
+    ``resend_unknown``: send exactly the deliveries whose outcome is unknown again."""
     ensure_fresh(settings, issue_id)  # stale approvals must be given again
-    return run(send_issue)(settings, issue_id)
+    return run(send_issue)(settings, issue_id, resend_unknown=resend_unknown)
 
 
 def publish(settings: Settings, run: Runner = direct) -> list[Path]:

@@ -84,7 +84,16 @@ def workdir(tmp_path: Path) -> Path:
     """A folder made by `renkei init`, with a small registry written by the test."""
     folder = tmp_path / "work"
     init_folder(folder)
+    allow_loopback_feeds(folder / "renkei.toml")
     return folder
+
+
+def allow_loopback_feeds(config: Path) -> None:
+    """Tests serve feeds from 127.0.0.1, which renkei refuses by default (issue 16)."""
+    text = config.read_text("utf-8")
+    assert "\n[feeds]\n" in text
+    line = "[feeds]\nallow_private_addresses = true\n"
+    config.write_text(text.replace("[feeds]\n", line, 1), encoding="utf-8")
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ def registry_rows(count: int) -> list[str]:
 def approve_issue(settings: Settings, issue_id: str = ISSUE_ID) -> None:
     """Load the registry and store an approved issue (as draft + approve would)."""
     pipeline.sync_registry(settings)
-    digest = hashlib.sha256((SUBJECT + HTML + TEXT).encode()).hexdigest()
+    digest = hashlib.sha256((SUBJECT + "\x1f" + HTML + "\x1f" + TEXT).encode()).hexdigest()
     now = datetime.now(UTC)
     with open_warehouse(settings.warehouse) as con:
         con.execute(

@@ -150,3 +150,62 @@ def test_an_item_withdrawn_after_approval_makes_the_approval_stale(drafted: Sett
     pipeline.draft(drafted, "2026-11")  # recompiled without it: a new approval is needed
     pipeline.approve(drafted, "2026-11", by="山田")
     approval.ensure_fresh(drafted, "2026-11")
+
+
+def test_a_form_answer_without_a_name_or_for_a_changed_draft_records_nothing(
+    drafted: Settings,
+) -> None:
+    seen = issue_row(drafted)["content_sha256"]
+    form = {"seen_sha256": seen, "approved": True, "comment": ""}
+
+    empty = approval.answer_from_form(drafted, "2026-11", reviewer=" 　", **form)
+    assert empty == approval.FormOutcome(
+        "pause",
+        "**前回の回答は記録していません。** "
+        "確認者の氏名が空欄でした。氏名を入力して、もう一度回答してください。",
+        seen,
+    )
+    unexplained = approval.answer_from_form(
+        drafted, "2026-11", reviewer="佐藤", **{**form, "approved": False}
+    )
+    assert unexplained.kind == "pause" and "差し戻す理由" in unexplained.message
+
+    changed = pipeline.draft(drafted, "2026-11", editorial="巻頭言").content_sha256
+    assert changed and changed != seen
+    stale = approval.answer_from_form(drafted, "2026-11", reviewer="佐藤", **form)
+    assert stale == approval.FormOutcome(
+        "pause",
+        "**前回の回答は記録していません。** フォームを表示した後に原稿が変更されました"
+        f"（表示していた内容ハッシュ {seen[:12]}、現在 {changed[:12]}）。"
+        "新しいプレビューで内容を確認してから、もう一度回答してください。",
+        changed,
+    )
+    assert issue_row(drafted)["status"] == "draft"
+    assert [a for a in audit(drafted) if a[1] in ("approve", "reject")] == []
+
+    done = approval.answer_from_form(
+        drafted, "2026-11", reviewer=" 佐藤 ", **{**form, "seen_sha256": changed}
+    )
+    assert done == approval.FormOutcome("recorded", "approved by 佐藤", changed)
+    again = approval.answer_from_form(
+        drafted, "2026-11", reviewer="山田", **{**form, "seen_sha256": changed}
+    )
+    assert again == approval.FormOutcome(
+        "decided", "already approved by 佐藤; the answer in the form was not recorded", changed
+    )
+    assert [a for a in audit(drafted) if a[1] == "approve"] == [("佐藤", "approve")]
+
+
+def test_the_approval_request_links_the_preview_and_shows_the_short_hash(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "プレビュー 2026-11.html"
+    text = approval.approval_request("2026-11", "", page, "ab" * 32, reason="理由")
+    assert text == (
+        "### メルマガ 2026-11 の承認\n\n> 理由\n\n"
+        f"- プレビュー：[プレビューを開く]({page.as_uri()})（サーバー上のファイル：`{page}`）\n"
+        "- 内容ハッシュ：`abababababab`（`renkei approve 2026-11 --sha abababababab` と同じ値）"
+        "\n\nプレビューで内容を確認し、下のフォームで「判断」を選んで氏名を入力し、送信してください。"
+        "差し戻す場合は理由をコメントに書いてください。"
+    )
+    assert "%20" in page.as_uri()  # a space in the path does not break the link

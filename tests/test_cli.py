@@ -203,3 +203,73 @@ def test_sql_cannot_write(normalized: Path) -> None:
     )
     assert result.returncode == 1
     assert "read-only" in result.stderr
+
+
+def _sql(folder: Path, text: str) -> tuple[int, str]:
+    result = renkei_cli("sql", text, "--config", "w/renkei.toml", cwd=folder)
+    return result.returncode, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("COPY (SELECT 1) TO 'copied.csv'", "COPY"),
+        ("INSTALL httpfs", "LOAD"),
+        ("LOAD httpfs", "LOAD"),
+        ("ATTACH 'other.duckdb' AS other", "ATTACH"),
+        ("PRAGMA enable_profiling", "PRAGMA"),
+        ("SET enable_external_access = true", "SET"),
+        ("CALL pragma_version()", "CALL"),
+        ("EXPORT DATABASE 'dump'", "EXPORT"),
+    ],
+)
+def test_sql_refuses_every_statement_that_is_not_a_query(
+    normalized: Path, text: str, kind: str
+) -> None:
+    code, stderr = _sql(normalized, text)
+
+    assert code == 1
+    assert stderr == (
+        f"error: sql: only a query (SELECT) is allowed here, not {kind}; renkei sql is read-only\n"
+    )
+    assert not (normalized / "copied.csv").exists() and not (normalized / "dump").exists()
+
+
+def test_sql_refuses_a_query_followed_by_a_second_statement(normalized: Path) -> None:
+    code, stderr = _sql(normalized, "SELECT 1; COPY (SELECT 1) TO 'copied.csv'")
+
+    assert (code, stderr) == (1, "error: sql: give exactly one query (got 2 statements)\n")
+    assert not (normalized / "copied.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "reader", ["read_text", "read_csv", "read_blob", "read_json_objects", "glob"]
+)
+def test_sql_cannot_read_the_unsubscribe_key_or_any_other_file(
+    normalized: Path, reader: str
+) -> None:
+    key = normalized / "w" / "unsubscribe.key"
+    key.write_text("s3cret-signing-key\n", encoding="utf-8")
+
+    code, stderr = _sql(normalized, f"SELECT * FROM {reader}('w/unsubscribe.key')")
+
+    assert code == 1
+    assert stderr.startswith("error: sql: Permission Error: Cannot access file")
+    assert "file system operations are disabled by configuration" in stderr
+    assert "s3cret" not in stderr
+
+
+def test_sql_cannot_reach_the_network(normalized: Path) -> None:
+    code, stderr = _sql(normalized, "SELECT * FROM read_csv('http://127.0.0.1:9/x.csv')")
+
+    assert code == 1
+    assert "disabled by configuration" in stderr
+
+
+def test_sql_still_answers_a_plain_query_after_refusals(normalized: Path) -> None:
+    result = renkei_cli(
+        "sql", "WITH n AS (SELECT count(*) AS c FROM activities) SELECT c FROM n", "-f", "csv",
+        "--config", "w/renkei.toml", cwd=normalized,
+    )  # fmt: skip
+
+    assert (result.returncode, result.stdout) == (0, "c\n0\n")

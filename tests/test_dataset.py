@@ -15,10 +15,13 @@ from dataset_support import NOW, load_dataset_warehouse, registry_emails
 from frictionless import validate
 
 from renkei.core.settings import Settings
-from renkei.dataset import publish_release
+from renkei.dataset import atom, publish_release
+from renkei.dataset.datapackage import SPREADSHEET_NOTE
 from renkei.dataset.events_ja import PREFECTURE_CODES
 from renkei.dataset.stats import write_charts
+from renkei.dataset.verify import PublishCheckError, check_file
 from renkei.scaffold import init_folder
+from transforms.spreadsheet import spreadsheet_safe
 
 # 推奨データセット「イベント一覧」: the 32 columns in order, then renkei's own columns.
 EXPECTED_EVENTS_HEADER = [
@@ -225,3 +228,83 @@ def test_sent_issues_are_archived_without_personal_parts(published) -> None:
     parsed = feedparser.parse((settings.publish_dir / "issues.atom").read_bytes())
     assert parsed.bozo == 0
     assert [e.id for e in parsed.entries] == ["tag:example.jp,2026:issue:2026-11"]
+
+
+def test_datapackage_says_the_csvs_are_spreadsheet_safe_and_json_parquet_exact(published) -> None:
+    settings, _ = published
+    package = json.loads((settings.publish_dir / "datapackage.json").read_text("utf-8"))
+    assert package["description"].endswith(SPREADSHEET_NOTE)
+    assert all(r["description"].endswith(SPREADSHEET_NOTE) for r in package["resources"])
+    assert "=、+、-、@、タブ、CR で始まるセルの先頭に「'」" in SPREADSHEET_NOTE
+    assert "JSON・Parquetは元の文字列のまま" in SPREADSHEET_NOTE
+
+
+def test_spreadsheet_safe_prefixes_only_text_cells_that_start_like_a_formula() -> None:
+    frame = pl.DataFrame(
+        {
+            "text": ['=HYPERLINK("https://evil.example/")', "+81-82-000-0000", "-x", "@x",
+                     "\tx", "\rx", "a=b", "2026-12-05", None, "-"],
+            "number": [-1, -2, 0, 1, 2, 3, 4, 5, 6, 7],
+            "ratio": [-0.5] * 10,
+        }
+    )  # fmt: skip
+    safe = spreadsheet_safe(frame)
+    assert safe["text"].to_list() == [
+        "'=HYPERLINK(\"https://evil.example/\")", "'+81-82-000-0000", "'-x", "'@x", "'\tx",
+        "'\rx", "a=b", "2026-12-05", None, "'-",
+    ]  # fmt: skip
+    assert safe.select("number", "ratio").equals(frame.select("number", "ratio"))
+    assert safe.schema == frame.schema
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        (
+            "a.csv",
+            b"\xef\xbb\xbfa,b\r\n1,2\r\n3\r\n",
+            "ValueError: row 3 has 1 fields, the header 2",
+        ),
+        ("a.csv", b"a,b\r\n1,\x002\r\n", "ValueError: NUL character at offset 7"),
+        ("a.csv", b"a,b\r\n\x82\xa0,2\r\n", "UnicodeDecodeError: 'utf-8' codec can't decode"),
+        ("a.json", b'{"a": 1', "JSONDecodeError: Expecting ',' delimiter: line 1 column 8"),
+        ("a.atom", b"<feed><title>x\x00</title></feed>", "ParseError: not well-formed"),
+        ("a.atom", b"<feed><entry></feed>", "ParseError: mismatched tag: line 1, column 15"),
+        ("a.ics", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", "ValueError"),
+        ("a.parquet", b"PAR1 not really", "ComputeError"),
+        ("a.png", b"GIF89a", "ValueError: not a PNG file"),
+        ("a.txt", b"text", "no parser for .txt"),
+    ],
+)
+def test_each_kind_of_published_file_is_read_back_by_its_parser(
+    tmp_path: Path, name: str, data: bytes, problem: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert (check_file(path) or "").startswith(problem)
+
+
+def test_a_file_that_fails_its_parser_keeps_the_previous_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workdir = tmp_path / "work"
+    init_folder(workdir)
+    settings = load_dataset_warehouse(workdir)
+    publish_release(settings, NOW)
+
+    def release() -> dict[str, bytes]:
+        folder = settings.publish_dir
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file()}  # fmt: skip
+
+    before = release()
+    # a writer with a bug: the Atom feed it writes is not well-formed
+    monkeypatch.setattr(atom, "feed_bytes", lambda *args, **kwargs: b"<feed><entry></feed>\n")
+    with pytest.raises(PublishCheckError) as caught:
+        publish_release(settings, NOW + timedelta(days=1))
+    assert caught.value.failures == [
+        ("activities.atom", "ParseError: mismatched tag: line 1, column 15")
+    ]
+    assert "activities.atom: ParseError: mismatched tag" in str(caught.value)
+    assert release() == before  # every file of the previous release, byte for byte
+    assert not list(settings.publish_dir.glob(".staging-*"))

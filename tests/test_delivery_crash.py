@@ -1,4 +1,5 @@
-"""A send killed with SIGKILL mid-run, then run again: every address gets exactly one copy.
+"""A send killed with SIGKILL mid-run, then run again: no address gets two copies, and the
+one message whose fate the killed process could not know is `unknown`, never `sent`.
 
 The SMTP server (in this process) kills the `renkei send` process at a chosen point, so the
 kill lands deterministically: while the sender waits for the reply to the k-th DATA (the
@@ -26,6 +27,7 @@ from delivery_support import (
 )
 
 from renkei import pipeline
+from renkei.delivery.report import delivery_report
 
 N_MEMBERS = 5  # plus a second contact for the first member: six addresses
 
@@ -63,9 +65,10 @@ def kill_and_resume(settings, workdir, kill_at: str, k: int) -> ScriptedServer:
         server.on_data = server.on_rcpt = None
         resumed = pipeline.send(with_smtp(settings, server.port), ISSUE_ID)
     assert resumed.sent == N_MEMBERS + 1 - k
-    # killed while the server held message k: that row is decided "sent" (handed over);
-    # killed at RCPT of message k+1: that row is sent again
+    # killed while the server held message k (handed over, no reply read): that row is
+    # decided "unknown" and not sent again; killed at RCPT of message k+1: sent again
     assert resumed.resolved == (1 if kill_at == "data" else 0)
+    assert resumed.unknown_before == (1 if kill_at == "data" else 0)
     return server
 
 
@@ -83,7 +86,22 @@ def test_killed_send_resumes_without_duplicates_or_gaps(
     assert len(received) == N_MEMBERS + 1
     assert set(addresses.values()) == {1}
     assert len({m["Message-ID"] for m in received}) == N_MEMBERS + 1
-    assert set(delivery_rows(settings).values()) == {"sent"}
-    assert pipeline.send(settings, ISSUE_ID).summary() == (
-        f"issue {ISSUE_ID}: already sent; nothing sent again"
-    )
+    rows = delivery_rows(settings)
+    if kill_at == "data":  # the server got message k; the killed sender never read its 250
+        (held,) = server.messages[k - 1][0]
+        assert {r: s for r, s in rows.items() if s != "sent"} == {held: "unknown"}
+        (listed,) = delivery_report(settings, ISSUE_ID).unknown
+        assert listed["detail"].endswith(
+            "the process ended after the message was handed over, before the reply; "
+            "the server last said '354 End data with <CR><LF>.<CR><LF>'"
+        )
+        assert pipeline.send(settings, ISSUE_ID).summary() == (
+            f"issue {ISSUE_ID}: already sent; nothing sent again; 1 unknown from an earlier "
+            f"run, not resent (`renkei deliveries {ISSUE_ID}` lists them; "
+            f"`renkei send {ISSUE_ID} --resend-unknown` resends them)"
+        )
+    else:
+        assert set(rows.values()) == {"sent"}
+        assert pipeline.send(settings, ISSUE_ID).summary() == (
+            f"issue {ISSUE_ID}: already sent; nothing sent again"
+        )

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
 import pytest
-from delivery_support import ISSUE_ID, ScriptedServer, approve_issue, registry_rows, with_smtp
+from delivery_support import (
+    ISSUE_ID,
+    SUBJECT,
+    ScriptedServer,
+    approve_issue,
+    registry_rows,
+    with_smtp,
+)
 from newsletter_samples import sample_issue
 
 from renkei import pipeline
@@ -120,10 +127,12 @@ def settings_issuer():
 def test_send_gives_each_contact_their_order_from_one_variant_per_pattern(settings_for) -> None:
     settings = settings_for(registry_rows(2))
     approve_issue(settings)
-    with open_warehouse(settings.warehouse) as con:  # the sample bulletin, as compiled
+    digest = Bulletin(ISSUE_ID, SUBJECT, RENDERED.html, RENDERED.text).content_sha256()
+    with open_warehouse(settings.warehouse) as con:  # the sample bulletin, compiled, approved
         con.execute(
-            "UPDATE newsletter_issues SET html = $h, text = $t",
-            {"h": RENDERED.html, "t": RENDERED.text},
+            "UPDATE newsletter_issues SET html = $h, text = $t, content_sha256 = $d,"
+            " approved_sha256 = $d",
+            {"h": RENDERED.html, "t": RENDERED.text, "d": digest},
         )
     add_subscriber(
         settings,

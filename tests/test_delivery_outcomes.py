@@ -74,7 +74,9 @@ def test_550_for_one_recipient_fails_it_and_the_others_are_sent(settings_for) ->
     ]
     assert delivery_rows(settings)["renkei@member01.example.jp"] == "failed"
     shown = delivery_report(settings, ISSUE_ID)
-    assert shown.summary() == f"issue {ISSUE_ID}: 3 sent, 1 failed, 0 in progress or interrupted"
+    assert shown.summary() == (
+        f"issue {ISSUE_ID}: 3 sent, 1 failed, 0 unknown, 0 in progress or interrupted"
+    )
     assert [(r["recipient"], r["smtp_code"], r["detail"]) for r in shown.failures] == [
         ("renkei@member01.example.jp", 550, "550 5.1.1 No such user here")
     ]

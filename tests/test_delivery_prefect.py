@@ -69,12 +69,13 @@ def test_send_flow_publishes_counts_and_failures_as_a_table_artifact(
     artifact = asyncio.run(_artifact(f"deliveries-{ISSUE_ID}"))
     assert artifact["type"] == "table"
     assert artifact["description"] == (
-        f"issue {ISSUE_ID}: 2 sent, 1 failed, 0 in progress or interrupted"
+        f"issue {ISSUE_ID}: 2 sent, 1 failed, 0 unknown, 0 in progress or interrupted"
     )
     table = artifact["data"] if isinstance(artifact["data"], list) else json.loads(artifact["data"])
     assert table == [
         {"status": "sent", "recipient": "(2)", "member_id": "", "detail": "count"},
         {"status": "failed", "recipient": "(1)", "member_id": "", "detail": "count"},
+        {"status": "unknown", "recipient": "(0)", "member_id": "", "detail": "count"},
         {"status": "sending", "recipient": "(0)", "member_id": "", "detail": "count"},
         {
             "status": "failed",

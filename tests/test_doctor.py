@@ -41,8 +41,9 @@ def test_doctor_on_the_demo_setup_prints_no_problem_and_exits_zero(tmp_path: Pat
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [line.split(":")[0] for line in lines[:6]] == [
-        "✓ config", "✓ warehouse", "✓ registry", "– Prefect API", "– SMTP", "– failure alerts",
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "✓ config", "✓ warehouse", "✓ registry", "✓ issuer", "✓ unsubscribe key",
+        "– Prefect API", "– SMTP", "– failure alerts", "✓ activities invariants", "✓ runs",
     ]  # fmt: skip
     assert "✗" not in result.output
     assert lines[-1] == "all checks passed"

@@ -27,7 +27,7 @@ def test_fetch_returns_bytes_and_records_failures(httpserver: HTTPServer) -> Non
     httpserver.expect_request("/gone.rss").respond_with_data("", status=404)
     results = fetch_all(
         [FeedTarget("aca-01", ok), FeedTarget("gov-01", httpserver.url_for("/gone.rss"))],
-        FeedSettings(),
+        FeedSettings(allow_private_addresses=True),
     )
     assert results[0].status_code == 200
     assert results[0].body == (FEEDS / "tottori_sjis.rdf").read_bytes()
@@ -38,7 +38,8 @@ def test_fetch_returns_bytes_and_records_failures(httpserver: HTTPServer) -> Non
 def test_body_over_the_cap_is_refused_while_streaming(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
     (result,) = fetch_all(
-        [FeedTarget("m", httpserver.url_for("/big"))], FeedSettings(max_bytes=1024)
+        [FeedTarget("m", httpserver.url_for("/big"))],
+        FeedSettings(allow_private_addresses=True, max_bytes=1024),
     )
     assert result.body is None
     assert result.error == "body exceeds 1024 bytes"
@@ -46,7 +47,8 @@ def test_body_over_the_cap_is_refused_while_streaming(httpserver: HTTPServer) ->
 
 def test_unreachable_host_is_an_error_not_a_crash() -> None:
     (result,) = fetch_all(
-        [FeedTarget("m", "http://127.0.0.1:9/feed")], FeedSettings(connect_timeout=2)
+        [FeedTarget("m", "http://127.0.0.1:9/feed")],
+        FeedSettings(allow_private_addresses=True, connect_timeout=2),
     )
     assert result.body is None
     assert result.error is not None and result.error.startswith("ConnectError")
@@ -56,7 +58,9 @@ def test_user_agent_names_renkei(httpserver: HTTPServer) -> None:
     httpserver.expect_request(
         "/ua", headers={"User-Agent": FeedSettings().user_agent}
     ).respond_with_data("ok")
-    (result,) = fetch_all([FeedTarget("m", httpserver.url_for("/ua"))], FeedSettings())
+    (result,) = fetch_all(
+        [FeedTarget("m", httpserver.url_for("/ua"))], FeedSettings(allow_private_addresses=True)
+    )
     assert result.status_code == 200
 
 

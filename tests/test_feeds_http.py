@@ -20,7 +20,7 @@ from renkei.feeds.parse import parse_feed
 from warehouse.connection import open_warehouse
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
-FAST = FeedSettings(connect_timeout=2, read_timeout=0.5)
+FAST = FeedSettings(allow_private_addresses=True, connect_timeout=2, read_timeout=0.5)
 
 
 def body(name: str) -> bytes:
@@ -144,7 +144,9 @@ def test_a_response_slower_than_the_read_timeout_fails_cleanly(httpserver: HTTPS
 
 def test_a_body_over_the_cap_is_refused(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/big").respond_with_data(b"<rss>" + b"x" * 4096)
-    result = fetch_one(httpserver.url_for("/big"), FeedSettings(max_bytes=2048))
+    result = fetch_one(
+        httpserver.url_for("/big"), FeedSettings(allow_private_addresses=True, max_bytes=2048)
+    )
     assert (result.body, result.error) == (None, "body exceeds 2048 bytes")
 
 
@@ -326,7 +328,9 @@ def test_at_most_two_requests_per_host_over_two_kept_alive_connections() -> None
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         targets = [FeedTarget(f"m{n}", f"{base}/f{n}.rss", etag='"x"') for n in range(8)]
-        results = fetch_all(targets, FeedSettings(concurrency=16, per_host=2))
+        results = fetch_all(
+            targets, FeedSettings(allow_private_addresses=True, concurrency=16, per_host=2)
+        )
     finally:
         server.shutdown()
         server.server_close()

@@ -216,8 +216,8 @@ def test_an_answer_given_in_the_prefect_ui_is_recorded_by_the_waiting_run(
 
     config, env, waiting, outcome, run_id = _waiting_compile_run(tmp_path)
 
-    # what the UI's resume form sends: the Approval fields, not marked as recorded
-    answer = {"approved": True, "reviewer": "事務局 佐藤", "comment": "UIで確認"}
+    # what the UI's resume form sends: the fields a reviewer fills in
+    answer = {"decision": "承認する", "reviewer": "事務局 佐藤", "comment": "UIで確認"}
     resume_flow_run(UUID(run_id), run_input=answer)
     waiting.join(timeout=60)
 
@@ -234,10 +234,8 @@ def test_a_waiting_run_woken_after_the_send_ends_completed(prefect_server, tmp_p
     before the waiting run wakes up (a loaded machine). The run must not record again."""
     from uuid import UUID
 
-    from prefect.flow_runs import resume_flow_run
-
     from renkei.newsletter.approval import approve
-    from renkei.newsletter.approval_input import Approval
+    from renkei.newsletter.approval_input import answer, resume_recorded
 
     config, env, waiting, outcome, run_id = _waiting_compile_run(tmp_path)
     settings = load_settings(config)
@@ -245,8 +243,7 @@ def test_a_waiting_run_woken_after_the_send_ends_completed(prefect_server, tmp_p
     sent = pipeline.send(settings, "2026-11")
     assert sent.sent > 0 and sent.failed == []
 
-    answer = Approval(approved=True, reviewer="事務局 山田", comment="", recorded=True)
-    resume_flow_run(UUID(run_id), run_input=answer.model_dump())
+    resume_recorded(UUID(run_id), answer(approved=True, reviewer="事務局 山田"))
     waiting.join(timeout=60)
 
     assert outcome["summary"].endswith("approved by 事務局 山田")

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from renkei.core.settings import Settings
-from renkei.newsletter.compose import Period, build_issue, sort_into_sections
+from renkei.newsletter.compose import Edits, Period, build_issue, sort_into_sections
 from renkei.newsletter.render import MAX_HTML_BYTES, render_issue
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -117,3 +117,15 @@ def test_period_parsing() -> None:
     with pytest.raises(ValueError, match="not YYYY-MM"):
         Period.parse("2026-13")
     assert Period.containing(datetime(2026, 11, 30, 16, tzinfo=UTC)).issue_id == "2026-12"
+
+
+def test_edited_text_and_names_reach_the_renderer_without_invisible_characters() -> None:
+    edits = Edits(titles={"a0001": "差し替え\x00件名\u202e"}, summaries={"a0001": "概要\u2066。"})
+    rows = [row(1, "news", member_name="国立大学法人\u200f鳥取大学", venue="会場\x07")]
+    sections, _ = sort_into_sections(
+        frame(rows), PERIOD, cap=12, more_url="https://example.jp/data/", edits=edits
+    )
+    item = sections[0].items[0]
+    assert (item.title, item.summary, item.venue, item.organisers[0].name) == (
+        "差し替え件名", "概要。", "会場", "国立大学法人鳥取大学",
+    )  # fmt: skip

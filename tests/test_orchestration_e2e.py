@@ -64,6 +64,8 @@ def test_doctor_on_the_running_stack_checks_api_pool_limits_and_smtp(e2e: E2E) -
         "✓ config",
         "✓ warehouse",
         "✓ registry",
+        "✓ issuer",
+        "✓ unsubscribe key",
         "✓ Prefect API",
         "✓ work pool",
         "✓ concurrency limit",
@@ -71,6 +73,7 @@ def test_doctor_on_the_running_stack_checks_api_pool_limits_and_smtp(e2e: E2E) -
         "✓ SMTP",
         "✓ failure alerts",
         "✓ activities invariants",
+        "✓ runs",
     ]
 
 

@@ -14,6 +14,7 @@ from renkei.core.staging import staged_frame
 from renkei.feeds.parse import parse_feed
 from renkei.normalize.rules import load_rules
 from transforms.activities import build_activities, safe_url
+from transforms.contracts import ACTIVITIES, ContractError, check
 
 SANITIZE = (
     Path(__file__).resolve().parents[2] / "shared" / "peer" / "feedparser" / "tests"
@@ -119,3 +120,60 @@ def test_hostile_markup_in_a_staged_row_is_dropped() -> None:
 def test_only_web_and_mail_urls_are_kept(url: str, kept: bool) -> None:
     out = pl.select(safe_url(pl.lit(url))).item()
     assert out == (url if kept else None)
+
+
+def test_controls_bidi_and_invisible_characters_are_removed_at_the_door() -> None:
+    staged = staged_frame(
+        [
+            {
+                "position": 0,
+                "item_key": "key\x00-1",
+                "title": "\u202e産学連携\x00セミナー&#0;\u2066開催\u2069",
+                "summary": "申込は&#x202E;こちら\x1b[31m。\u200f",
+                "url": "https://example.jp/\x00news\u202e/1",
+                "venue": "鳥取大学\x07 \u2067髙島ホール\u2069",
+                "contact": "\ufeff0857-00-0000\x85",
+                "starts_text": "2026年12月\x005日",
+                "time_text": "13:30\u200b〜16:00",
+            }
+        ],
+        raw_sha256="0" * 64,
+        source_kind="feed",
+        member_id="m1",
+        source_ref="hostile",
+        staged_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    activities, quarantine = build_activities(staged, load_rules(None))
+    assert quarantine.height == 0
+    row = activities.row(0, named=True)
+    assert (row["title"], row["summary"], row["url"], row["venue"], row["contact"]) == (
+        "産学連携セミナー開催",
+        "申込はこちら[31m。",
+        "https://example.jp/news/1",
+        "鳥取大学 髙島ホール",
+        "0857-00-0000",
+    )
+    assert row["starts_at"].isoformat() == "2026-12-05T13:30:00+09:00"
+    assert row["ends_at"].isoformat() == "2026-12-05T16:00:00+09:00"
+    check(activities, ACTIVITIES)  # the contract's clean-text rule holds
+
+
+def test_activities_contract_refuses_a_control_character_in_a_text_column() -> None:
+    staged = staged_frame(
+        [{"position": 0, "item_key": "x", "title": "説明会", "summary": "本文"}],
+        raw_sha256="0" * 64,
+        source_kind="feed",
+        member_id="m1",
+        source_ref="ok",
+        staged_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    activities, _ = build_activities(staged, load_rules(None))
+    broken = activities.with_columns(title=pl.lit("説明\x00会"), venue=pl.lit("\u202e会場"))
+    with pytest.raises(ContractError) as caught:
+        check(broken, ACTIVITIES)
+    assert caught.value.problems == [
+        "column title has 1 value(s) with control or invisible characters "
+        "(e.g. row 0: '説明\\x00会')",
+        "column venue has 1 value(s) with control or invisible characters "
+        "(e.g. row 0: '\\u202e会場')",
+    ]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import polars as pl
 import pytest
 
-from transforms.text import display_text, match_key, member_name_key, summarize
+from transforms.text import (
+    INVISIBLE_RANGES,
+    display_text,
+    match_key,
+    member_name_key,
+    strip_invisible,
+    strip_invisible_text,
+    summarize,
+)
 
 
 def _apply(expr_fn, values: list[str | None]) -> list[str | None]:
@@ -189,3 +199,69 @@ def test_match_key_normalises_again_exactly_when_it_would_change_something():
         changed = keys.filter(pl.col("again") != pl.col("stripped"))
         assert changed["stripped"].str.contains(_RECOMPOSES).all()
         assert keys.filter(pl.col("key") != pl.col("again")).is_empty()
+
+
+# --- invisible characters (issue 16) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("説明会\x00のご案内", "説明会のご案内"),
+        ("説明会&#0;のご案内", "説明会のご案内"),
+        ("説明会&#x0;&#X00;&#0000のご案内", "説明会のご案内"),
+        ("説明会&amp;#0;のご案内", "説明会のご案内"),  # escaped twice, as RSS descriptions are
+        ("\u202eけ付受\u202c 申込", "け付受 申込"),
+        ("申込&#x202E;期限&#8238;", "申込期限"),
+        ("\u2066岡山\u2069\u2067大学\u2069\u2068本部\u2069", "岡山大学本部"),
+        ("\u200e鳥取\u200f\u061c大学", "鳥取大学"),
+        ("ソフト\u00adハイフン\u2060と\ufeffBOM", "ソフトハイフンとBOM"),
+        ("C1\x85制御\x9b文字\x7f", "C1制御文字"),
+        ("ベル\x07と\x1bエスケープ", "ベルとエスケープ"),
+        ("タグ\U000e0041\U000e007f文字", "タグ文字"),
+        ("非文字\ufffe\uffff", "非文字"),
+        ("行1\n行2\t列\r", "行1 行2 列"),  # whitespace stays whitespace (collapsed)
+    ],
+)
+def test_display_text_removes_controls_bidi_and_invisible_format_characters(
+    raw: str, expected: str
+) -> None:
+    assert _one(display_text, raw) == expected
+
+
+def test_display_text_keeps_ideographic_variation_selectors_and_emoji_presentation() -> None:
+    # IVS (category Mn) choose the glyph of a name's kanji: 葛󠄀 is not 葛 to its owner.
+    assert _one(display_text, "葛\U000e0100城市・辻\U000e0101さん☎\ufe0f") == (
+        "葛\U000e0100城市・辻\U000e0101さん☎\ufe0f"
+    )
+
+
+def test_a_control_character_cannot_hide_a_tag() -> None:
+    assert _one(display_text, "<\x00script>alert(1)</script>本文") == "本文"
+    assert _one(display_text, "<scr\u200bipt>alert(1)</script>本文") == "本文"
+
+
+def test_strip_invisible_keeps_tab_newline_and_cr() -> None:
+    assert _one(strip_invisible, "a\tb\nc\rd\x00e\u202ef") == "a\tb\nc\rdef"
+    assert strip_invisible_text("a\tb\nc\rd\x00e\u202ef") == "a\tb\nc\rdef"
+
+
+def test_polars_and_python_remove_exactly_the_same_code_points() -> None:
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    removed_by_polars = {
+        v for v, out in zip(every, _apply(strip_invisible, every), strict=True) if out == ""
+    }
+    removed_by_python = {v for v in every if strip_invisible_text(v) == ""}
+    assert removed_by_polars == removed_by_python
+    assert len(removed_by_polars) == sum(b - a + 1 for a, b in INVISIBLE_RANGES) == 234
+
+
+def test_every_format_character_python_knows_is_removed_and_no_letter_is() -> None:
+    for code in range(0x110000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        removed = strip_invisible_text(char) == ""
+        if category == "Cf" or (category == "Cc" and char not in "\t\n\r"):
+            assert removed, f"U+{code:04X} ({category}) is kept"
+        elif category != "Cn":  # unassigned here, Cf in Unicode 15 (13439–1343F); FFFE/FFFF
+            assert not removed, f"U+{code:04X} ({category}) is removed"

@@ -20,7 +20,7 @@ from transforms.dates import (
     parse_column,
     parse_time_range,
 )
-from transforms.text import display_text, match_key, summarize
+from transforms.text import display_text, match_key, strip_invisible, summarize
 
 __all__ = ["ACTIVITIES_SCHEMA", "QUARANTINE_SCHEMA", "STAGED_SCHEMA", "build_activities"]
 
@@ -28,6 +28,11 @@ _TEXT_COLUMNS = (
     "stage_id", "raw_sha256", "source_kind", "member_id", "source_ref", "item_key", "title",
     "summary", "url", "published_text", "starts_text", "ends_text", "time_text", "venue",
     "category_text", "deadline_text", "contact", "extra",
+)  # fmt: skip
+
+_CLEANED_AT_THE_DOOR = (
+    "url", "published_text", "starts_text", "ends_text", "time_text", "category_text",
+    "deadline_text",
 )  # fmt: skip
 
 STAGED_SCHEMA = pl.Schema(
@@ -126,9 +131,12 @@ def _check_staged(staged: pl.DataFrame) -> pl.DataFrame:
     kinds = set(staged.get_column("source_kind").drop_nulls().unique().to_list())
     if not kinds <= {"feed", "csv"} or staged.get_column("source_kind").null_count():
         raise ValueError(f"source_kind must be 'feed' or 'csv', got {sorted(map(str, kinds))}")
+    # What members wrote is cleaned at the door: no NUL, control, bidi or other invisible
+    # character reaches a date text, a category or a URL (display_text removes them from
+    # titles, summaries, venues and contacts). Staging keeps them, as received.
     return staged.with_columns(
         *[pl.col(c).cast(pl.String) for c in _TEXT_COLUMNS], pl.col("position").cast(pl.Int64)
-    )
+    ).with_columns(strip_invisible(pl.col(c)) for c in _CLEANED_AT_THE_DOOR)
 
 
 def _time_ranges(df: pl.DataFrame) -> pl.DataFrame:

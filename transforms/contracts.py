@@ -16,6 +16,7 @@ import polars as pl
 
 from transforms.activities import ACTIVITIES_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
 from transforms.classify import CATEGORIES, GUIDELINES
+from transforms.text import INVISIBLE_CLASS
 
 __all__ = [
     "ACTIVITIES",
@@ -44,6 +45,8 @@ class Contract:
     not_blank: tuple[str, ...] = ()  # strings that may not be empty or only whitespace
     allowed: Mapping[str, tuple[object, ...]] = field(default_factory=dict)  # nulls pass
     unique: tuple[tuple[str, ...], ...] = ()
+    # strings that may not hold a control, bidi or other invisible character (text.py)
+    clean_text: tuple[str, ...] = ()
 
 
 class ContractError(ValueError):
@@ -93,6 +96,7 @@ ACTIVITIES = Contract(
     not_blank=("activity_id", "title"),
     allowed={"source": SOURCES, "category": CATEGORIES, "guideline": GUIDELINES},
     unique=(("activity_id",),),
+    clean_text=("title", "summary", "url", "venue", "contact", "date_note"),
 )
 
 QUARANTINE = Contract(
@@ -143,6 +147,10 @@ def check(frame: pl.DataFrame, contract: Contract) -> None:
     for name in contract.not_blank:
         failing = pl.col(name).str.contains(r"^\s*$").fill_null(False)
         rules.append((f"column {name}", "blank value(s)", failing.sum(), failing, [name]))
+    for name in contract.clean_text:
+        failing = pl.col(name).str.contains(INVISIBLE_CLASS).fill_null(False)
+        what = "value(s) with control or invisible characters"
+        rules.append((f"column {name}", what, failing.sum(), failing, [name]))
     for name, values in contract.allowed.items():
         accepted = pl.Series(values, dtype=schema[name], strict=False)
         failing = pl.col(name).is_not_null() & ~pl.col(name).is_in(accepted.implode()).fill_null(

@@ -4,6 +4,14 @@ Display text keeps the original characters (①, 〜/～, 髙, ㈱ …) because 
 open dataset must see what the source wrote; only markup, half-width katakana, full-width
 ASCII letters/digits and whitespace are tidied. Match keys use NFKC and drop punctuation,
 so that the same title typed two ways gives the same key.
+
+Characters nobody can see are removed at the door (``strip_invisible``): NUL and the other
+C0/C1 controls (tab, newline and CR aside: they are whitespace and collapse like it), the
+bidi embedding/override/isolate/mark characters and every other invisible format
+character (Unicode category Cf), and the noncharacters U+FFFE/U+FFFF that XML forbids.
+Japanese text needs none of them: ZWJ (U+200D) only glues emoji sequences (👨‍💻 reads as
+👨💻 without it), and the variation selectors that Japanese names do need (IVS, U+E0100–
+U+E01EF, e.g. 葛󠄀) are category Mn, not Cf, so they are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +22,35 @@ import unicodedata
 
 import polars as pl
 
-__all__ = ["display_text", "match_key", "member_name_key", "summarize"]
+__all__ = [
+    "INVISIBLE_CLASS",
+    "INVISIBLE_RANGES",
+    "display_text",
+    "match_key",
+    "member_name_key",
+    "strip_invisible",
+    "strip_invisible_text",
+    "summarize",
+]
+
+# Code points removed from every text at the door, as inclusive ranges. Written out rather
+# than taken from \p{Cf} so that Polars (Rust regex) and Python (re) remove exactly the
+# same characters, whatever Unicode version either was built with.
+INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
+    # C0 controls except tab (09), newline (0A) and CR (0D); DEL and the C1 controls
+    (0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F),
+    # Cf, Unicode 15.1: soft hyphen, Arabic/Syriac/Mongolian format marks, ZWSP/ZWNJ/ZWJ,
+    # LRM/RLM (200E/200F), bidi embeddings and overrides (202A–202E), word joiner and
+    # invisible operators (2060–2064), bidi isolates (2066–2069) and the deprecated
+    # format characters (206A–206F), BOM/ZWNBSP, interlinear annotation, tag characters
+    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    # noncharacters that XML 1.0 does not allow (an Atom feed with one does not parse)
+    (0xFFFE, 0xFFFF),
+)  # fmt: skip
 
 
 def _halfwidth_katakana_map() -> dict[str, str]:
@@ -101,15 +137,37 @@ def _strip_markup_py(text: str) -> str:
     return text
 
 
-_ZERO_WIDTH = "[\u200b\u200c\u200d\ufeff]"
-_ZERO_WIDTH_RE = re.compile(_ZERO_WIDTH)
+def _char_class(escape: str) -> str:
+    return (
+        "[" + "".join(escape.format(a) + "-" + escape.format(b) for a, b in INVISIBLE_RANGES) + "]"
+    )
+
+
+INVISIBLE_CLASS = _char_class(r"\x{{{:X}}}")  # Rust regex (Polars)
+_INVISIBLE_RE = re.compile(_char_class(r"\U{:08X}"))  # Python re, the same code points
+# &#0; / &#x0; decode to U+FFFD (html.unescape follows HTML5): a NUL reference is dropped
+# instead. Every other reference to a removed character decodes to it and is then removed.
+_NUL_REFERENCE_RE = re.compile(r"&#(?:0+(?![0-9])|[xX]0+(?![0-9a-fA-F]));?")
+
+
+def strip_invisible(expr: pl.Expr) -> pl.Expr:
+    """``expr`` without the characters of INVISIBLE_RANGES (tab, newline and CR are kept)."""
+    return expr.str.replace_all(INVISIBLE_CLASS, "")
+
+
+def strip_invisible_text(text: str) -> str:
+    """strip_invisible for one Python string (text that did not come through normalise,
+    such as the secretariat's edits)."""
+    return _INVISIBLE_RE.sub("", text)
+
+
 _DISPLAY_CHAR_RE = re.compile(
     "|".join(re.escape(k) for k in sorted(_DISPLAY_CHAR_MAP, key=len, reverse=True))
 )
 
 
 def _tidy_chars_py(text: str) -> str:
-    text = _ZERO_WIDTH_RE.sub("", text)
+    text = _INVISIBLE_RE.sub("", text)
     return _DISPLAY_CHAR_RE.sub(lambda m: _DISPLAY_CHAR_MAP[m.group(0)], text)
 
 
@@ -122,17 +180,11 @@ def _decode(text: str) -> str:
     looked for, so ``&lt;ＡＢ&gt;`` is treated exactly as ``<AB>`` would be.
     """
     for _ in range(_MAX_DECODE_ROUNDS):
-        decoded = html.unescape(text)
+        decoded = html.unescape(_NUL_REFERENCE_RE.sub("", text))
         if decoded == text:
             break
         text = _strip_markup_py(_tidy_chars_py(decoded))
     return text
-
-
-def _without_zero_width(s: pl.Series) -> pl.Series:
-    if not s.str.contains(_ZERO_WIDTH).any():  # the usual batch: nothing to remove
-        return s
-    return s.str.replace_all(_ZERO_WIDTH, "")
 
 
 def _strip_markup_batch(s: pl.Series) -> pl.Series:
@@ -156,15 +208,15 @@ def _unescape_batch(s: pl.Series) -> pl.Series:
 
 
 def display_text(expr: pl.Expr) -> pl.Expr:
-    """Plain display text: markup removed, kana/ASCII widths tidied, whitespace collapsed.
+    """Plain display text: invisible characters and markup removed, kana/ASCII widths
+    tidied, whitespace collapsed.
 
     Null stays null; the result may be the empty string (e.g. a title that was only tags).
     display_text(display_text(x)) == display_text(x).
     """
-    # Widths first: a full-width letter or a zero-width space must not hide a tag.
-    tidied = expr.map_batches(
-        _without_zero_width, return_dtype=pl.String, is_elementwise=True
-    ).str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
+    # Invisible characters and widths first: a full-width letter, a NUL or a zero-width
+    # space must not hide a tag. Decoding removes them again from what entities produce.
+    tidied = strip_invisible(expr).str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
     no_markup = tidied.map_batches(_strip_markup_batch, return_dtype=pl.String, is_elementwise=True)
     # Entities are decoded *after* tags are removed. Polars has no HTML entity decoder, and
     # the named-entity table (2,000+ names plus decimal/hex numeric forms such as &#12354;)

@@ -53,7 +53,7 @@ def publish(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 
 @app.command()
 def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Counts per stage, last runs, issues awaiting approval, broken feeds."""
+    """Counts per stage, last runs, issues awaiting approval, broken feeds, pending alerts."""
     state = read_status(load_settings(config))
     typer.echo("stage counts:")
     for row in state.counts.iter_rows(named=True):
@@ -61,7 +61,7 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo("last runs:")
     for row in state.runs.iter_rows(named=True):
         typer.echo(
-            f"  {row['stage']:<22}{row['status']:<8}{row['started_at']:%Y-%m-%d %H:%M}  "
+            f"  {row['stage']:<22}{row['status']:<10}{row['started_at']:%Y-%m-%d %H:%M}  "
             f"{row['summary'] or ''}"
         )
     pending = state.pending_approvals
@@ -70,11 +70,18 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo(f"feeds: {state.feeds.height} known, {broken.height} broken")
     for row in broken.iter_rows(named=True):
         typer.echo(f"  {row['member_id']}: {row['error']} ({row['feed_url']})")
+    typer.echo(f"failure alerts not delivered: {len(state.alerts) or 'none'}")
+    for alert in state.alerts:
+        typer.echo(
+            f"  {alert.recorded_at:%Y-%m-%d %H:%M}  {alert.flow_name} {alert.state}: "
+            f"{alert.error}  (to {alert.recipient}; {alert.attempts} attempt(s), "
+            f"last error: {alert.last_error or 'none yet'}; retried by the next flow run)"
+        )
 
 
 @app.command()
 def doctor(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Check config, warehouse, registry, Prefect API and SMTP; say what to fix."""
+    """Check config, issuer, keys, Prefect pool and worker, SMTP, alerts, runs; say what to fix."""
     checks = diagnose(config, api_url())
     for check in checks:
         typer.echo(check.line())
@@ -105,7 +112,7 @@ def sql(
     ),
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Run a read-only SQL query on the warehouse (table, csv or json output)."""
+    """Run one read-only query (SELECT) on the warehouse; no files, network or settings."""
     try:
         frame = run_sql(load_settings(config), query)
     except Exception as exc:  # a user's SQL error is an expected failure

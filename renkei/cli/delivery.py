@@ -25,13 +25,27 @@ from renkei.delivery.unsubscribe import apply_unsubscribe
 @app.command()
 def send(
     issue_id: Annotated[str, typer.Argument(help="Approved issue id.")],
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown",
+            help="Send again exactly the deliveries whose outcome is unknown (the final '.' "
+            "was written, no reply came), with the same Message-ID. They may get two copies.",
+        ),
+    ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Send an approved issue to every subscribed contact, once each."""
-    report = stage(config, "send_newsletter", lambda s: pipeline.send(s, issue_id))
+    """Send an approved issue to every subscribed contact, at most once each."""
+    report = stage(
+        config,
+        "send_newsletter",
+        lambda s: pipeline.send(s, issue_id, resend_unknown=resend_unknown),
+    )
     for line in report.failed:
         typer.echo(f"  failed: {line}")
-    if report.failed:
+    for line in report.unknown:
+        typer.echo(f"  unknown: {line}")
+    if report.failed or report.unknown:
         raise typer.Exit(1)
 
 
@@ -40,7 +54,7 @@ def deliveries(
     issue_id: Annotated[str, typer.Argument(help="Issue id (its period, YYYY-MM).")],
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Who got an issue: counts per delivery status and every failure with its reply."""
+    """Who got an issue: counts per status; every failure and unknown outcome with its reply."""
     report = delivery_report(load_settings(config), issue_id)
     typer.echo(report.summary())
     for row in report.failures:

@@ -12,6 +12,7 @@ from renkei.core.errors import RenkeiError
 from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.delivery.proof import send_test as send_one
 from renkei.newsletter.approval import announce_approval, resume_waiting_run
+from renkei.newsletter.compose import PeriodError
 from renkei.newsletter.editing import edit_issue
 from renkei.newsletter.review import preview as write_preview
 
@@ -52,8 +53,10 @@ def draft(
         stage(
             config, "compile_newsletter", lambda s: pipeline.draft(s, period, editorial=editorial)
         )
-    except ValueError as exc:
+    except PeriodError as exc:
         raise RenkeiError(f"--period: {exc}") from None
+    except ValueError as exc:  # the draft itself (e.g. an http:// link), not the period
+        raise RenkeiError(f"draft {period}: {exc}") from None
 
 
 @app.command()
@@ -67,14 +70,14 @@ def approve(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Record a named person's approval of the current draft (resumes a waiting flow run)."""
-    from renkei.newsletter.approval_input import Approval
+    from renkei.newsletter.approval_input import answer
 
     settings = load_settings(config)
     digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
     typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
     # the waiting run first: once announced, the send may take the warehouse for a while
-    answer = Approval(approved=True, reviewer=by, comment=comment or "", recorded=True)
-    note = resume_waiting_run(settings, issue_id, answer)
+    recorded = answer(approved=True, reviewer=by, comment=comment or "")
+    note = resume_waiting_run(settings, issue_id, recorded)
     if note:
         typer.echo(note)
     typer.echo(announce_approval(issue_id))
@@ -88,13 +91,13 @@ def reject(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Return an issue to draft with the reason (resumes a waiting flow run)."""
-    from renkei.newsletter.approval_input import Approval
+    from renkei.newsletter.approval_input import answer
 
     settings = load_settings(config)
     pipeline.reject(settings, issue_id, by=by, reason=reason)
     typer.echo(f"issue {issue_id} returned to draft by {by}: {reason}")
-    answer = Approval(approved=False, reviewer=by, comment=reason, recorded=True)
-    note = resume_waiting_run(settings, issue_id, answer)
+    recorded = answer(approved=False, reviewer=by, comment=reason)
+    note = resume_waiting_run(settings, issue_id, recorded)
     if note:
         typer.echo(note)
 

@@ -5,12 +5,18 @@ rename, so "the file exists" means "delivered". ``SmtpTransport`` drives the SMT
 transaction step by step (MAIL, RCPT, DATA, body, final ".") so the caller can record,
 just before the final ".", that the message has been handed over — the mark that
 decides a killed run's unknown outcomes (see ``renkei.delivery.send``).
+
+What a lost connection means depends on where it was lost: before the final "." was
+written the server cannot have accepted the message (``ConnectionFailure``, safe to try
+again); after it was written and before the reply arrived the outcome is unknown
+(``ReplyLost``, carrying the server's last words, the 354 that invited the body).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import smtplib
 import socket
 import ssl
@@ -49,6 +55,20 @@ class PermanentFailure(DeliveryError):
 
 class ConnectionFailure(DeliveryError):
     """No usable connection (refused, dropped, TLS or auth failed)."""
+
+
+class ReplyLost(ConnectionFailure):
+    """The final "." was written but no reply came (dropped, timed out, garbled): the
+    server may or may not have accepted the message. ``reply`` holds its last words
+    before the "." and ``reason`` what happened to the connection."""
+
+    def __init__(self, reply: Reply, reason: str) -> None:
+        super().__init__(reply, "end")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        last = f"{self.reply.code} {self.reply.text}"
+        return f"no reply after the final '.' ({self.reason}); the server last said {last!r}"
 
 
 Hook = Callable[[], None]
@@ -144,6 +164,24 @@ def _check(code: int, text: bytes, ok: tuple[int, ...], stage: str) -> None:
     raise PermanentFailure(reply, stage)
 
 
+def _refuse_if_spoken(smtp: smtplib.SMTP) -> None:
+    """Before the final ".": if the server already closed the connection or answered (it
+    must stay silent during DATA), the "." is not sent and the message cannot have been
+    accepted, so the failure is a plain (retryable) one, never an unknown outcome."""
+    if smtp.sock is None or not select.select([smtp.sock], [], [], 0)[0]:
+        return
+    try:
+        code, text = smtp.getreply()
+    except OSError as exc:
+        raise ConnectionFailure(Reply(-1, f"closed before the final '.': {exc}"), "data") from exc
+    reply = _reply(code, text)
+    if 400 <= code < 500:
+        raise TemporaryFailure(reply, "data")
+    if 500 <= code < 600:
+        raise PermanentFailure(reply, "data")
+    raise ConnectionFailure(reply, "data")
+
+
 def smtp_password(mail: MailSettings) -> str:
     """The SMTP password: from the Prefect Secret block ``mail.smtp_password_block`` when
     one is named, else from the environment variable ``mail.smtp_password_env``."""
@@ -182,6 +220,7 @@ class SmtpTransport:
         self.mail = mail
         self._smtp: smtplib.SMTP | None = None
         self._last = 0.0
+        self.last_reply: Reply | None = None  # the server's last words before the "."
 
     def _connect(self) -> smtplib.SMTP:
         mail = self.mail
@@ -249,12 +288,25 @@ class SmtpTransport:
             except (TemporaryFailure, PermanentFailure):
                 smtp.rset()
                 raise
+            last_words = self.last_reply = _reply(code, text)  # the 354 inviting the body
             smtp.send(_dot_stuffed(data))
             handed_over()
-            smtp.send(b".\r\n")
-            if while_waiting is not None:
-                while_waiting()
-            code, text = smtp.getreply()
+            try:
+                _refuse_if_spoken(smtp)  # the server hung up or spoke mid-DATA: no "." sent
+            except DeliveryError:
+                self._drop()
+                raise
+            smtp.send(b".\r\n")  # an error here: the "." never left, nothing was accepted
+            try:
+                if while_waiting is not None:
+                    while_waiting()
+                code, text = smtp.getreply()
+            except OSError as exc:  # the "." is out: the server may have the message
+                self._drop()
+                raise ReplyLost(last_words, f"{type(exc).__name__}: {exc}") from exc
+            if code == -1:  # a reply that is not SMTP: as good as none
+                self._drop()
+                raise ReplyLost(last_words, f"unreadable reply {_reply(code, text).text!r}")
             _check(code, text, (250,), "end")
             return _reply(code, text)
         except smtplib.SMTPResponseException as exc:  # connect / auth / TLS refusals

@@ -90,6 +90,15 @@ class FeedSettings(_Section):
     read_timeout: float = Field(default=30.0, gt=0)
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     user_agent: str = "renkei/0.1 (+https://example.jp/renkei; collaboration secretariat)"
+    # Deadlines (issue 16): one feed, redirects, feed link and body included; and the whole
+    # fetch of a run (feeds not finished by then fail, the finished ones are committed).
+    feed_timeout: float = Field(default=60.0, gt=0, le=3600)
+    run_timeout: float = Field(default=300.0, gt=0, le=86400)
+    # Items staged per feed body: the first ones in the feed; the rest are counted, reported.
+    max_items: int = Field(default=500, ge=1, le=100_000)
+    # Feeds, redirects and feed links on loopback, private, link-local, multicast, reserved
+    # or unspecified addresses are refused unless this is true (tests, an intranet).
+    allow_private_addresses: bool = False
 
 
 class OrchestrationSettings(_Section):
@@ -117,6 +126,16 @@ class IntakeSettings(_Section):
     mail_receipts: bool = True
     # The sheet read from an .xlsx (the template's); the first sheet when it is absent.
     sheet: str = "提出用"
+    # Limits on one submitted file, checked before it is parsed: a file over any of them is
+    # rejected whole (its bytes are kept; the receipt names the limit). Peak memory of an
+    # intake stays well under 1 GB at these defaults (README, hostile input).
+    max_file_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_columns: int = Field(default=200, ge=1, le=16384)
+    max_rows: int = Field(default=100_000, ge=1)  # data rows (the header not counted)
+    max_cell_chars: int = Field(default=20_000, ge=100)
+    max_line_bytes: int = Field(default=1024 * 1024, ge=1024)  # one CSV line
+    max_xlsx_uncompressed_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
+    max_shared_strings_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
 
 class Settings(BaseSettings):

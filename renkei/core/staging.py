@@ -56,12 +56,16 @@ def staged_frame(
     source_ref: str,
     staged_at: datetime,
 ) -> pl.DataFrame:
-    """Complete parsed-row dicts into the staged schema, with lineage ids."""
+    """Complete parsed-row dicts into the staged schema, with lineage ids.
+
+    The stage id is the body's hash, the member and the position: two members whose
+    feeds send identical bytes each get their rows (issue 16; activity ids come from
+    natural keys, not from stage ids, so they do not change)."""
     records = []
     for row in rows:
         record = {name: row.get(name) for name in STAGED_SCHEMA}
         record.update(
-            stage_id=sha256_hex(f"{raw_sha256}:{row['position']}".encode()),
+            stage_id=sha256_hex(f"{raw_sha256}:{member_id}:{row['position']}".encode()),
             raw_sha256=raw_sha256,
             source_kind=source_kind,
             member_id=member_id,

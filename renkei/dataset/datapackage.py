@@ -12,6 +12,15 @@ LICENSE = {
     "title": "Creative Commons Attribution 4.0 / クリエイティブ・コモンズ 表示 4.0 国際",
 }
 
+# The CSVs are made for Excel (transforms/spreadsheet.py); JSON and Parquet are not touched.
+SPREADSHEET_NOTE = (
+    "Excelで数式として実行されないよう、CSVでは =、+、-、@、タブ、CR で始まるセルの先頭に"
+    "「'」を付けています（JSON・Parquetは元の文字列のままです）。 / In the CSV files, a cell "
+    "that starts with =, +, -, @, a tab or a carriage return has a ' put before it so that "
+    "spreadsheets do not run it as a formula (OWASP); activities.json and activities.parquet "
+    "keep the exact text."
+)
+
 # (column, CSV header, type, Japanese description, English description)
 ACTIVITY_FIELDS: list[tuple[str, str, str, str, str]] = [
     ("activity_id", "活動ID", "string", "活動の一意な識別子", "Unique activity identifier"),
@@ -55,7 +64,7 @@ def _csv_resource(name: str, path: str, title: str, description: str) -> dict[st
         "name": name,
         "path": path,
         "title": title,
-        "description": description,
+        "description": f"{description} {SPREADSHEET_NOTE}",
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8-sig",
@@ -118,7 +127,8 @@ def descriptor(*, version: str, publisher: str, website: str, created: str) -> d
         "name": "renkei-activities",
         "title": "中国地域産学官連携 活動データ / Chugoku collaboration activities",
         "description": "中国地域産学官コラボレーションの会員機関の活動を水平展開のために公開する"
-        "オープンデータ。 / Open data of member activities, for reuse across the council.",
+        "オープンデータ。 / Open data of member activities, for reuse across the council. "
+        + SPREADSHEET_NOTE,
         "version": version,
         "created": created,
         "licenses": [LICENSE],

@@ -6,9 +6,15 @@ Layout of the publish folder::
     events.ics activities.atom stats_*.csv chart_*.png index.html           (current)
     releases/<issue>_<YYYY-MM-DD>/  frozen snapshot of the data after each sent issue
 
-Each release is first written to a temporary folder inside the publish folder. A snapshot
-appears by one rename; the current files are each replaced by a rename, so a reader never
-sees a half-written file. Snapshots are never rewritten or removed.
+Each release is first written to a temporary folder inside the publish folder, and every
+file there is read back by its own parser (verify.py: XML, JSON, CSV, iCalendar, Parquet);
+if one fails, nothing is published and the error names it. A snapshot appears by one
+rename; the current files are each replaced by a rename, so a reader never sees a
+half-written file. Snapshots are never rewritten or removed.
+
+Text is published without control, bidi or other invisible characters (rows normalised
+before they were removed at the door, registry names). The CSVs, made for Excel, are
+spreadsheet-safe (transforms/spreadsheet.py); JSON and Parquet keep the exact text.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,6 +36,9 @@ import polars as pl
 from renkei.core.settings import Settings
 from renkei.dataset import archive, atom, calendar, datapackage, events_ja, site, stats
 from renkei.dataset.tables import write_dataset
+from renkei.dataset.verify import check_files
+from transforms.spreadsheet import spreadsheet_safe
+from transforms.text import strip_invisible
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 
@@ -91,8 +101,20 @@ def read_snapshot(settings: Settings, now: datetime) -> Snapshot:
         )
 
 
+def clean_snapshot(snap: Snapshot) -> Snapshot:
+    """Every text column of every table without control or invisible characters."""
+    cleaned: dict[str, Any] = {}
+    for f in fields(snap):
+        frame = getattr(snap, f.name)
+        if isinstance(frame, pl.DataFrame):
+            strings = [c for c, t in frame.schema.items() if t == pl.String]
+            cleaned[f.name] = frame.with_columns(strip_invisible(pl.col(c)) for c in strings)
+    return replace(snap, **cleaned)
+
+
 def _csv(frame: pl.DataFrame, path: Path) -> Path:
-    frame.write_csv(path, include_bom=True, line_terminator="\r\n")
+    """A CSV for Excel: UTF-8 with BOM, CRLF, no cell that starts like a formula."""
+    spreadsheet_safe(frame).write_csv(path, include_bom=True, line_terminator="\r\n")
     return path
 
 
@@ -171,7 +193,7 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
     Returns the written paths in the publish folder, activities CSV/Parquet/JSON first.
     """
     now = now or datetime.now(JST)
-    snap = read_snapshot(settings, now)  # the warehouse is closed from here on
+    snap = clean_snapshot(read_snapshot(settings, now))  # the warehouse is closed from here on
     publish_dir = settings.publish_dir
     releases = publish_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -186,6 +208,7 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
         if new_snapshot and snapshot_name is not None:  # new_snapshot implies a name
             existing = sorted([*existing, snapshot_name])
         files = write_current(snap, current, settings=settings, now=now, snapshots=existing)
+        check_files(files, current)  # nothing is published unless every file parses
         if new_snapshot and snapshot_name is not None:
             frozen = staging / "snapshot"
             frozen.mkdir()
@@ -194,6 +217,7 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
                     _link_or_copy(path, frozen / path.name)
             created = now.astimezone(JST).isoformat(timespec="seconds")
             write_datapackage(frozen, settings=settings, version=snapshot_name, created=created)
+            check_files(sorted(frozen.iterdir()), frozen)
             os.rename(frozen, releases / snapshot_name)  # appears whole, or not at all
             written += sorted((releases / snapshot_name).iterdir())
         done = []

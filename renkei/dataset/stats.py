@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.spreadsheet import spreadsheet_safe
+
 JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic")
 DIMENSIONS = {  # dimension → (Japanese chart title, English fallback)
     "month": ("月別の活動件数", "Activities by month"),
@@ -101,6 +103,7 @@ def write_tables(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         path = folder / f"stats_{name}.csv"
-        for_people(frame).write_csv(path, include_bom=True, line_terminator="\r\n")
+        safe = spreadsheet_safe(for_people(frame))  # no cell Excel would read as a formula
+        safe.write_csv(path, include_bom=True, line_terminator="\r\n")
         paths.append(path)
     return paths

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.spreadsheet import spreadsheet_safe
+
 # Column headers of the CSV, which people open in Excel; Parquet and JSON keep the ids.
 CSV_HEADERS_JA = {
     "activity_id": "活動ID",
@@ -47,8 +49,11 @@ def write_dataset(frame: pl.DataFrame, folder: Path) -> list[Path]:
         folder / "activities.json",
     )
     text_frame = _iso(frame)
-    # UTF-8 with BOM and CRLF: Japanese Excel opens it without garbling.
-    text_frame.rename(CSV_HEADERS_JA).write_csv(csv_path, include_bom=True, line_terminator="\r\n")
+    # UTF-8 with BOM and CRLF: Japanese Excel opens it without garbling; no cell that Excel
+    # would read as a formula (a leading ' is added). JSON and Parquet keep the exact text.
+    spreadsheet_safe(text_frame.rename(CSV_HEADERS_JA)).write_csv(
+        csv_path, include_bom=True, line_terminator="\r\n"
+    )
     frame.write_parquet(parquet_path)
     text_frame.write_json(json_path)  # one array of row objects, written by Polars
     return [csv_path, parquet_path, json_path]

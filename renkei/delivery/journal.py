@@ -3,9 +3,10 @@
 A DuckDB commit costs a few milliseconds (it syncs its log), three per message would cap a
 send far below 200 messages/s. So each state change of a delivery — ``sending`` before the
 SMTP transaction, ``handed_over`` before the final ".", ``sent``/``failed`` after the
-reply — is first one ``write()`` to ``<warehouse>.send-<issue>.journal`` (microseconds),
-and the ``deliveries`` table is brought up to date from it in short batched transactions
-(every ``FLUSH_ROWS`` changes or ``FLUSH_SECONDS``, and at the end).
+reply, ``unknown`` when no reply came — is first one ``write()`` to
+``<warehouse>.send-<issue>.journal`` (microseconds), and the ``deliveries`` table is
+brought up to date from it in short batched transactions (every ``FLUSH_ROWS`` changes or
+``FLUSH_SECONDS``, and at the end).
 
 A ``write()`` that returned is in the operating system's page cache, so it survives the
 process being killed (SIGKILL, OOM, a crash); the next send replays the journal into the

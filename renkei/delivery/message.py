@@ -62,6 +62,12 @@ class Bulletin:
     html: str
     text: str
 
+    def content_sha256(self) -> str:
+        """The hash the draft stored and the reviewer approved, computed from what is about
+        to be sent (the same formula as ``renkei.newsletter.draft``)."""
+        joined = self.subject + "\x1f" + self.html + "\x1f" + self.text
+        return hashlib.sha256(joined.encode()).hexdigest()
+
 
 def _hash(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:20]

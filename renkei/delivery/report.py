@@ -1,10 +1,15 @@
 """Who got an issue: counts per delivery status and every delivery that is not ``sent``,
-for `renkei deliveries` and the send flow's table artifact."""
+for `renkei deliveries` and the send flow's table artifact. An ``unknown`` (the final "."
+was written, no reply came) is listed with the time of the attempt (JST) and the server's
+last words, so the secretariat can check with the recipient or resend
+(`renkei send ISSUE --resend-unknown`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
@@ -18,7 +23,7 @@ class DeliveryReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"sent": 0, "failed": 0, "sending": 0}
+        counts = {"sent": 0, "failed": 0, "unknown": 0, "sending": 0}
         for row in self.rows:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
         return counts
@@ -31,14 +36,34 @@ class DeliveryReport:
         c = self.counts
         return (
             f"issue {self.issue_id}: {c['sent']} sent, {c['failed']} failed, "
-            f"{c['sending']} in progress or interrupted"
+            f"{c['unknown']} unknown, {c['sending']} in progress or interrupted"
         )
+
+    @property
+    def unknown(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] == "unknown"]
+
+
+_JST = ZoneInfo("Asia/Tokyo")
+
+
+def _detail(row: dict[str, Any]) -> str:
+    """The reply or error; for an ``unknown``, when it was tried and what was last heard."""
+    if row["status"] != "unknown":
+        return str(row["detail"] or "")
+    at = row["attempted_at"]
+    when = (
+        at.astimezone(_JST).strftime("%Y-%m-%d %H:%M:%S JST") if isinstance(at, datetime) else "-"
+    )
+    return f"tried {when}; {row['error'] or 'no reply'}"
 
 
 def delivery_report(settings: Settings, issue_id: str) -> DeliveryReport:
     """Who got what for one issue (read-only)."""
     with open_warehouse(settings.warehouse, read_only=True) as con:
         rows = run_query(con, "delivery_report", {"issue_id": issue_id}).to_dicts()
+    for row in rows:
+        row["detail"] = _detail(row)
     return DeliveryReport(issue_id, rows)
 
 
@@ -54,7 +79,7 @@ def artifact_rows(report: DeliveryReport) -> list[dict[str, str]]:
             "status": str(r["status"]),
             "recipient": str(r["recipient"]),
             "member_id": str(r["member_id"] or ""),
-            "detail": str(r["detail"] or ""),
+            "detail": str(r["detail"]),
         }
         for r in report.failures
     ]

@@ -1,43 +1,54 @@
-"""Send an approved issue: every subscribed address gets it exactly once, even across a crash.
+"""Send an approved issue: each subscribed address gets it at most once, and every state
+says only what is known.
 
 Per (issue, recipient) each state change is appended to the send journal first
 (``renkei.delivery.journal``: one ``write()``, survives the process being killed) and reaches
 the ``deliveries`` table in short batched transactions:
 
 1. ``sending`` (phase NULL) — before the SMTP transaction starts;
-2. phase ``handed_over`` — when the whole body is on the wire and only the final ``.``
-   that completes DATA remains to be written;
-3. ``sent`` with the server's reply — right after the server's 250 (or ``failed`` with the
-   reply text: 5xx at once, 4xx after ``mail.retry_limit`` retries with backoff).
+2. phase ``handed_over`` (with the server's last words, its 354) — when the whole body is
+   on the wire and only the final ``.`` that completes DATA remains to be written;
+3. then one of
+   * ``sent`` — only after the server's 2xx reply to the end of DATA, with that reply;
+   * ``failed`` with the reply — 5xx at once, 4xx after ``mail.retry_limit`` retries;
+   * ``unknown`` — the ``.`` was written and no reply came (connection dropped, timed
+     out, garbled reply): the server may or may not have the message. The row keeps the
+     time of the attempt and the server's last words.
 
-Progress is never recorded when recipients are fetched, only after the server answered.
+Before anything is sent, the subject, HTML and text about to go out are hashed again (as
+the draft hashed them) and must equal the approved hash.
 
-**The rule for a restarted run** (after replaying the journal, rows still ``sending``):
+**What is retried.** A connection lost *before* the final ``.`` left (at connect, MAIL,
+RCPT, DATA, during the body, or the server hung up before the ``.``) is a plain transient
+failure: the server cannot have accepted the message, so it is tried again (with the same
+``Message-ID``); after ``mail.max_connection_failures`` in a row the send pauses
+(``DeliveryPaused``) and a rerun continues. An ``unknown`` is never sent again by a rerun:
+**at most once by default**. The secretariat decides: ``renkei send ISSUE
+--resend-unknown`` sends exactly the ``unknown`` ones again, with the same ``Message-ID``,
+so a receiving system can recognise a duplicate.
 
-* outbox transport: sent if and only if the ``.eml`` exists (it is renamed into place
+**A restarted run** (after replaying the journal, rows still ``sending``):
+
+* outbox transport: ``sent`` if and only if the ``.eml`` exists (it is renamed into place
   atomically, so a file is always a complete message);
-* SMTP, phase ``handed_over``: counted as sent, never sent again (at most once). The server
-  had everything but the final ``.``; if the process died before writing it the server
-  discards the transaction and that one recipient misses the issue — a window of one
-  ``send()`` of three bytes — while resending would give a second copy whenever the
-  server had accepted. A duplicate is the worse mistake for a bulletin; the row says
-  ``resolved after restart`` so the secretariat can see and check these few;
-* SMTP, phase NULL: the server never saw the end of DATA, so it did not accept the
+* SMTP, phase ``handed_over``: ``unknown`` (the process died between the hand-over and
+  recording the reply; the server may have the message);
+* SMTP, phase NULL: the ``.`` was never written, so the server did not accept the
   message: sent again, with the same ``Message-ID``.
 
-So a process killed anywhere while waiting for the server (including between the 250 and
-the ``sent`` record) delivers each message exactly once over the two runs: that is what
-``tests/test_delivery_crash.py`` checks with SIGKILL at several points.
+So a process killed anywhere never causes a duplicate and never a ``sent`` the server did
+not confirm; the messages whose fate it cannot know are ``unknown``, counted and listed by
+`renkei deliveries` and the send flow's artifact (``renkei.delivery.report``).
+``tests/test_delivery_crash.py`` and ``bench/faults.py`` check this with SIGKILL and an
+SMTP server that drops connections and answers 4xx/5xx.
 
-**The windows, precisely.** Killed process: exactly once, except one message if the kill
-lands between the ``handed_over`` record and the server reading the final ``.`` (a
-three-byte write): that message is counted sent but was not accepted (at most once). Power
-cut or kernel crash: the journal is written, not fsynced, so its last few seconds of
-records may be lost; a message the server accepted in them is then sent again (at least
-once for those). No intent is written ahead for later messages: every record is one
-``write()`` of its own, so nothing is counted before it happened. The ``deliveries`` table
-is brought up to date from the journal every ``FLUSH_SECONDS`` and at the end, outside the
-SMTP transaction (no other process can open the warehouse during a send anyway).
+**The windows, precisely.** Killed process: the ``handed_over`` record is written just
+before the ``.``, so a kill between the two gives an ``unknown`` for a message the server
+did not get (the safe side). Power cut or kernel crash: the journal is written, not
+fsynced, so its last few seconds of records may be lost; a message the server accepted in
+them is then sent again (at least once for those). The ``deliveries`` table is brought up
+to date from the journal every ``FLUSH_SECONDS`` and at the end, outside the SMTP
+transaction (no other process can open the warehouse during a send anyway).
 """
 
 from __future__ import annotations
@@ -51,12 +62,12 @@ from typing import Any
 import duckdb
 
 from renkei.core.audit import audit
-from renkei.core.errors import ApprovalError, RenkeiError
+from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import (
     ConnectionFailure,
-    OutboxTransport,
     PermanentFailure,
     Reply,
+    ReplyLost,
     TemporaryFailure,
     Transport,
     make_transport,
@@ -64,6 +75,12 @@ from renkei.core.mail_transport import (
 from renkei.core.settings import Settings
 from renkei.delivery.journal import SendJournal
 from renkei.delivery.message import Bulletin, DkimSigner, MessageFactory, Recipient, message_id
+from renkei.delivery.outcomes import (
+    approved_issue,
+    check_content,
+    count_unknown,
+    resolve_interrupted,
+)
 from renkei.delivery.unsubscribe import apply_pending, load_secret, make_token
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
@@ -85,82 +102,32 @@ class SendReport:
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
     already_sent: bool = False
-    resolved: int = 0  # unknown outcomes of a killed run, decided by the rule above
+    resolved: int = 0  # rows a killed run left, decided by the rule above
     variants: int = 0  # orderings of the items prepared (interests first; one when none)
+    unknown: list[str] = field(default_factory=list)  # decided unknown in this run
+    unknown_before: int = 0  # unknown from earlier runs, left as they are (at most once)
 
     def summary(self) -> str:
         if self.already_sent:
-            return f"issue {self.issue_id}: already sent; nothing sent again"
-        return (
-            f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
-            f"{len(self.failed)} failed"
-        )
+            line = f"issue {self.issue_id}: already sent; nothing sent again"
+        else:
+            line = (
+                f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
+                f"{len(self.failed)} failed"
+            )
+            if self.unknown:
+                line += f", {len(self.unknown)} unknown (no reply after the final '.')"
+        if self.unknown_before:
+            line += (
+                f"; {self.unknown_before} unknown from an earlier run, not resent "
+                f"(`renkei deliveries {self.issue_id}` lists them; "
+                f"`renkei send {self.issue_id} --resend-unknown` resends them)"
+            )
+        return line
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _approved_issue(con: duckdb.DuckDBPyConnection, issue_id: str) -> dict[str, Any] | None:
-    """The issue row if it may be sent; None if it was sent already."""
-    issue = run_query(con, "issue_by_id", {"issue_id": issue_id})
-    if not issue.height:
-        raise ApprovalError(f"issue {issue_id}: no such issue")
-    row = issue.row(0, named=True)
-    if row["status"] == "sent":
-        return None
-    if row["status"] != "approved" or row["approved_sha256"] != row["content_sha256"]:
-        raise ApprovalError(
-            f"issue {issue_id}: not approved (status {row['status']}); "
-            f"run `renkei approve {issue_id} --by NAME` after reviewing the draft"
-        )
-    return row
-
-
-def _finish(
-    con: duckdb.DuckDBPyConnection,
-    issue_id: str,
-    recipient: str,
-    status: str,
-    reply: Reply | None,
-    error: str | None = None,
-) -> None:
-    execute(
-        con,
-        "delivery_finish",
-        {
-            "issue_id": issue_id,
-            "recipient": recipient,
-            "status": status,
-            "sent_at": _now() if status == "sent" else None,
-            "code": reply.code if reply and reply.code > 0 else None,
-            "reply": reply.text if reply else None,
-            "error": error,
-        },
-    )
-
-
-def resolve_interrupted(
-    con: duckdb.DuckDBPyConnection, settings: Settings, issue_id: str
-) -> tuple[int, int]:
-    """Decide the rows a killed run left in ``sending``; return (counted sent, to resend)."""
-    outbox = OutboxTransport(settings.mail.outbox)
-    counted = again = 0
-    for row in run_query(con, "delivery_interrupted", {"issue_id": issue_id}).to_dicts():
-        if row["transport"] == "outbox":
-            delivered = outbox.delivered(issue_id, row["recipient"])
-            why = "resolved after restart: the .eml exists"
-        else:
-            delivered = row["phase"] == "handed_over"
-            why = "resolved after restart: handed over before the process ended (at most once)"
-        if delivered:
-            _finish(con, issue_id, row["recipient"], "sent", Reply(0, why))
-            counted += 1
-        else:
-            again += 1
-    if counted or again:
-        audit(con, "renkei", "send_resolve", issue_id, counted_sent=counted, sent_again=again)
-    return counted, again
 
 
 @dataclass
@@ -229,11 +196,14 @@ class _Run:
         while True:
             attempts += 1
             record(status="sending", phase=None, attempted_at=_now(), attempts=attempts)
-            handed: list[bool] = []
 
-            def handed_over(handed: list[bool] = handed) -> None:
-                record(phase="handed_over")
-                handed.append(True)
+            def handed_over() -> None:
+                last = getattr(self.transport, "last_reply", None)
+                record(
+                    phase="handed_over",
+                    smtp_code=last.code if last else None,
+                    smtp_reply=last.text if last else None,
+                )
 
             try:
                 reply = self.transport.deliver(
@@ -263,13 +233,11 @@ class _Run:
                         {"email": email, "status": "bounced", "source": str(exc), "now": _now()},
                     )
                 return
-            except ConnectionFailure as exc:
-                if handed:  # the body was handed over; the reply was lost: at most once
-                    why = f"no reply after hand-over ({exc}); counted as sent (at most once)"
-                    finish("sent", Reply(0, why))
-                    self.report.sent += 1
-                    self.connection_failures = 0
-                    return
+            except ReplyLost as exc:  # the "." is out, no reply: not resent (at most once)
+                finish("unknown", exc.reply, str(exc))
+                self.report.unknown.append(f"{email}: {exc}")
+                return
+            except ConnectionFailure as exc:  # before the "." left: not accepted, retried
                 self.connection_failures += 1
                 if self.connection_failures >= mail.max_connection_failures:
                     finish("failed", exc.reply, str(exc))
@@ -287,9 +255,14 @@ class _Run:
 
 
 def send_issue(
-    settings: Settings, issue_id: str, *, sleep: Callable[[float], None] = time.sleep
+    settings: Settings,
+    issue_id: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    resend_unknown: bool = False,
 ) -> SendReport:
-    """Send ``issue_id`` to every subscribed address that does not have it yet."""
+    """Send ``issue_id`` to every subscribed address that does not have it yet; with
+    ``resend_unknown``, send exactly the ``unknown`` outcomes again (same Message-ID)."""
     report = SendReport(issue_id)
     secret = load_secret(settings.mail)
     signer = DkimSigner.from_settings(settings.mail, settings.issuer)
@@ -299,12 +272,15 @@ def send_issue(
         with open_warehouse(settings.warehouse, stage="send_newsletter") as con:
             apply_pending(settings, con)
             journal.replay(con)  # a killed run's last states, before anything is decided
-            row = _approved_issue(con, issue_id)
+            row = approved_issue(con, issue_id, resend_unknown)
             if row is None:
                 report.already_sent = True
+                report.unknown_before = count_unknown(con, issue_id)
                 return report
-            report.resolved, _ = resolve_interrupted(con, settings, issue_id)
             bulletin = Bulletin(issue_id, row["subject"], row["html"], row["text"])
+            check_content(bulletin, row)
+            decided, _ = resolve_interrupted(con, settings, issue_id)
+            report.resolved = len(decided)
             factory = MessageFactory(bulletin, settings.issuer)
             run = _Run(con, settings, transport, factory, secret, signer, report, journal, sleep)
             recipients = run_query(con, "delivery_recipients", {"issue_id": issue_id})
@@ -314,6 +290,11 @@ def send_issue(
                 if status == "sent":
                     report.skipped += 1
                     continue
+                if status == "unknown" and not resend_unknown:
+                    report.unknown_before += 1
+                    continue
+                if resend_unknown and status != "unknown":
+                    continue  # exactly the unknown ones
                 if status == "failed" and code is not None and code >= 500:
                     report.failed.append(f"{r['email']}: {code} (earlier run; not retried)")
                     continue
@@ -338,9 +319,11 @@ def send_issue(
                     sent=report.sent,
                     skipped=report.skipped,
                     failed=len(report.failed),
+                    unknown=len(report.unknown),
                     resolved=report.resolved,
+                    resend_unknown=resend_unknown,
                 )
-            if not run.retryable:  # everyone has it or was refused for good
+            if not run.retryable and not resend_unknown:  # all were tried to the end
                 execute(con, "mark_issue_sent", {"issue_id": issue_id, "now": _now()})
     finally:
         transport.close()

@@ -14,6 +14,10 @@ invalidates the links in mail already sent (the general unsubscribe page still w
 An unsubscribe arriving while a send holds the warehouse is not lost: it is appended to
 ``<warehouse>.unsubscribes`` (one JSON line, fsynced) and applied before the next send
 selects its recipients.
+
+Concurrent unsubscribes in one process (the endpoint's worker threads: one token posted many
+times at once) take turns on a lock, and a DuckDB "Conflict on update" from another writer in
+the process is retried a few times, then journalled like a busy warehouse: never an error.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import hmac
 import json
 import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +45,12 @@ from warehouse.transaction import transaction
 
 _CONTEXT = b"renkei-unsubscribe\x00"
 _SIG_BYTES = 16
+_WRITE_LOCK = threading.Lock()  # one unsubscribe write at a time in this process
+_CONFLICT_RETRIES = 5
+_JOURNAL_LOCK = threading.Lock()  # one append to the pending journal at a time
+_LOCK_SECONDS = 10.0  # in-process writes take milliseconds; past this, journal it
+_BUSY_MEMORY = 1.0  # the warehouse was just found busy: do not wait for it again at once
+_last_busy: dict[Path, float] = {}  # warehouse -> when it was last found busy
 
 
 class TokenError(RenkeiError):
@@ -163,15 +175,44 @@ def apply_unsubscribe(
     """Verify ``token`` and unsubscribe its address (journalled if the warehouse is busy)."""
     item = verify_token(load_secret(settings.mail), token)
     now = datetime.now(UTC)
-    try:
-        with open_warehouse(
-            settings.warehouse, stage="unsubscribe", wait_seconds=wait_seconds
-        ) as con:
-            _record(con, item, via, now)
-    except WarehouseBusy:
-        entry = {"issue_id": item.issue_id, "email": item.email, "via": via, "at": now.isoformat()}
-        with open(pending_path(settings), "a", encoding="utf-8") as journal:
-            journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            journal.flush()
-            os.fsync(journal.fileno())
+    written = False
+    if _WRITE_LOCK.acquire(timeout=_LOCK_SECONDS):
+        try:
+            written = _write(settings, item, via, now, wait_seconds)
+        finally:
+            _WRITE_LOCK.release()
+    if not written:
+        with _JOURNAL_LOCK:
+            entry = {"issue_id": item.issue_id, "email": item.email, "via": via}
+            with open(pending_path(settings), "a", encoding="utf-8") as journal:
+                journal.write(json.dumps({**entry, "at": now.isoformat()}, ensure_ascii=False))
+                journal.write("\n")
+                journal.flush()
+                os.fsync(journal.fileno())
     return item
+
+
+def _write(
+    settings: Settings, item: Unsubscribe, via: str, now: datetime, wait_seconds: float
+) -> bool:
+    """Record the unsubscribe in the warehouse; False when it is busy (another process
+    holds it, or a writer in this process keeps conflicting): the caller journals it.
+    Called under ``_WRITE_LOCK``; a request right after one that found the warehouse busy
+    does not wait for it again, so a queue of requests never waits ``wait_seconds`` each."""
+    if time.monotonic() - _last_busy.get(settings.warehouse, -_BUSY_MEMORY) < _BUSY_MEMORY:
+        wait_seconds = 0.0
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            with open_warehouse(
+                settings.warehouse, stage="unsubscribe", wait_seconds=wait_seconds
+            ) as con:
+                _record(con, item, via, now)
+            return True
+        except WarehouseBusy:
+            _last_busy[settings.warehouse] = time.monotonic()
+            return False
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower():
+                raise
+            time.sleep(0.02 * 2**attempt)  # another writer in this process: its turn first
+    return False

@@ -22,13 +22,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from itertools import pairwise
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import httpx
+import yarl
 
 from renkei.core.settings import FeedSettings
+from renkei.feeds.guard import (
+    GuardedResolver,
+    RefusedAddress,
+    check_url,
+    proxy_hosts,
+    refused_cause,
+)
 
 _FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
 NOT_A_FEED = (
@@ -81,6 +88,7 @@ class FetchResult:
     discovered_from: str | None = None  # the HTML page whose <link rel="alternate"> named it
     pages: list[RawPage] = field(default_factory=list)  # HTML pages fetched on the way
     skipped: str | None = None  # "not due" | "disabled": not fetched this run
+    counted: bool = True  # False: the run's deadline came before this feed's turn
 
     @property
     def not_modified(self) -> bool:
@@ -96,7 +104,22 @@ class BodyTooLarge(Exception):
     pass
 
 
+class _TooManyRedirects(Exception):
+    pass
+
+
+@dataclass
+class _Answer:
+    """The last response of a request and the redirects before it, as (status, url)."""
+
+    status: int
+    headers: dict[str, str]
+    url: str
+    hops: list[tuple[int, str]]
+
+
 MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # aiohttp's exceptions under the names the health table has always shown.
 _ERROR_NAMES: tuple[tuple[type[Exception], str], ...] = (
@@ -144,34 +167,57 @@ def discover_feed_url(body: bytes, base_url: str) -> str | None:
     return urljoin(base_url, finder.found[0]) if finder.found else None
 
 
-def _permanent_target(response: aiohttp.ClientResponse, start: str) -> str | None:
+def _permanent_target(answer: _Answer, start: str) -> str | None:
     """The URL the feed moved to if the redirect chain began with permanent redirects."""
     moved = None
-    chain = [*response.history, response]
-    for hop, following in pairwise(chain):
-        if hop.status not in (301, 308):
+    following = [url for _, url in answer.hops[1:]] + [answer.url] if answer.hops else []
+    for (status, _), next_url in zip(answer.hops, following, strict=True):
+        if status not in (301, 308):
             break
-        moved = str(following.url)
+        moved = next_url
     return moved if moved and moved != start else None
 
 
 async def _get(
-    session: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: FeedSettings
-) -> tuple[aiohttp.ClientResponse, bytes | None]:
-    """GET with the body streamed under the size cap; a body only for 200."""
-    # aiohttp counts the redirect it refuses to follow; httpx and curl count the followed.
-    async with session.get(url, headers=headers, max_redirects=MAX_REDIRECTS + 1) as response:
-        if response.status != 200:
-            if response.status == 304:
-                await response.read()  # empty: reading it lets the connection be reused
-            return response, None
-        chunks, size = [], 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > limits.max_bytes:  # streamed: never read past the cap
-                raise BodyTooLarge(f"body exceeds {limits.max_bytes} bytes")
-            chunks.append(chunk)
-        return response, b"".join(chunks)
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    limits: FeedSettings,
+    proxied: bool,
+) -> tuple[_Answer, bytes | None]:
+    """GET with the body streamed under the size cap; a body only for 200. Redirects are
+    followed here, hop by hop, so each hop's address is checked before it is asked."""
+    hops: list[tuple[int, str]] = []
+    for _ in range(MAX_REDIRECTS + 1):  # the first request and five redirects
+        if not limits.allow_private_addresses:
+            await check_url(url, resolve=proxied)
+        async with session.get(url, headers=headers, allow_redirects=False) as response:
+            location = response.headers.get("Location")
+            if response.status in _REDIRECTS and location:
+                hops.append((response.status, str(response.url)))
+                try:
+                    url = str(response.url.join(yarl.URL(location)))
+                except ValueError:
+                    raise aiohttp.InvalidURL(location) from None
+                continue  # the redirect's body is not read (the connection is closed)
+            answer = _Answer(
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                str(response.url),
+                hops,
+            )
+            if response.status != 200:
+                if response.status == 304:
+                    await response.read()  # empty: reading it lets the connection be reused
+                return answer, None
+            chunks, size = [], 0
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if size > limits.max_bytes:  # streamed: never read past the cap
+                    raise BodyTooLarge(f"body exceeds {limits.max_bytes} bytes")
+                chunks.append(chunk)
+            return answer, b"".join(chunks)
+    raise _TooManyRedirects
 
 
 def _conditional_headers(target: FeedTarget) -> dict[str, str]:
@@ -185,7 +231,9 @@ def _conditional_headers(target: FeedTarget) -> dict[str, str]:
 
 def _describe(exc: Exception) -> str:
     """One line for the health table, named as HTTP clients usually name these failures."""
-    if isinstance(exc, aiohttp.TooManyRedirects):
+    if (refused := refused_cause(exc)) is not None:
+        return str(refused)
+    if isinstance(exc, _TooManyRedirects):
         return f"TooManyRedirects: more than {MAX_REDIRECTS} redirects (a redirect loop?)"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return "ConnectTimeout: no answer within the timeout"
@@ -197,29 +245,50 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def _feed_timeout(limits: FeedSettings) -> str:
+    return (
+        f"FeedTimeout: 取得が{limits.feed_timeout:g}秒以内に終わりませんでした "
+        f"(not finished within feeds.feed_timeout = {limits.feed_timeout:g} s, body included)"
+    )
+
+
+def _run_timeout(limits: FeedSettings) -> str:
+    return (
+        f"RunTimeout: 実行全体の制限時間{limits.run_timeout:g}秒までに終わりませんでした "
+        f"(not finished within feeds.run_timeout = {limits.run_timeout:g} s)"
+    )
+
+
 async def _fetch_one(
     session: aiohttp.ClientSession,
-    target: FeedTarget,
+    result: FetchResult,
     limits: FeedSettings,
     overall: asyncio.Semaphore,
     per_host: dict[str, asyncio.Semaphore],
 ) -> FetchResult:
-    result = FetchResult(target=target, fetched_at=datetime.now(UTC))
-    started = time.monotonic()
+    """Fetch one feed into ``result``, within ``feed_timeout`` from its first request
+    (waiting for a free slot does not count): redirects, feed link and body included."""
+    target, loop = result.target, asyncio.get_running_loop()
+    started, deadline = time.monotonic(), None
     url, headers = target.url, _conditional_headers(target)
+    proxied = bool(session.trust_env)
+    clock = asyncio.timeout(None)
     try:
         for attempt in range(2):  # the second pass follows an HTML page's feed link
             # The host's turn first, then a slot: sixteen tasks waiting for one busy host
             # would otherwise hold every slot. (The connector enforces the limit too.)
             async with per_host[urlsplit(url).netloc], overall:
-                response, body = await _get(session, url, headers, limits)
-            result.status_code = response.status
-            result.headers = {k.lower(): v for k, v in response.headers.items()}
-            result.final_url = str(response.url)
-            result.moved_to = _permanent_target(response, target.url) or result.moved_to
+                result.counted = True  # its turn came: from now on a failure is its own
+                deadline = deadline or loop.time() + limits.feed_timeout
+                async with (clock := asyncio.timeout_at(deadline)):
+                    answer, body = await _get(session, url, headers, limits, proxied)
+            result.status_code = answer.status
+            result.headers = answer.headers
+            result.final_url = answer.url
+            result.moved_to = _permanent_target(answer, target.url) or result.moved_to
             if body is None:
-                if response.status != 304:
-                    result.error = f"HTTP {response.status}"
+                if answer.status != 304:
+                    result.error = f"HTTP {answer.status}"
                 break
             if attempt == 0 and looks_like_html(body, result.headers.get("content-type")):
                 page = RawPage(result.final_url, body, result.headers.get("content-type"))
@@ -233,10 +302,12 @@ async def _fetch_one(
                 continue
             result.body = body
             break
-    except BodyTooLarge as exc:
+    except (BodyTooLarge, RefusedAddress) as exc:
         result.error = str(exc)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        result.error = _describe(exc)
+    except ValueError as exc:  # a feed link or redirect no URL parser can read
+        result.error = f"InvalidURL: {exc}"
+    except (aiohttp.ClientError, TimeoutError, _TooManyRedirects) as exc:
+        result.error = _feed_timeout(limits) if clock.expired() else _describe(exc)
     result.elapsed_ms = int((time.monotonic() - started) * 1000)
     return result
 
@@ -250,13 +321,22 @@ def _tls_context() -> ssl.SSLContext:
 
 def make_session(limits: FeedSettings) -> aiohttp.ClientSession:
     """The one client of a run: a connection pool of ``concurrency`` connections, at most
-    ``per_host`` to any one host (enforced by the connector), kept alive between feeds."""
+    ``per_host`` to any one host (enforced by the connector), kept alive between feeds.
+    Its resolver refuses non-public addresses unless they are allowed (renkei.feeds.guard)."""
+    proxied = bool(urllib.request.getproxies())
+    resolver = None if limits.allow_private_addresses else GuardedResolver(proxy_hosts())
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(
-            limit=limits.concurrency, limit_per_host=limits.per_host, ssl=_tls_context()
+            limit=limits.concurrency,
+            limit_per_host=limits.per_host,
+            ssl=_tls_context(),
+            resolver=resolver,
         ),
+        # Each request within the feed's deadline (which also covers all its requests).
         timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
+            total=limits.feed_timeout,
+            sock_connect=limits.connect_timeout,
+            sock_read=limits.read_timeout,
         ),
         headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
         # A feed is a public document: no cookie jar, so a cookie one member's site sets
@@ -268,7 +348,7 @@ def make_session(limits: FeedSettings) -> aiohttp.ClientSession:
         max_field_size=65536,
         # HTTP(S)_PROXY / NO_PROXY, as a secretariat's network may need. Only when one is
         # set: aiohttp then looks the proxy up in a thread for every request.
-        trust_env=bool(urllib.request.getproxies()),
+        trust_env=proxied,
     )
 
 
@@ -277,14 +357,34 @@ async def fetch_all_async(
     limits: FeedSettings,
     session: aiohttp.ClientSession | None = None,
 ) -> list[FetchResult]:
-    """Fetch every target with bounded concurrency overall and per host."""
+    """Fetch every target with bounded concurrency overall and per host, each within
+    ``feed_timeout`` and all within ``run_timeout``: a feed not finished by then fails
+    with a RunTimeout (not counted against it if its turn never came), the others keep
+    their results."""
     overall = asyncio.Semaphore(limits.concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(limits.per_host))
     own = session is None
     session = session or make_session(limits)
+    now, started = datetime.now(UTC), time.monotonic()
+    results = [FetchResult(target=t, fetched_at=now, counted=False) for t in targets]
     try:
-        fetches = (_fetch_one(session, t, limits, overall, per_host) for t in targets)
-        return list(await asyncio.gather(*fetches))
+        tasks = [
+            asyncio.create_task(_fetch_one(session, r, limits, overall, per_host)) for r in results
+        ]
+        if not tasks:
+            return []
+        _, late = await asyncio.wait(tasks, timeout=limits.run_timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task, result in zip(tasks, results, strict=True):
+            if task in late:
+                result.error = _run_timeout(limits)
+                result.elapsed_ms = int((time.monotonic() - started) * 1000)
+        bugs = [e for t in tasks if t not in late and (e := t.exception()) is not None]
+        if bugs:
+            raise bugs[0]  # a bug in the fetcher is raised, as before
+        return results
     finally:
         if own:
             await session.close()

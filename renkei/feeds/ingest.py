@@ -45,6 +45,7 @@ class FeedReport:
     still_disabled: list[str] = field(default_factory=list)  # disabled earlier: not fetched
     pages: int = 0  # HTML pages (homepages) kept in the raw store
     items_same: int = 0  # items of changed bodies left unparsed: same bytes as last time
+    over_limit: list[str] = field(default_factory=list)  # feeds with items past max_items
 
     def summary(self) -> str:
         text = (
@@ -54,6 +55,8 @@ class FeedReport:
         )
         if self.items_same:
             text += f"; {self.items_same} unchanged items not parsed again"
+        if self.over_limit:
+            text += f"; {len(self.over_limit)} over the item limit"
         if self.moved:
             text += f"; {len(self.moved)} moved"
         if self.not_due:
@@ -71,6 +74,7 @@ class FeedReport:
         return [
             *(f"failed: {line}" for line in self.failed),
             *(f"moved: {line}" for line in self.moved),
+            *(f"over the item limit: {line}" for line in self.over_limit),
             *(f"disabled: {line}" for line in self.disabled),
             *(f"still disabled: {line}" for line in self.still_disabled),
             *(f"waiting: {line}" for line in self.not_due if "failures in a row" in line),
@@ -175,7 +179,7 @@ def _without_parsing(
     target = result.target
     if result.body is None and not result.not_modified:
         report.failed.append(f"{target.member_id}: {result.error}")
-        state = _state_row(result, ok=False, error=result.error, counted=counted)
+        state = _state_row(result, ok=False, error=result.error, counted=counted and result.counted)
         if state["disabled_at"] is not None:
             report.disabled.append(f"{target.member_id}: {target.url}: {state['disabled_reason']}")
         return _log_row(result, outcome="failed", sha256=page_sha256), state
@@ -227,7 +231,7 @@ def _previous(store: RawStore, target: FeedTarget) -> bytes | None:
 
 
 def _store_and_parse(
-    store: RawStore, result: FetchResult, report: FeedReport, batch: _Batch
+    store: RawStore, result: FetchResult, report: FeedReport, batch: _Batch, max_items: int
 ) -> tuple[dict[str, object], dict[str, object]]:
     """A new body: stored first (raw first), then parsed into staged rows."""
     target, body = result.target, result.body
@@ -253,6 +257,7 @@ def _store_and_parse(
             _previous(store, target),
             url=result.final_url or source_url,
             content_type=content_type,
+            limit=max_items,
         )
     except Exception as exc:  # a parser bug must not stop the other feeds
         parsed, same = (
@@ -262,7 +267,7 @@ def _store_and_parse(
     log = _log_row(
         result,
         sha256=stored.sha256,
-        item_count=len(parsed.rows) + same,
+        item_count=len(parsed.rows) + same + parsed.over_limit,
         bozo=parsed.bozo,
         error=parsed.error,
         outcome="failed" if parsed.error else "fetched",
@@ -283,6 +288,11 @@ def _store_and_parse(
     report.ok += 1
     report.parsed += 1
     report.items_same += same
+    if parsed.over_limit:
+        report.over_limit.append(
+            f"{target.member_id}: {len(parsed.rows) + same + parsed.over_limit} items, "
+            f"the first {max_items} staged, {parsed.over_limit} not (feeds.max_items)"
+        )
     if parsed.bozo:
         report.bozo.append(target.member_id)
     return log, _state_row(result, ok=True, error=None, sha256=stored.sha256)
@@ -340,7 +350,7 @@ def store_and_stage_feeds(settings: Settings, results: Sequence[FetchResult]) ->
         report.pages += len(result.pages)
         rows = _without_parsing(
             result, report, counted=not report.all_unreachable, page_sha256=page
-        ) or _store_and_parse(store, result, report, batch)
+        ) or _store_and_parse(store, result, report, batch, settings.feeds.max_items)
         batch.logs.append(rows[0])
         batch.states.append(rows[1])
         if result.error is None and (note := _moved(result)):

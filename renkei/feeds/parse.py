@@ -35,6 +35,7 @@ class ParsedFeed:
     rows: list[dict[str, object]]
     bozo: bool
     error: str | None = None
+    over_limit: int = 0  # items after the first ``feeds.max_items``: counted, not staged
 
 
 def _content_type_for(body: bytes, content_type: str | None) -> str:

@@ -14,7 +14,7 @@ from renkei.core.errors import RenkeiError
 from renkei.core.rawstore import RawStore
 from renkei.core.settings import Settings
 from renkei.core.staging import stage_rows, staged_frame
-from renkei.feeds.parse import parse_feed
+from renkei.feeds.diff import parse_limited
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 from warehouse.transaction import transaction
@@ -61,7 +61,12 @@ def reparse(settings: Settings, since: datetime) -> ReparseReport:
             except OSError as exc:
                 report.failed.append(f"{p['sha256'][:12]}: raw file missing: {exc}")
                 continue
-            parsed = parse_feed(body, url=p["source_ref"], content_type=p["content_type"])
+            parsed = parse_limited(
+                body,
+                url=p["source_ref"],
+                content_type=p["content_type"],
+                limit=settings.feeds.max_items,
+            )
             if parsed.error:
                 report.failed.append(f"{p['member_id']} {p['sha256'][:12]}: {parsed.error}")
                 continue
@@ -74,6 +79,10 @@ def reparse(settings: Settings, since: datetime) -> ReparseReport:
                 staged_at=p["first_seen_at"],
             )
             with transaction(con):
-                execute(con, "delete_stg_for_payload", {"sha256": p["sha256"]})
+                execute(
+                    con,
+                    "delete_stg_for_payload",
+                    {"sha256": p["sha256"], "member_id": p["member_id"]},
+                )
                 report.rows += stage_rows(con, frame)
     return report

@@ -8,8 +8,10 @@ resumes that run; approving in the Prefect UI reaches the same functions from th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from renkei.core.audit import audit
@@ -57,12 +59,21 @@ def approve(
             return digest
         if row["status"] != "draft":
             raise ApprovalError(f"issue {issue_id}: already {row['status']}")
-        execute(con, "approve_issue", {
-            "issue_id": issue_id, "by": by, "now": _now(), "content_sha256": digest,
-            "comment": comment,
-        })  # fmt: skip
-        audit(con, by, "approve", issue_id, content_sha256=digest, comment=comment)
+        _record_approval(con, issue_id, digest, by=by, comment=comment)
     return digest
+
+
+def _record_approval(con, issue_id: str, digest: str, *, by: str, comment: str | None) -> None:
+    execute(con, "approve_issue", {
+        "issue_id": issue_id, "by": by, "now": _now(), "content_sha256": digest,
+        "comment": comment,
+    })  # fmt: skip
+    audit(con, by, "approve", issue_id, content_sha256=digest, comment=comment)
+
+
+def _record_rejection(con, issue_id: str, digest: str, *, by: str, reason: str) -> None:
+    execute(con, "reject_issue", {"issue_id": issue_id, "now": _now()})
+    audit(con, by, "reject", issue_id, content_sha256=digest, reason=reason)
 
 
 def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> None:
@@ -73,8 +84,7 @@ def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> None:
         row = _issue(con, issue_id)
         if row["status"] == "sent":
             raise ApprovalError(f"issue {issue_id}: already sent; it cannot be rejected")
-        execute(con, "reject_issue", {"issue_id": issue_id, "now": _now()})
-        audit(con, by, "reject", issue_id, content_sha256=row["content_sha256"], reason=reason)
+        _record_rejection(con, issue_id, row["content_sha256"], by=by, reason=reason)
 
 
 def ensure_fresh(settings: Settings, issue_id: str, *, now: datetime | None = None) -> None:
@@ -115,19 +125,87 @@ def set_waiting_run(settings: Settings, issue_id: str, flow_run_id: str | None) 
 
 
 def resume_waiting_run(settings: Settings, issue_id: str, answer: Approval) -> str | None:
-    """Resume the compile flow run waiting on this issue, if any; return a note."""
+    """Resume the compile flow run waiting on this issue, if any; return a note.
+
+    ``answer`` has been recorded in the warehouse by the caller: the run is told so beside
+    the form (see renkei.newsletter.approval_input), so it does not record it again."""
     with open_warehouse(settings.warehouse, read_only=True) as con:
         run_id = _issue(con, issue_id)["waiting_flow_run_id"]
     if not run_id:
         return None
-    from prefect.flow_runs import resume_flow_run
+    from renkei.newsletter.approval_input import resume_recorded
 
     try:
-        resume_flow_run(UUID(run_id), run_input=answer.model_dump())
+        resume_recorded(UUID(run_id), answer)
     except Exception as exc:  # the API may be down: the warehouse record still stands
         return f"recorded, but the waiting Prefect flow run {run_id} was not resumed: {exc}"
     set_waiting_run(settings, issue_id, None)
     return f"resumed the waiting Prefect flow run {run_id}"
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """What became of an answer given in the Prefect UI's form.
+
+    ``pause``: nothing recorded; ``message`` says why, in Japanese, for the next form.
+    ``recorded``: the answer is in the warehouse. ``decided``: the issue is no longer a
+    draft (answered elsewhere); nothing recorded. ``content_sha256``: the draft's hash now."""
+
+    kind: Literal["pause", "recorded", "decided"]
+    message: str
+    content_sha256: str
+
+
+NOT_RECORDED = "**前回の回答は記録していません。**"
+
+
+def answer_from_form(
+    settings: Settings,
+    issue_id: str,
+    *,
+    seen_sha256: str,
+    approved: bool,
+    reviewer: str,
+    comment: str,
+) -> FormOutcome:
+    """Record a form answer for the draft the form showed (``seen_sha256``), or say why not.
+
+    Read, check and record on one connection, so a draft recompiled in between cannot be
+    approved unseen. An empty name, a rejection without a reason or a changed draft record
+    nothing and keep the run waiting; the wait is cleared once the answer is recorded."""
+    name, text = reviewer.strip(), comment.strip()
+    with open_warehouse(settings.warehouse, stage="approve") as con:
+        row = _issue(con, issue_id)
+        digest = row["content_sha256"]
+        if row["status"] != "draft":
+            execute(con, "set_waiting_run", {"issue_id": issue_id, "flow_run_id": None})
+            by = f" by {row['approved_by']}" if row["approved_by"] else ""
+            note = f"already {row['status']}{by}; the answer in the form was not recorded"
+            return FormOutcome("decided", note, digest)
+        reason = None
+        if not name:
+            reason = "確認者の氏名が空欄でした。氏名を入力して、もう一度回答してください。"
+        elif digest != seen_sha256:
+            reason = (
+                f"フォームを表示した後に原稿が変更されました（表示していた内容ハッシュ "
+                f"{seen_sha256[:12]}、現在 {digest[:12]}）。新しいプレビューで内容を確認してから、"
+                "もう一度回答してください。"
+            )
+        elif not approved and not text:
+            reason = (
+                "差し戻す理由がコメント欄にありませんでした。"
+                "理由を書いて、もう一度回答してください。"
+            )
+        if reason:
+            return FormOutcome("pause", f"{NOT_RECORDED} {reason}", digest)
+        if approved:
+            _record_approval(con, issue_id, digest, by=name, comment=text or None)
+            verdict = f"approved by {name}"
+        else:
+            _record_rejection(con, issue_id, digest, by=name, reason=text)
+            verdict = f"rejected by {name}: {text}"
+        execute(con, "set_waiting_run", {"issue_id": issue_id, "flow_run_id": None})
+    return FormOutcome("recorded", verdict, digest)
 
 
 APPROVED_EVENT = "renkei.newsletter.approved"
@@ -158,20 +236,38 @@ def announce_approval(issue_id: str) -> str:
     return f"emitted {APPROVED_EVENT} for {issue_id}: the on-approval deployment sends it"
 
 
+def preview_link(page: Path) -> str:
+    """The preview as a link a reviewer can click (markdown). There is no web console yet:
+    a ``file://`` link, which works where the browser runs on the server's file system, and
+    the path itself for everyone else. The console's URL goes here once it exists."""
+    absolute = page.resolve()
+    return f"[プレビューを開く]({absolute.as_uri()})（サーバー上のファイル：`{absolute}`）"
+
+
 def approval_request(
     issue_id: str,
     summary: str,
-    preview: str,
+    preview: Path,
     digest: str,
     sections: dict[str, tuple[int, int]] | None = None,
+    reason: str | None = None,
 ) -> str:
-    """The markdown shown above the approval form in the Prefect UI (and as an artifact)."""
-    table = "".join(
-        f"| {title} | {shown} | {cut} |\n" for title, (shown, cut) in (sections or {}).items()
-    )
+    """The markdown shown above the approval form in the Prefect UI (and as an artifact).
+
+    ``reason``: why the previous answer was not recorded (the run asks again)."""
+    warning = f"> {reason}\n\n" if reason else ""
+    intro = f"{summary}\n\n" if summary else ""
+    table = ""
+    if sections:
+        rows = "".join(
+            f"| {title} | {shown} | {cut} |\n" for title, (shown, cut) in sections.items()
+        )
+        table = f"| セクション | 掲載 | 上限で省略 |\n|---|---|---|\n{rows}\n"
+    short = digest[:12]
     return (
-        f"### メルマガ {issue_id} の承認\n\n{summary}\n\n"
-        f"| セクション | 掲載 | 上限で省略 |\n|---|---|---|\n{table}\n"
-        f"- プレビュー: `{preview}`\n- 内容ハッシュ: `{digest}`\n\n"
-        "内容を確認し、承認する場合は approved にチェックを入れ、氏名を入力してください。"
+        f"### メルマガ {issue_id} の承認\n\n{warning}{intro}{table}"
+        f"- プレビュー：{preview_link(preview)}\n"
+        f"- 内容ハッシュ：`{short}`（`renkei approve {issue_id} --sha {short}` と同じ値）\n\n"
+        "プレビューで内容を確認し、下のフォームで「判断」を選んで氏名を入力し、送信してください。"
+        "差し戻す場合は理由をコメントに書いてください。"
     )

@@ -9,14 +9,20 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from renkei.core.settings import Settings
 from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Section
+from transforms.text import strip_invisible_text
 
 SECTOR_ORDER = {"industry": 0, "academia": 1, "finance": 2, "government": 3}
+
+
+class PeriodError(ValueError):
+    """The period text is not YYYY-MM (the CLI reports it as a --period error)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Period:
             year, month = (int(p) for p in text.split("-"))
             last = calendar.monthrange(year, month)[1]
         except (ValueError, calendar.IllegalMonthError):
-            raise ValueError(f"period {text!r} is not YYYY-MM") from None
+            raise PeriodError(f"period {text!r} is not YYYY-MM") from None
         return cls(f"{year:04d}-{month:02d}", date(year, month, 1), date(year, month, last))
 
     @classmethod
@@ -44,31 +50,37 @@ class Period:
         return f"{self.start.year}年{self.start.month}月"
 
 
+def _clean(text: Any) -> Any:
+    """No control or invisible character reaches the renderer, whatever the source (an edit
+    or a registry name did not come through normalise); None stays None."""
+    return strip_invisible_text(text) if isinstance(text, str) else text
+
+
 def _item(row: dict, *, reminder: bool = False) -> Item:
-    url = row["url"] if (row["url"] or "").startswith("https://") else None
+    url = _clean(row["url"] if (row["url"] or "").startswith("https://") else None)
     publisher = Organiser(
         member_id=row["member_id"],
-        name=row["member_name"],
+        name=_clean(row["member_name"]),
         sector=row["sector"],
         prefecture=row["prefecture"],
-        contact=row["contact"],
+        contact=_clean(row["contact"]),
     )
     co_hosts = tuple(
-        Organiser(o["member_id"], o["name"], o["sector"], o["prefecture"])
+        Organiser(o["member_id"], _clean(o["name"]), o["sector"], o["prefecture"])
         for o in row.get("organisers") or ()
         if o["member_id"] != publisher.member_id
     )
     return Item(
         activity_id=row["activity_id"],
-        title=row["title"],
-        summary=row["summary"] or "",
+        title=_clean(row["title"]),
+        summary=_clean(row["summary"] or ""),
         url=url,
         category=row["category"],
         organisers=(publisher, *co_hosts),
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         all_day=bool(row["all_day"]),
-        venue=row["venue"],
+        venue=_clean(row["venue"]),
         deadline_at=row["deadline_at"],
         published_at=row["published_at"],
         is_reminder=reminder,
@@ -212,7 +224,7 @@ def build_issue(
             unsubscribe_url=issuer.unsubscribe_url,
         ),
         sections=sections,
-        editorial=editorial,
+        editorial=_clean(editorial),
         generated_at=generated_at,
     )
 

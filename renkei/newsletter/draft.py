@@ -8,7 +8,9 @@ recompiled until it is sent, and a recompile that changes the content changes th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -18,10 +20,18 @@ from renkei.core.rawstore import sha256_hex
 from renkei.core.settings import Settings
 from renkei.core.staging import write_batch
 from renkei.newsletter.compose import Edits, Period, build_issue, events_until, sort_into_sections
-from renkei.newsletter.render import render_issue
+from renkei.newsletter.model import Issue, Rendered, Section
+from renkei.newsletter.render import (
+    NewsletterTooLarge,
+    SkippedItem,
+    render_issue,
+    unrenderable_items,
+)
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 from warehouse.transaction import transaction
+
+logger = logging.getLogger("renkei.newsletter.draft")
 
 
 @dataclass
@@ -34,14 +44,51 @@ class DraftReport:
     note: str | None = None
     # section title -> (items shown, items cut by the cap)
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # items left out because they break the renderer (named, with the renderer's error)
+    skipped: list[SkippedItem] = field(default_factory=list)
 
     def summary(self) -> str:
+        left_out = "".join(f"\n  skipped (does not render): {s.line()}" for s in self.skipped)
         if not self.created:
-            return f"issue {self.issue_id}: {self.note}"
+            return f"issue {self.issue_id}: {self.note}{left_out}"
         return (
             f"issue {self.issue_id}: draft with {self.item_count} items, "
             f"sha256 {self.content_sha256[:12] if self.content_sha256 else '-'}; awaiting approval"
+            + left_out
         )
+
+
+def _without(sections: tuple[Section, ...], ids: set[str]) -> tuple[Section, ...]:
+    kept = (
+        replace(s, items=tuple(i for i in s.items if i.activity_id not in ids)) for s in sections
+    )
+    return tuple(s for s in kept if s.items)
+
+
+def _render(
+    sections: tuple[Section, ...], make_issue: Callable[[tuple[Section, ...]], Issue]
+) -> tuple[tuple[Section, ...], Issue, Rendered | None, list[SkippedItem]]:
+    """Render the issue; when it fails, leave out the items that fail on their own (each
+    named, with a warning) and render the rest. A failure that is not one item's (the
+    editorial, the templates) and a too-large issue still fail the draft."""
+    issue = make_issue(sections)
+    try:
+        return sections, issue, render_issue(issue), []
+    except NewsletterTooLarge:
+        raise
+    except Exception:
+        skipped = unrenderable_items(issue)
+        if not skipped:
+            raise
+    for item in skipped:
+        logger.warning(
+            "issue %s: item left out, it does not render: %s", issue.issue_id, item.line()
+        )
+    sections = _without(sections, {s.activity_id for s in skipped})
+    if not sections:
+        return sections, issue, None, skipped
+    issue = make_issue(sections)
+    return sections, issue, render_issue(issue), skipped
 
 
 def draft(
@@ -91,15 +138,28 @@ def draft(
                 note="nothing new in this period: no issue compiled (新着なし)",
             )
         before = run_query(con, "issue_count_before", {"period_start": period.start})["n"][0]
-        issue = build_issue(
-            sections,
-            period,
-            number=settings.newsletter.first_number + int(before),
-            settings=settings,
-            editorial=editorial,
-            generated_at=datetime.now(UTC),
-        )
-        rendered = render_issue(issue)
+        generated_at = datetime.now(UTC)
+
+        def make_issue(chosen: tuple[Section, ...]) -> Issue:
+            return build_issue(
+                chosen,
+                period,
+                number=settings.newsletter.first_number + int(before),
+                settings=settings,
+                editorial=editorial,
+                generated_at=generated_at,
+            )
+
+        sections, issue, rendered, skipped = _render(sections, make_issue)
+        if rendered is None:
+            return DraftReport(
+                period.issue_id,
+                False,
+                note="every item failed to render: no issue compiled",
+                skipped=skipped,
+            )
+        left_out = {s.activity_id for s in skipped}
+        shown = [pair for pair in shown if pair[0] not in left_out]
         digest = sha256_hex(
             (rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode()
         )
@@ -129,6 +189,16 @@ def draft(
                 pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
                 issue_id=issue.issue_id,
             )
-            audit(con, "renkei", "draft", issue.issue_id, content_sha256=digest, items=len(shown))
+            audit(
+                con,
+                "renkei",
+                "draft",
+                issue.issue_id,
+                content_sha256=digest,
+                items=len(shown),
+                **({"skipped": [vars(s) for s in skipped]} if skipped else {}),
+            )
     counts = {s.title: (len(s.items), s.more_count) for s in sections}
-    return DraftReport(issue.issue_id, True, len(shown), digest, "draft", sections=counts)
+    return DraftReport(
+        issue.issue_id, True, len(shown), digest, "draft", sections=counts, skipped=skipped
+    )

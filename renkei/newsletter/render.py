@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import replace
+import sys
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -307,6 +308,39 @@ def render_issue(issue: Issue, *, max_bytes: int = MAX_HTML_BYTES) -> Rendered:
             section_bytes=cost,
         )
     return Rendered(html=html, text=render_text(issue), subject=issue.subject)
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """An item left out of a draft because it alone breaks the renderer."""
+
+    activity_id: str
+    title: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.activity_id} 「{self.title[:40]}」: {self.reason}"
+
+
+def unrenderable_items(issue: Issue) -> list[SkippedItem]:
+    """The items that fail to render in an issue of their own (an item that renders alone
+    is never blamed). Used after a whole-issue render failed, to leave out only those.
+    Empty when the issue fails without any item (the editorial or the templates are at
+    fault, not the items)."""
+    try:
+        render_issue(replace(issue, sections=()), max_bytes=sys.maxsize)
+    except Exception:
+        return []
+    bad: list[SkippedItem] = []
+    for section in issue.sections:
+        for item in section.items:
+            alone = replace(issue, sections=(replace(section, items=(item,), more_count=0),))
+            try:
+                render_issue(alone, max_bytes=sys.maxsize)
+            except Exception as exc:  # any renderer failure: the item is the one to blame
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                bad.append(SkippedItem(item.activity_id, item.title, reason[:300]))
+    return bad
 
 
 def personalise(body: str, *, recipient_name: str, unsubscribe_url: str) -> str:

@@ -12,28 +12,38 @@ Why flow hooks (``on_failure``/``on_crashed``) and not a Prefect automation:
   retried alerts only if the last attempt fails. When the flow's process itself dies
   (killed, out of memory), the process worker runs ``on_crashed`` for it.
 
-Every alert is claimed first with a marker file named after the flow run id (created with
-O_EXCL), so the same run is never reported twice even if both the engine and the worker
-report the crash. What a hook cannot report is a worker machine that is itself down:
-watch for that with the Prefect UI or `renkei doctor`.
+Every alert is first recorded as *pending* in the alert journal (``alerts/`` next to the
+warehouse, see :mod:`renkei.orchestration.alert_journal`), named after the flow run id and
+created atomically, so the same run is never reported twice even if both the engine and the
+worker report the crash. It becomes ``.sent`` only after the mail server accepted it; an
+alert that could not be mailed stays pending, is retried at the start of every flow run
+(:func:`retry_pending`), and is listed by ``renkei status`` and failed by ``renkei doctor``
+until delivered. The second route, which needs no SMTP: the hook also attaches the alert
+text to the failed run as a Prefect markdown artifact (key ``failure-alert``), saying
+whether the mail went out. What a hook cannot report is a worker machine that is itself
+down: `renkei doctor` checks that the work pool has a live worker.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any, TypedDict
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import ArtifactCreate
 
 from renkei.core.errors import ConfigError
-from renkei.core.mail_transport import DeliveryError, make_transport
 from renkei.core.settings import Settings, load_settings
+from renkei.orchestration import alert_journal
 
 logger = logging.getLogger("renkei.orchestration.alerts")
 
-ALERTS_FOLDER = "alerts"  # next to the warehouse: one marker per alerted flow run
+ALERTS_FOLDER = alert_journal.ALERTS_FOLDER  # next to the warehouse: the alert journal
+ARTIFACT_KEY = "failure-alert"
 
 
 def run_url(settings: Settings, flow_run_id: str) -> str:
@@ -69,40 +79,64 @@ def compose(
     return message
 
 
-def _claim(settings: Settings, flow_run_id: str) -> bool:
-    """Create the run's marker file; False when this run was already alerted."""
-    folder = settings.warehouse.parent / ALERTS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(folder / f"{flow_run_id}.sent", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return False
-    os.close(fd)
-    return True
-
-
 def send_alert(
     settings: Settings, *, flow_name: str, run_name: str, flow_run_id: str, state: str, error: str
 ) -> bool:
-    """Send the alert once per flow run; return whether a message was handed over."""
+    """Record the run's alert as pending, then mail it; True only when the server took it.
+
+    False when there is no alert address, when this run was already alerted (or recorded by
+    another process), and when the mail could not be sent — the alert then stays pending
+    in the journal and the next flow run retries it."""
     to = settings.orchestration.alert_to
     if to is None:
         logger.warning("flow %s %s (%s): no [orchestration] alert_to, no alert", flow_name,
                        state, error)  # fmt: skip
         return False
-    if not _claim(settings, flow_run_id):
-        return False
     message = compose(settings, flow_name=flow_name, run_name=run_name,
                       flow_run_id=flow_run_id, state=state, error=error)  # fmt: skip
-    transport = make_transport(settings.mail)
+    recorded = alert_journal.record(
+        settings, message=message.as_bytes(), recipient=str(to),
+        sender=str(settings.issuer.contact_email), flow_name=flow_name,
+        flow_run_id=flow_run_id, state=state, error=error,
+    )  # fmt: skip
+    if recorded is None:
+        return False
+    delivered, _ = alert_journal.deliver_pending(settings, only=flow_run_id)
+    return delivered == 1
+
+
+def retry_pending(settings: Settings) -> None:
+    """Deliver alerts left pending by earlier runs; called at the start of every flow.
+
+    Costs one directory listing when nothing is pending, and never fails the flow: what
+    still cannot be mailed stays pending (``renkei status`` lists it)."""
     try:
-        transport.deliver(
-            message.as_bytes(), sender=str(settings.issuer.contact_email), recipient=str(to),
-            issue_id=f"alert-{flow_run_id}", handed_over=lambda: None,
+        delivered, left = alert_journal.deliver_pending(settings)
+    except OSError as exc:  # the journal folder itself: say so, do not fail the flow
+        logger.error("pending failure alerts not retried: %s", exc)
+        return
+    if delivered or left:
+        logger.warning("pending failure alerts: %d delivered, %d still pending", delivered, left)
+
+
+def _artifact(settings: Settings, flow_run_id: str, text: str) -> None:
+    """Attach the alert to the failed run in Prefect (the route that needs no SMTP)."""
+    if settings.orchestration.alert_to is None:
+        mail = "[orchestration] alert_to が未設定のため、メールでは通知していません。"
+    elif (alert_journal.folder_of(settings) / f"{flow_run_id}{alert_journal.SENT}").exists():
+        mail = f"{settings.orchestration.alert_to} にメールで通知しました。"
+    else:
+        mail = (
+            "**メールは未送信です（保留中）。** 次のフロー実行の開始時に再送し、"
+            "届くまで `renkei status` と `renkei doctor` に表示されます。"
+        )
+    with get_client(sync_client=True) as client:
+        client.create_artifact(
+            ArtifactCreate(
+                key=ARTIFACT_KEY, type="markdown", flow_run_id=UUID(flow_run_id),
+                description="失敗の通知（renkei）", data=f"{text}\n\n{mail}\n",
+            )
         )  # fmt: skip
-    finally:
-        transport.close()
-    return True
 
 
 def _settings_for(parameters: dict[str, Any]) -> Settings | None:
@@ -118,13 +152,19 @@ def on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
     settings = _settings_for(dict(flow_run.parameters or {}))
     if settings is None:
         return
+    name = state.name or state.type.value
+    error = error_line(state.message)
     try:
         send_alert(
             settings, flow_name=flow.name, run_name=flow_run.name, flow_run_id=str(flow_run.id),
-            state=state.name or state.type.value, error=error_line(state.message),
+            state=name, error=error,
         )  # fmt: skip
-    except (DeliveryError, OSError) as exc:  # the failure itself is still in Prefect's log
-        logger.error("failure alert for flow run %s not sent: %s", flow_run.id, exc)
+    except OSError as exc:  # the journal could not be written: Prefect's log still has it
+        logger.error("failure alert for flow run %s not recorded: %s", flow_run.id, exc)
+    try:
+        _artifact(settings, str(flow_run.id), f"フロー「{flow.name}」が{name}: {error}")
+    except Exception as exc:  # no API reachable: the journal and the log still hold it
+        logger.error("failure alert artifact for flow run %s not created: %s", flow_run.id, exc)
 
 
 class FlowHooks(TypedDict):

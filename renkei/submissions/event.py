@@ -11,7 +11,7 @@ from pathlib import Path
 
 from renkei.core.errors import SubmissionError
 from renkei.core.events import api_url, emit
-from renkei.core.rawstore import sha256_hex
+from renkei.core.rawstore import sha256_file
 from renkei.core.registry import load_registry, require_member
 from renkei.core.settings import Settings
 
@@ -43,7 +43,8 @@ def hand_over(settings: Settings, path: Path, member_id: str) -> str | None:
     if not path.is_file():
         raise SubmissionError(f"{path}: file not found")
     require_member(load_registry(settings.registry), member_id, settings.registry)
-    sha256 = sha256_hex(path.read_bytes())
+    with path.open("rb") as handle:
+        sha256 = sha256_file(handle)  # in pieces: never the whole file at once
     event_id = emit_received(path, member_id, sha256)
     return (
         f"emitted {RECEIVED_EVENT} for {member_id}/{path.name} (sha256 {sha256[:12]}, "

@@ -12,13 +12,14 @@ activity_id). The report month comes from the file name (``2026-11-…``, ``2026
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from renkei.core.errors import SubmissionError
-from renkei.core.rawstore import RawStore
+from renkei.core.rawstore import RawStore, StoredPayload
 from renkei.core.registry import Member, require_member, sync_registry
 from renkei.core.settings import Settings
 from renkei.core.steps import Runner, direct
@@ -26,6 +27,7 @@ from renkei.submissions.check import (
     check_parts,
     combined,
 )
+from renkei.submissions.limits import file_too_big, open_submitted
 from renkei.submissions.outcome import IntakeOutcome, period_of
 from renkei.submissions.read import ReadSubmission, read_submission
 from renkei.submissions.receipt_mail import mail_receipt
@@ -33,6 +35,7 @@ from renkei.submissions.receipts import (
     FlaggedRow,
     ReceiptFacts,
     RejectedRow,
+    clean_name,
     receipt_path,
     receipt_pending,
     render_receipt,
@@ -49,18 +52,24 @@ def stage_file(
     members: dict[str, str],
     *,
     data: bytes | None = None,
+    kept: Path | None = None,
     period: str | None = None,
     requeue: bool = False,
     now: datetime | None = None,
 ) -> IntakeOutcome:
-    """Keep the bytes, judge the rows, write the warehouse, write the receipt."""
+    """Keep the bytes, judge the rows, write the warehouse, write the receipt.
+
+    The bytes are ``data``, or read from ``kept`` (the raw store's copy), or from ``path``.
+    A file over ``intake.max_file_bytes`` is never read whole: it is streamed into the raw
+    store and rejected."""
     path = Path(path)
+    name = clean_name(path.name)
+    stored: StoredPayload | None = None
+    error: str | None = None
     if data is None:
-        if not path.is_file():
-            raise SubmissionError(f"{path}: file not found")
-        data = path.read_bytes()
+        data, stored, error = _take(settings, path, kept, name)
     received_at = now or datetime.now(UTC)
-    period = period or period_of(path.name, received_at)
+    period = period or period_of(name, received_at)
     # The warehouse side runs on a helper thread (submission_write.SubmissionWriter), mostly
     # outside the GIL: it keeps the raw bytes while they are read, opens the warehouse while
     # the first rows are judged, stages each judged part while the next is judged, and plans,
@@ -74,17 +83,18 @@ def stage_file(
         period=period,
         received_at=received_at,
         requeue=requeue,
+        stored=stored,
     ) as writer:
         read: ReadSubmission | None = None
-        error: str | None = None
-        try:
-            read = read_submission(data, path.name, sheet=settings.intake.sheet)
-        except SubmissionError as exc:
-            error = str(exc)
+        if error is None:
+            try:
+                read = read_submission(data, name, settings.intake.sheet, settings.intake)
+            except SubmissionError as exc:
+                error = str(exc)
         stored = writer.stored()
         outcome = IntakeOutcome(
             member.member_id,
-            path.name,
+            name,
             stored.sha256,
             path.resolve(),
             period,
@@ -99,7 +109,7 @@ def stage_file(
                 raw_sha256=stored.sha256,
                 member_id=member.member_id,
                 member_names=members,
-                source_ref=path.name,
+                source_ref=name,
                 received_at=received_at,
             ):
                 writer.stage(part)
@@ -114,6 +124,28 @@ def stage_file(
         with receipt_pending(outcome.receipt_path, outcome.receipt_text):
             writer.committed()  # the receipt is written meanwhile, and named once committed
     return outcome
+
+
+def _take(
+    settings: Settings, path: Path, kept: Path | None, name: str
+) -> tuple[bytes, StoredPayload | None, str | None]:
+    """(the bytes, None, None), or for a file over the size limit (b"", its payload streamed
+    into the raw store, why it is rejected). A file in the inbox that is a symbolic link or
+    not a regular file is refused (SubmissionError), never followed."""
+    limit = settings.intake.max_file_bytes
+    inbox = settings.inbox
+    in_inbox = path.absolute().is_relative_to(inbox.absolute())
+    in_inbox = in_inbox or path.parent.resolve().is_relative_to(inbox.resolve())
+    follow = kept is not None or not in_inbox
+    with open_submitted(kept or path, follow=follow) as handle:
+        if os.fstat(handle.fileno()).st_size <= limit:
+            data = handle.read(limit + 1)  # + 1: it may have grown since
+            if len(data) <= limit:
+                return data, None, None
+            handle.seek(0)
+            del data
+        stored = RawStore(settings.raw_store).put_stream(handle)
+    return b"", stored, str(file_too_big(name, settings.intake))
 
 
 def _listed(frame: pl.DataFrame, texts: str, row: type) -> list:
@@ -202,7 +234,7 @@ def requeue(settings: Settings, sha256_prefix: str) -> list[IntakeOutcome]:
             Path(row["path"]),
             member,
             names,
-            data=store.get(row["sha256"]),
+            kept=store.path_for(row["sha256"]),
             period=row["period"],
             requeue=True,
             now=row["received_at"],

@@ -7,9 +7,11 @@ as JSON in ``extra`` rather than dropped.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -18,6 +20,16 @@ import polars as pl
 from renkei.core.charset import UndecodableError, utf8_bytes
 from renkei.core.errors import SubmissionError
 from renkei.core.row_json import row_json
+from renkei.core.settings import IntakeSettings
+from renkei.submissions.limits import (
+    TextBudget,
+    check_csv_lines,
+    check_grid,
+    check_xlsx_parts,
+    file_too_big,
+    scan_sheet,
+    scan_sheets,
+)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("件名", "タイトル", "イベント名", "名称", "行事名", "title", "event", "name"),
@@ -142,16 +154,32 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(data: bytes, name: str, sheet: str) -> ReadSubmission:
+def _read_xlsx(data: bytes, name: str, sheet: str, limits: IntakeSettings) -> ReadSubmission:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_xlsx_parts(archive, name, limits)  # before openpyxl reads any part whole
+            bounds = scan_sheets(archive, name, limits)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except SubmissionError:
+        raise
     except Exception as exc:  # a damaged or password-protected workbook: one cause
         raise SubmissionError(f"{name}: Excel ファイルとして開けません（{exc}）") from None
     try:
         ws = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
-        records = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        part = ws._worksheet_path.lstrip("/")  # where openpyxl reads the sheet from
+        if part not in bounds:  # outside xl/worksheets/ (and so under 8 MB): scan it now
+            with ws._get_source() as source:
+                bounds[part] = scan_sheet(source, name, limits)
+        last_row, last_col = bounds[part]
+        budget = TextBudget(name, limits)
+        records = [
+            [None if (t := _cell_text(v)) is None else budget.take(t, number) for v in row]
+            for number, row in enumerate(
+                ws.iter_rows(max_row=last_row, max_col=last_col, values_only=True), 1
+            )
+        ] if last_row else []  # fmt: skip
     finally:
         book.close()
     width = max((len(r) for r in records), default=0)
@@ -166,23 +194,32 @@ def _read_xlsx(data: bytes, name: str, sheet: str) -> ReadSubmission:
     return ReadSubmission(frame, None, None, columns, "xlsx")
 
 
-def read_submission(data: bytes, name: str, sheet: str = "提出用") -> ReadSubmission:
-    """Turn submitted bytes into the field frame; raise SubmissionError if unreadable."""
+def read_submission(
+    data: bytes, name: str, sheet: str = "提出用", limits: IntakeSettings | None = None
+) -> ReadSubmission:
+    """Turn submitted bytes into the field frame; raise SubmissionError if unreadable or
+    over one of ``limits`` (the file is then rejected whole; see submissions.limits)."""
+    limits = limits or IntakeSettings()
+    if len(data) > limits.max_file_bytes:
+        raise file_too_big(name, limits)
     if not data or data.isspace():  # as ``not data.strip()``, without copying the bytes
         raise SubmissionError(f"{name}: ファイルが空です")
     if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data, name, sheet)
+        return _read_xlsx(data, name, sheet, limits)
     if data.startswith(OLE_MAGIC):
         raise SubmissionError(
             f"{name}: 古い Excel 形式（.xls）は読めません。"
             "Excel で「.xlsx」か「CSV UTF-8」形式で保存し直してください"
         )
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        check_csv_lines(data, name, limits)  # as received: before a decoder copies a line
     try:
         utf8, encoding = utf8_bytes(data)
     except UndecodableError as exc:
         raise SubmissionError(f"{name}: {exc}") from None
     if not utf8 or utf8.isspace():
         raise SubmissionError(f"{name}: ファイルが空です")
+    check_csv_lines(utf8, name, limits)  # the grid's width and each line, before parsing
     delimiter = _delimiter(utf8)
     try:  # Polars' reader keeps blank lines as empty rows, so positions stay Excel's rows
         grid = pl.read_csv(
@@ -194,6 +231,7 @@ def read_submission(data: bytes, name: str, sheet: str = "提出用") -> ReadSub
         )
     except pl.exceptions.PolarsError as exc:
         raise SubmissionError(f"{name}: CSV として読めません: {exc}") from None
+    check_grid(grid, name, limits)
     frame, columns = _fields(name, grid)
     kind = "tsv" if delimiter == "\t" else "csv"
     return ReadSubmission(frame, encoding, delimiter, columns, kind)

@@ -15,7 +15,13 @@ from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import DeliveryError, make_transport
 from renkei.core.registry import Member
 from renkei.core.settings import Settings
-from renkei.submissions.receipts import MAIL_LISTED, RECEIPT_SUFFIX, receipt_bytes, render_receipt
+from renkei.submissions.receipts import (
+    MAIL_LISTED,
+    clean_name,
+    receipt_bytes,
+    receipt_name,
+    render_receipt,
+)
 
 
 def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
@@ -26,7 +32,7 @@ def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
         else f"{outcome.accepted}件受付"
         + (f"・{outcome.rejected}件要修正" if outcome.rejected else "")
     )
-    message["Subject"] = f"【受付結果】{outcome.file_name}（{verdict}）"
+    message["Subject"] = f"【受付結果】{clean_name(outcome.file_name)}（{verdict}）"
     message["From"] = formataddr((settings.issuer.name, str(settings.issuer.contact_email)))
     message["To"] = to
     message["Date"] = formatdate(localtime=True)
@@ -40,7 +46,7 @@ def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
             receipt_bytes(outcome.receipt_text),
             maintype="text",
             subtype="plain",
-            filename=outcome.file_name + RECEIPT_SUFFIX,
+            filename=receipt_name(outcome.file_name),
         )
     return message
 

@@ -9,6 +9,7 @@ Notepad opens it correctly) and e-mailed to the member's contact addresses.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +22,44 @@ RECEIPT_SUFFIX = ".受付結果.txt"
 JST = ZoneInfo("Asia/Tokyo")
 
 
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+PARTIAL = ".partial"  # receipt_pending's temporary suffix
+# Control characters (C0, DEL, C1), bidi embeddings/overrides/isolates and other invisible
+# format characters: never in a mail header, a receipt or a log line.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+
 def is_receipt(path: Path) -> bool:
     return path.name.endswith(RECEIPT_SUFFIX)
+
+
+def clean_name(name: str) -> str:
+    """A submitted file's name as shown in receipts, mail headers and logs: bytes that were
+    not UTF-8 read as CP932 (a Windows share) or replaced, controls and invisible format
+    characters (CR, LF, bidi overrides…) removed."""
+    if any("\udc80" <= ch <= "\udcff" for ch in name):  # undecodable bytes (surrogateescape)
+        raw = name.encode("utf-8", "surrogateescape")
+        try:
+            name = raw.decode("cp932")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "replace")
+    return _INVISIBLE.sub("", name).strip() or "（名前のないファイル）"
+
+
+def receipt_name(file_name: str) -> str:
+    """``<file>.受付結果.txt``, shortened when it (with ``.partial``) would not fit in a file
+    name: the name is cut at a character and a short hash of the whole name keeps two long
+    names apart."""
+    name = clean_name(file_name)
+    room = NAME_MAX - len((RECEIPT_SUFFIX + PARTIAL).encode("utf-8"))
+    if len(name.encode("utf-8")) <= room:
+        return name + RECEIPT_SUFFIX
+    tag = "…" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    cut = name.encode("utf-8")[: room - len(tag.encode("utf-8"))].decode("utf-8", "ignore")
+    return cut + tag + RECEIPT_SUFFIX
 
 
 def receipt_path(path: Path, inbox: Path, member_id: str) -> Path:
@@ -33,7 +70,7 @@ def receipt_path(path: Path, inbox: Path, member_id: str) -> Path:
         folder = path.parent
     except ValueError:
         folder = inbox / member_id
-    return folder / (path.name + RECEIPT_SUFFIX)
+    return folder / receipt_name(path.name)
 
 
 @dataclass
@@ -95,6 +132,11 @@ _FIXES: tuple[tuple[str, str], ...] = (
 )
 _FILE_FIXES: tuple[tuple[str, str], ...] = (
     (
+        "上限",
+        "ファイルを月ごとなどに分けるか、不要な行・列や長すぎる文章を除いて保存し直してから、"
+        "もう一度お送りください。",
+    ),
+    (
         "文字コード",
         "Excel で「名前を付けて保存」から「CSV UTF-8（コンマ区切り）」または"
         "「CSV（コンマ区切り）」を選んで保存し直すか、.xlsx のままお送りください。",
@@ -146,7 +188,9 @@ def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
     if facts.error:
         reason = re.sub(r"^[^:]*: ", "", facts.error, count=1)
         out += [
-            "ご提出いただいたファイルを読み込めなかったため、受け付けられませんでした。",
+            "ご提出いただいたファイルは上限を超えているため、ファイル全体を受け付けられませんでした。"
+            if "上限" in reason
+            else "ご提出いただいたファイルを読み込めなかったため、受け付けられませんでした。",
             f"  ファイル名：{facts.file_name}",
             f"  受付日時：{_when(facts.received_at)}",
             f"  理由：{reason}",
@@ -225,7 +269,7 @@ def _footer(out: list[str], facts: ReceiptFacts) -> str:
 def _more(total: int, listed: int | None, file_name: str) -> list[str]:
     if listed is None or total <= listed:
         return []
-    attached = f"{file_name}{RECEIPT_SUFFIX}"
+    attached = receipt_name(file_name)
     return [f"  …ほか {total - listed}行。すべての行は、添付の「{attached}」にあります。"]
 
 
@@ -241,7 +285,7 @@ def receipt_pending(path: Path, text: str) -> Iterator[None]:
     name when the block ends (the warehouse has committed what it says), and is removed if
     the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(path.name + PARTIAL)
     tmp.write_bytes(receipt_bytes(text))
     try:
         yield

@@ -9,12 +9,16 @@ did, while a file dropped while it was stopped is picked up by the scan at start
 Ignored: hidden files, Excel lock files (``~$…``), partial downloads (``.part``,
 ``.crdownload``, ``.tmp`` …), files directly in the inbox root, and the receipts renkei
 writes beside each file (``<file>.受付結果.txt``), so a receipt never triggers a submission.
+Refused, with a line in the log: symbolic links (a file or a member folder), FIFOs, sockets
+and other files that are not regular; they are never followed or opened.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -25,12 +29,13 @@ from typing import Protocol
 
 from renkei.core.errors import EXPECTED, WarehouseBusy
 from renkei.core.events import api_url
-from renkei.core.rawstore import sha256_hex
+from renkei.core.rawstore import sha256_file
 from renkei.core.registry import load_registry, require_member
 from renkei.core.settings import Settings
 from renkei.submissions.event import emit_received
 from renkei.submissions.intake import ingest_submission
-from renkei.submissions.receipts import is_receipt
+from renkei.submissions.limits import open_submitted
+from renkei.submissions.receipts import clean_name, is_receipt
 
 
 class Summarised(Protocol):
@@ -43,8 +48,8 @@ PARTIAL_SUFFIXES = (
 SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
 
-def is_candidate(path: Path, inbox: Path) -> bool:
-    """True for ``inbox/<member_id>/<file>`` that may be a submission."""
+def named_as_candidate(path: Path, inbox: Path) -> bool:
+    """True for ``inbox/<member_id>/<file>`` whose name may be a submission's."""
     try:
         parts = path.relative_to(inbox).parts
     except ValueError:
@@ -60,6 +65,29 @@ def is_candidate(path: Path, inbox: Path) -> bool:
         or lower in SYSTEM_NAMES
         or is_receipt(path)
     )
+
+
+def refusal(path: Path) -> str | None:
+    """Why a file in the inbox is refused without being opened (None: it is not). A path
+    that does not exist (any more) is not refused here."""
+    try:
+        mode = os.lstat(path).st_mode
+        folder = os.lstat(path.parent).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(folder):
+        return "the member folder is a symbolic link: refused (never followed)"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link: refused (never followed)"
+    if not stat.S_ISREG(mode):
+        return "not a regular file: refused"
+    return None
+
+
+def is_candidate(path: Path, inbox: Path) -> bool:
+    """True for a regular file ``inbox/<member_id>/<file>`` that may be a submission
+    (never a symbolic link, a FIFO or a device)."""
+    return named_as_candidate(path, inbox) and refusal(path) is None
 
 
 class WatchJournal:
@@ -120,28 +148,41 @@ class InboxWatcher:
     settle_seconds: float = 1.0
     echo: Callable[[str], None] = print
     pending: dict[Path, _Pending] = field(default_factory=dict)
+    refused: set[Path] = field(default_factory=set)  # said once each in the log
+
+    def refuse(self, path: Path, reason: str) -> None:
+        if path not in self.refused:
+            self.refused.add(path)
+            shown = "/".join(clean_name(p) for p in path.relative_to(self.inbox).parts)
+            self.echo(f"refused {shown}: {reason}")
 
     def notice(self, path: Path) -> None:
-        if path.is_dir() and path.parent == self.inbox:
+        if path.parent == self.inbox and path.is_symlink():
+            self.refuse(path, "a symbolic link: refused (never followed)")
+        elif path.is_dir() and not path.is_symlink() and path.parent == self.inbox:
             # A new member folder: files copied in before the OS watch on it was in place
             # raise no event of their own, so look inside now.
             for inner in sorted(path.iterdir()):
                 self.notice(inner)
-        elif is_candidate(path, self.inbox):
-            self.pending.setdefault(path, _Pending())
+        elif named_as_candidate(path, self.inbox):
+            reason = refusal(path)
+            if reason is None:
+                self.pending.setdefault(path, _Pending())
+            else:
+                self.pending.pop(path, None)
+                self.refuse(path, reason)
 
     def scan(self) -> None:
         """Every file already in the inbox (dropped while watch was not running)."""
-        for path in sorted(self.inbox.glob("*/*")):
-            if path.is_file():
-                self.notice(path)
+        for folder in sorted(self.inbox.iterdir()):
+            self.notice(folder)
 
     def ready(self, now: float) -> list[Path]:
         """Pending files whose size and mtime stood still for settle_seconds."""
         ready = []
         for path, state in list(self.pending.items()):
             try:
-                st = path.stat()
+                st = path.lstat()
             except FileNotFoundError:
                 del self.pending[path]  # moved away or deleted before it settled
                 continue
@@ -156,24 +197,26 @@ class InboxWatcher:
         handled = 0
         for path in self.ready(time.monotonic() if now is None else now):
             member_id = path.parent.name
-            try:
-                data = path.read_bytes()
-            except OSError as exc:  # still locked or gone: try again on the next change
-                self.echo(f"skipped {path}: {exc}")
-                del self.pending[path]
-                continue
             del self.pending[path]
-            sha256 = sha256_hex(data)
+            if reason := refusal(path):  # swapped for a link or a FIFO since noticed
+                self.refuse(path, reason)
+                continue
+            try:
+                with open_submitted(path, follow=False) as handle:
+                    sha256 = sha256_file(handle)  # in pieces: the file may be big
+            except (OSError, *EXPECTED) as exc:  # locked, gone or swapped: next change
+                self.echo(f"skipped {member_id}/{clean_name(path.name)}: {exc}")
+                continue
             if self.journal.seen(member_id, sha256):
                 continue
             try:
                 line = self.handler.handle(path, member_id, sha256)
             except WarehouseBusy as exc:
-                self.echo(f"busy {member_id}/{path.name}: {exc} (retrying)")
+                self.echo(f"busy {member_id}/{clean_name(path.name)}: {exc} (retrying)")
                 self.pending[path] = _Pending(since=time.monotonic())
                 continue
             except EXPECTED as exc:
-                self.echo(f"error {member_id}/{path.name}: {exc}")
+                self.echo(f"error {member_id}/{clean_name(path.name)}: {exc}")
                 continue
             self.journal.add(member_id, sha256, path, self.handler.how)
             self.echo(line)
@@ -227,7 +270,9 @@ class EmitHandler:
     def handle(self, path: Path, member_id: str, sha256: str) -> str:
         require_member(load_registry(self.settings.registry), member_id, self.settings.registry)
         event_id = emit_received(path, member_id, sha256)
-        return f"emitted {member_id}/{path.name} sha256 {sha256[:12]} (event {event_id})"
+        return (
+            f"emitted {member_id}/{clean_name(path.name)} sha256 {sha256[:12]} (event {event_id})"
+        )
 
     def after_batch(self) -> str | None:
         return None

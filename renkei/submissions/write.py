@@ -47,7 +47,8 @@ class SubmissionWriter:
     """Keep, look up, stage and write one submission on a helper thread (see the module)."""
 
     def __init__(self, raw_store: Path, warehouse: Path, member_id: str, data: bytes,
-                 *, period: str, received_at: datetime, requeue: bool) -> None:  # fmt: skip
+                 *, period: str, received_at: datetime, requeue: bool,
+                 stored: StoredPayload | None = None) -> None:  # fmt: skip
         self._member_id = member_id
         self._period = period
         self._received_at = received_at
@@ -61,7 +62,12 @@ class SubmissionWriter:
         self._in_transaction = False
         self._staged: int | None = None  # rows staged part by part (None: no part written)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="renkei-intake")
-        self._stored = self._pool.submit(RawStore(raw_store).put, data)
+        # ``stored``: kept already (a file too big to hold, streamed into the store)
+        self._stored: Future[StoredPayload] = Future()
+        if stored is None:
+            self._stored = self._pool.submit(RawStore(raw_store).put, data)
+        else:
+            self._stored.set_result(stored)
         self._pool.submit(self._step, self._open, warehouse)
         self._planned: Future[Plan | None] | None = None
         self._committed: Future[None] | None = None
