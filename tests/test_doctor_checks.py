@@ -4,6 +4,9 @@ that does not answer, a run killed while `running`, an alert nobody received."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,9 +94,18 @@ def test_doctor_fails_when_smtp_does_not_answer_and_passes_when_it_does(demo: Pa
     assert up.line() == f"✓ SMTP: 127.0.0.1:{server.port} (none)"
 
 
-def _start_run(config: Path, stage: str, started: datetime) -> None:
+def _start_run(config: Path, stage: str, started: datetime, *, pid: int | None = None) -> None:
+    """A run row as a process on this machine writes it; by default a process now gone."""
+    if pid is None:
+        child = subprocess.Popen(["true"])
+        child.wait()
+        pid = child.pid
     with open_warehouse(load_settings(config).warehouse) as con:
-        run_query(con, "start_run", {"stage": stage, "now": started})
+        run_query(
+            con,
+            "start_run",
+            {"stage": stage, "now": started, "pid": pid, "host": socket.gethostname()},
+        )
 
 
 def _run_rows(config: Path) -> list[tuple[str, str]]:
@@ -128,6 +140,15 @@ def test_doctor_marks_a_run_past_its_timeout_abandoned_and_fails_until_the_stage
     with tracked_run(load_settings(demo), "normalize") as run:
         run.summary = "0 activities"
     assert _check(demo, "runs").line() == "✓ runs: no run abandoned"
+
+
+def test_a_run_past_its_timeout_whose_process_is_alive_here_is_not_abandoned(
+    demo: Path,
+) -> None:
+    _start_run(demo, "send_newsletter", datetime.now(UTC) - timedelta(hours=2), pid=os.getpid())
+
+    assert _check(demo, "runs").line() == "✓ runs: no run abandoned"
+    assert _run_rows(demo) == [("send_newsletter", "running")]
 
 
 def test_the_next_tracked_run_of_any_stage_marks_runs_past_their_timeout(demo: Path) -> None:

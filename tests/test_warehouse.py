@@ -67,7 +67,7 @@ def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Pa
         "INSERT INTO quarantine VALUES (NULL, 'abc', 1, 'ind-04', 'submission', '件名が空です',"
         " '{}', TIMESTAMPTZ '2026-11-20 10:00:00+09')"
     )
-    assert migrate(con) == [11]
+    assert migrate(con) == [v for v, _, _ in available() if v >= 11]  # 011 and any later
     con.execute(  # the same row of the same bytes, from another member: its own row now
         "INSERT INTO quarantine VALUES (NULL, 'abc', 1, 'aca-13', 'submission', '件名が空です',"
         " '{}', TIMESTAMPTZ '2026-11-20 10:00:00+09')"

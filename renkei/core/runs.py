@@ -1,14 +1,19 @@
 """Record each stage run (start, end, outcome) so `renkei status` can show the last ones.
 
 A run whose process dies (SIGKILL, out of memory, a machine down) cannot record its end, so
-its row would say ``running`` forever. :func:`abandon_stale_runs` marks every run still
+its row would say ``running`` forever. :func:`abandon_stale_runs` marks a run still
 ``running`` after its stage's timeout (:data:`STAGE_TIMEOUTS`, the same as the flow's
-``timeout_seconds``) as ``abandoned``; it runs at the start of every tracked run and in
+``timeout_seconds``) as ``abandoned`` — unless its process is still alive on this machine
+(a long CLI send has no timeout of its own): only what is known is written. A run started
+on another machine, or before runs recorded their process, cannot be looked at and is
+judged by its timeout alone. It runs at the start of every tracked run and in
 ``renkei doctor``, which fails while a stage's latest run is abandoned.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,18 +40,39 @@ STAGE_TIMEOUTS: dict[str, int] = {
 DEFAULT_TIMEOUT = 3600
 
 
+def _this_process() -> dict[str, object]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def _alive_here(pid: int | None, host: str | None) -> bool:
+    """True when the run's process is known to be alive on this machine."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
 def abandon_stale_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> pl.DataFrame:
-    """Mark runs still ``running`` past their stage's timeout ``abandoned``; return them."""
-    return run_query(
-        con,
-        "abandon_stale_runs",
-        {
-            "now": now,
-            "stages": list(STAGE_TIMEOUTS),
-            "timeouts": list(STAGE_TIMEOUTS.values()),
-            "default_timeout": DEFAULT_TIMEOUT,
-        },
-    )
+    """Mark runs still ``running`` past their stage's timeout, whose process is gone,
+    ``abandoned``; return them."""
+    limits = {
+        "now": now,
+        "stages": list(STAGE_TIMEOUTS),
+        "timeouts": list(STAGE_TIMEOUTS.values()),
+        "default_timeout": DEFAULT_TIMEOUT,
+    }
+    stale = run_query(con, "runs_past_timeout", limits)
+    gone = [
+        int(row["run_id"])
+        for row in stale.iter_rows(named=True)
+        if not _alive_here(row["pid"], row["host"])
+    ]
+    return run_query(con, "abandon_stale_runs", {**limits, "run_ids": gone})
 
 
 class RunRecord:
@@ -58,9 +84,9 @@ def tracked_run(settings: Settings, stage: str) -> Iterator[RunRecord]:
     """Wrap a stage; set ``record.summary``. A failure is recorded, then re-raised."""
     with open_warehouse(settings.warehouse, stage=stage) as con:
         abandon_stale_runs(con, datetime.now(UTC))
-        run_id = run_query(con, "start_run", {"stage": stage, "now": datetime.now(UTC)})["run_id"][
-            0
-        ]
+        run_id = run_query(
+            con, "start_run", {"stage": stage, "now": datetime.now(UTC), **_this_process()}
+        )["run_id"][0]
     record = RunRecord()
     status = "failed"
     try:

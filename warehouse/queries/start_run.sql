@@ -1,1 +1,3 @@
-INSERT INTO runs (stage, started_at, status) VALUES ($stage, $now, 'running') RETURNING run_id;
+INSERT INTO runs (stage, started_at, status, pid, host)
+VALUES ($stage, $now, 'running', $pid, $host)
+RETURNING run_id;
