@@ -30,6 +30,7 @@ from renkei.core.errors import ConfigError
 from renkei.core.mail_transport import WireReady
 from renkei.core.settings import IssuerSettings, MailSettings
 from renkei.newsletter.interest_order import Layout
+from renkei.newsletter.model import content_digest
 from renkei.newsletter.render import RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
 
 DKIM_HEADERS = (
@@ -65,8 +66,7 @@ class Bulletin:
     def content_sha256(self) -> str:
         """The hash the draft stored and the reviewer approved, computed from what is about
         to be sent (the same formula as ``renkei.newsletter.draft``)."""
-        joined = self.subject + "\x1f" + self.html + "\x1f" + self.text
-        return hashlib.sha256(joined.encode()).hexdigest()
+        return content_digest(self.subject, self.html, self.text)
 
 
 def _hash(email: str) -> str:

@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 import polars as pl
 
 from renkei.core.audit import audit
-from renkei.core.rawstore import sha256_hex
 from renkei.core.settings import Settings
 from renkei.core.staging import write_batch
 from renkei.newsletter.compose import Edits, Period, build_issue, events_until, sort_into_sections
-from renkei.newsletter.model import Issue, Rendered, Section
+from renkei.newsletter.model import Issue, Rendered, Section, content_digest
 from renkei.newsletter.render import (
     NewsletterTooLarge,
     SkippedItem,
@@ -160,9 +159,7 @@ def draft(
             )
         left_out = {s.activity_id for s in skipped}
         shown = [pair for pair in shown if pair[0] not in left_out]
-        digest = sha256_hex(
-            (rendered.subject + "\x1f" + rendered.html + "\x1f" + rendered.text).encode()
-        )
+        digest = content_digest(rendered.subject, rendered.html, rendered.text)
         now = datetime.now(UTC)
         with transaction(con):
             execute(

@@ -6,6 +6,7 @@ tested with hand-built issues and a designer can preview without a database.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -92,3 +93,9 @@ class Rendered:
     html: str
     text: str
     subject: str
+
+
+def content_digest(subject: str, html: str, text: str) -> str:
+    """The hash a draft is stored and approved under; ``send`` recomputes it from what it is
+    about to send. One formula for both."""
+    return hashlib.sha256(f"{subject}\x1f{html}\x1f{text}".encode()).hexdigest()

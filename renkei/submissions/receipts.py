@@ -18,18 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from transforms.text import strip_invisible_text
+
 RECEIPT_SUFFIX = ".受付結果.txt"
 JST = ZoneInfo("Asia/Tokyo")
 
 
 NAME_MAX = 255  # bytes in one file name (Linux, macOS)
 PARTIAL = ".partial"  # receipt_pending's temporary suffix
-# Control characters (C0, DEL, C1), bidi embeddings/overrides/isolates and other invisible
-# format characters: never in a mail header, a receipt or a log line.
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2069\ufeff\ufff9-\ufffb]"
-)
+# Line breaks and tabs: the invisible characters normalise removes (transforms.text) are
+# never in a name either, and a name is one line in a mail header, a receipt or a log.
+_LINE_BREAKS = re.compile("[\t\r\n]")
 
 
 def is_receipt(path: Path) -> bool:
@@ -46,7 +45,8 @@ def clean_name(name: str) -> str:
             name = raw.decode("cp932")
         except UnicodeDecodeError:
             name = raw.decode("utf-8", "replace")
-    return _INVISIBLE.sub("", name).strip() or "（名前のないファイル）"
+    name = _LINE_BREAKS.sub("", strip_invisible_text(name))
+    return name.strip() or "（名前のないファイル）"
 
 
 def receipt_name(file_name: str) -> str:
