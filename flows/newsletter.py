@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from uuid import UUID
 
 from prefect import flow
@@ -28,13 +29,16 @@ def compile_newsletter(
     config: str = "renkei.toml",
     editorial: str | None = None,
     wait_for_approval: bool = True,
+    as_of: date | None = None,
 ) -> str:
-    """activities → sections → HTML + text draft → preview → wait for the secretariat's answer."""
+    """activities → sections → HTML + text draft → preview → wait for the secretariat's answer.
+
+    ``as_of``: the send date the draft is made for (default: today in Japan)."""
     settings = settings_from(config)
     retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings):  # every warehouse open, reads too, inside the slot
         with tracked_run(settings, "compile_newsletter") as run:
-            report = as_task(pipeline.draft)(settings, period, editorial=editorial)
+            report = as_task(pipeline.draft)(settings, period, editorial=editorial, as_of=as_of)
             run.summary = report.summary()
         print(run.summary)
         if not report.created or not wait_for_approval or report.status != "draft":

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -115,7 +116,11 @@ def run_demo(out: Path, echo=print) -> DemoReport:
     _stage(settings, "normalize", echo, "normalize", lambda: pipeline.normalize(settings))
     period = latest_period(settings)
     drafted = _stage(
-        settings, "compile_newsletter", echo, "draft", lambda: pipeline.draft(settings, period)
+        settings,
+        "compile_newsletter",
+        echo,
+        "draft",
+        lambda: pipeline.draft(settings, period, as_of=demo_send_date(period)),
     )
     if drafted.created:
         echo("")
@@ -151,6 +156,15 @@ def run_demo(out: Path, echo=print) -> DemoReport:
     present = sum(1 for f in settings.publish_dir.rglob("*") if f.is_file())
     echo(f"  ({present} files in {settings.publish_dir}: events, members, statistics, charts)")
     return report
+
+
+def demo_send_date(period: str) -> date:
+    """The demo drafts its issue for the 25th of the period, the day the monthly deployment
+    compiles it (prefect.yaml), so the bulletin is the same whatever day the demo runs: the
+    bundled examples are dated, and a draft made for today would leave out what has ended
+    since."""
+    year, month = (int(part) for part in period.split("-"))
+    return date(year, month, 25)
 
 
 def latest_period(settings) -> str:

@@ -24,6 +24,7 @@ from renkei.feeds.ingest import FeedReport, store_and_stage_feeds
 from renkei.newsletter.approval import approve, ensure_fresh, reject
 from renkei.newsletter.draft import DraftReport, draft
 from renkei.normalize.activities import NormalizeReport, classify, normalize, rebuild
+from renkei.normalize.hiding import HiddenActivity, hidden_activities, hide, unhide
 from renkei.submissions.intake import IntakeOutcome, ingest_submission
 from renkei.submissions.watch import is_candidate
 from renkei.submissions.watch import watch_inbox as _watch_inbox
@@ -31,6 +32,7 @@ from renkei.submissions.watch import watch_inbox as _watch_inbox
 __all__ = [
     "DraftReport",
     "FeedReport",
+    "HiddenActivity",
     "IntakeOutcome",
     "NormalizeReport",
     "SendReport",
@@ -38,6 +40,8 @@ __all__ = [
     "classify",
     "draft",
     "feed_targets",
+    "hidden_activities",
+    "hide",
     "ingest_feeds",
     "ingest_inbox",
     "ingest_submission",
@@ -47,6 +51,7 @@ __all__ = [
     "reject",
     "send",
     "sync_registry",
+    "unhide",
     "watch_inbox",
 ]
 

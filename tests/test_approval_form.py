@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,10 @@ from renkei import pipeline
 from renkei.core.settings import load_settings
 
 pytestmark = pytest.mark.prefect
+
+# Drafts are made for a send date (issue 17); a fixed one keeps these tests from rotting.
+SEND_DATE = date(2026, 11, 25)
+
 
 FORM_FIELDS = {
     "decision": ("判断", ["承認する", "差し戻す"]),
@@ -173,7 +178,9 @@ def test_a_draft_changed_since_the_pause_keeps_the_run_paused(
     with waiting_run(tmp_path) as (config, env, outcome, run_id):
         first, before, _ = _pause(run_id)
         old = _sql(config, "SELECT content_sha256 AS h FROM newsletter_issues", env)[0]["h"]
-        pipeline.draft(load_settings(config), "2026-11", editorial="巻頭言を追加しました。")
+        pipeline.draft(
+            load_settings(config), "2026-11", editorial="巻頭言を追加しました。", as_of=SEND_DATE
+        )
         new = _sql(config, "SELECT content_sha256 AS h FROM newsletter_issues", env)[0]["h"]
         assert new != old
 

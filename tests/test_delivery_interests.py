@@ -38,7 +38,7 @@ APPROVED = {
 def order_in(body: str) -> dict[str, list[str]]:
     """Activity ids per section, in the order their titles appear in ``body``."""
     start = body.find('id="sec-')  # HTML: from the first section (the preheader names one)
-    body = body[start:] if start >= 0 else body
+    body = (body[start:] if start >= 0 else body).replace("\u200b", "")  # between phrases
     found = {}
     for key, ids in APPROVED.items():
         found[key] = sorted(ids, key=lambda i: body.index(TITLES[i]))

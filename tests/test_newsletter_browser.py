@@ -1,17 +1,22 @@
-"""The compiled bulletin in a real browser (Debian's headless Chromium): no sideways scroll."""
+"""The compiled bulletin in a real browser (Debian's headless Chromium): no sideways scroll,
+and titles on a phone wrap only between phrases."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
 import pytest
 from conftest import skip_or_fail
 from newsletter_samples import sample_issue
+from playwright.sync_api import sync_playwright
 
+from renkei.newsletter.model import Section
+from renkei.newsletter.phrasing import phrases
 from renkei.newsletter.render import personalise, render_issue
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -72,3 +77,67 @@ def test_bulletin_fits_the_screen_width(tmp_path: Path, width: int) -> None:
     shot = tmp_path / f"bulletin-{width}.png"
     chromium(tmp_path, "--window-size=800,1300", f"--screenshot={shot}", page.as_uri())
     assert shot.stat().st_size > 10_000
+
+
+# --- Japanese line breaking on a phone ---------------------------------------------------
+
+LONG_TITLE = (
+    "中国地域の産学官金連携による次世代ものづくり人材育成プログラム成果報告会"
+    "（高専・大学・企業の共同取組）"
+)
+# The lines of the title as the browser laid them out: each character's box, grouped by
+# its top edge (Range.getClientRects on every character of the title's text nodes).
+LINES_JS = """(el) => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const lines = [];
+  let top = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.data.length; i++) {
+      if (node.data[i] === '\\u200b') continue;
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect) continue;
+      if (top === null || rect.top > top + 4) { lines.push(''); top = rect.top; }
+      lines[lines.length - 1] += node.data[i];
+    }
+  }
+  return lines;
+}"""
+
+
+def test_long_title_wraps_between_phrases_on_a_375px_phone(tmp_path: Path) -> None:
+    issue = sample_issue(editorial=None)
+    card = replace(issue.sections[0].items[0], title=LONG_TITLE, url="https://example.jp/r")
+    heading = "連携ハイライト（機関・地域をまたぐ取組）"
+    issue = replace(issue, sections=(Section("collaboration", heading, (card,)),))
+    html = personalise(
+        render_issue(issue).html, recipient_name="鳥取大学", unsubscribe_url="https://x.jp/u"
+    )
+    assert CHROMIUM
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 375, "height": 900})
+            page.set_content(html, wait_until="load")
+            title_lines = page.locator('a[href="https://example.jp/r"]').evaluate(LINES_JS)
+            toc_lines = page.locator('a[href="#sec-collaboration"]').evaluate(LINES_JS)
+            page.locator('a[href="https://example.jp/r"]').screenshot(path=tmp_path / "t.png")
+        finally:
+            browser.close()
+    assert (tmp_path / "t.png").stat().st_size > 1_000
+
+    assert len(title_lines) >= 3, title_lines  # it does wrap on a phone
+    for text, lines in ((LONG_TITLE, title_lines), (heading, toc_lines)):
+        assert "".join(lines) == text
+        # Every line is made of whole BudouX phrases: 「組）」 or 「取」 never stands alone.
+        ends, pos = set(), 0
+        for phrase in phrases(text):
+            pos += len(phrase)
+            ends.add(pos)
+        pos = 0
+        for line in lines:
+            pos += len(line)
+            assert pos in ends, lines
+            assert line not in {"組）", "）", "を", "に", "の"}, lines

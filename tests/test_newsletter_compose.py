@@ -22,7 +22,7 @@ SCHEMA = {
     "published_at": pl.Datetime("us", "Asia/Tokyo"), "contact": pl.String,
     "reported_at": pl.Datetime("us", "Asia/Tokyo"), "member_id": pl.String,
     "member_name": pl.String, "sector": pl.String, "prefecture": pl.String,
-    "shown_before": pl.Boolean,
+    "shown_before": pl.Boolean, "hidden": pl.Boolean, "hidden_reason": pl.String,
 }  # fmt: skip
 
 
@@ -34,7 +34,7 @@ def row(n: int, category: str, **over: object) -> dict[str, object]:
         "published_at": datetime(2026, 11, 10, 10, tzinfo=JST), "contact": None,
         "reported_at": datetime(2026, 11, 10, 10, tzinfo=JST), "member_id": "aca-01",
         "member_name": "国立大学法人鳥取大学", "sector": "academia", "prefecture": "鳥取県",
-        "shown_before": False,
+        "shown_before": False, "hidden": False, "hidden_reason": None,
     }  # fmt: skip
     base.update(over)
     return base
@@ -44,8 +44,14 @@ def frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
+AS_OF = date(2026, 11, 1)  # sent at the start of the period: nothing has ended yet
+
+
 def sections_of(rows: list[dict[str, object]], cap: int = 12):
-    return sort_into_sections(frame(rows), PERIOD, cap=cap, more_url="https://example.jp/data/")
+    chosen = sort_into_sections(
+        frame(rows), PERIOD, as_of=AS_OF, cap=cap, more_url="https://example.jp/data/"
+    )
+    return chosen.sections, chosen.shown
 
 
 def test_empty_sections_are_left_out() -> None:
@@ -122,10 +128,37 @@ def test_period_parsing() -> None:
 def test_edited_text_and_names_reach_the_renderer_without_invisible_characters() -> None:
     edits = Edits(titles={"a0001": "差し替え\x00件名\u202e"}, summaries={"a0001": "概要\u2066。"})
     rows = [row(1, "news", member_name="国立大学法人\u200f鳥取大学", venue="会場\x07")]
-    sections, _ = sort_into_sections(
-        frame(rows), PERIOD, cap=12, more_url="https://example.jp/data/", edits=edits
+    chosen = sort_into_sections(
+        frame(rows), PERIOD, as_of=AS_OF, cap=12, more_url="https://example.jp/data/", edits=edits
     )
-    item = sections[0].items[0]
+    item = chosen.sections[0].items[0]
     assert (item.title, item.summary, item.venue, item.organisers[0].name) == (
         "差し替え件名", "概要。", "会場", "国立大学法人鳥取大学",
     )  # fmt: skip
+
+
+def test_pinned_items_come_first_and_push_the_cap_and_hidden_wins_over_a_pin() -> None:
+    rows = [row(i, "news") for i in range(1, 4)]
+    rows.append(row(4, "news", hidden=True, hidden_reason="記入例"))
+    edits = Edits(pinned=frozenset({"a0003", "a0004"}))
+    chosen = sort_into_sections(
+        frame(rows), PERIOD, as_of=AS_OF, cap=2, more_url="https://example.jp/data/", edits=edits
+    )
+    assert [i.activity_id for i in chosen.sections[0].items] == ["a0003", "a0001"]
+    assert chosen.sections[0].more_count == 1
+    assert [e.line() for e in chosen.excluded] == [
+        "a0002「活動2」（国立大学法人鳥取大学）：上限超過（会員機関のお知らせ・成果は2件まで）",
+        "a0004「活動4」（国立大学法人鳥取大学）：非表示（記入例）",
+    ]
+
+
+def test_an_ended_event_is_news_only_when_reported_after_it_began_in_the_period() -> None:
+    began = datetime(2026, 11, 3, 13, tzinfo=JST)
+    report = row(1, "event", starts_at=began, reported_at=datetime(2026, 11, 4, 9, tzinfo=JST))
+    notice = row(2, "event", starts_at=began, reported_at=datetime(2026, 11, 1, 9, tzinfo=JST))
+    chosen = sort_into_sections(
+        frame([report, notice]), PERIOD, as_of=date(2026, 11, 5), cap=12,
+        more_url="https://example.jp/data/",
+    )  # fmt: skip
+    assert chosen.shown == [("a0001", "news")]
+    assert [e.reason for e in chosen.excluded] == ["終了済み（11月3日終了）"]

@@ -61,7 +61,9 @@ def frame(settings: Settings, query: str) -> pl.DataFrame:
 
 def snapshot(settings: Settings) -> dict[str, list[tuple]]:
     return {
-        "activities": frame(settings, "SELECT * FROM activities ORDER BY activity_id").rows(),
+        "activities": frame(
+            settings, "SELECT * EXCLUDE (updated_at), updated_at FROM activities ORDER BY 1"
+        ).rows(),
         "organisers": frame(
             settings, "SELECT * FROM activity_organisers ORDER BY activity_id, member_id"
         ).rows(),
@@ -229,11 +231,13 @@ def test_marts_select_upcoming_events_open_calls_and_period_news(staged: Setting
     assert frame(staged, "SELECT activity_id FROM upcoming_events")["activity_id"].to_list() == (
         upcoming
     )
-    # The two calls (公募, 参加企業募集) have no deadline field: both stay open.
+    # The calls have no deadline field; the 公募 has 申込締切：2026年12月25日 in its text
+    # (read into deadline_at): it is open until that day has passed.
     calls = frame(staged, "SELECT title, deadline_at FROM open_calls ORDER BY title")
+    deadline = datetime(2026, 12, 25, tzinfo=JST)
     assert calls.rows() == [
         ("ビジネスマッチング商談会 参加企業募集", None),
-        ("共同研究テーマ公募のお知らせ", None),
+        *([("共同研究テーマ公募のお知らせ", deadline)] if today <= deadline.date() else []),
     ]
     assert (
         frame(staged, "SELECT count(*) FROM period_news").item()

@@ -84,3 +84,36 @@ def test_reloading_the_registry_changes_only_the_members_that_changed(settings_f
     now = loaded()
     assert now["aca-13"] == first["aca-13"]
     assert now["ind-04"][0] == "岡山県商工会議所連合" and now["ind-04"][1] > first["ind-04"][1]
+
+
+def test_aliases_are_read_checked_and_loaded(settings_for) -> None:
+    text = HEADER.replace("contact_email\n", "contact_email,aliases\n") + (
+        "aca-13,国立大学法人広島大学,academia,学,広島県,prefecture,,, 広大；広島大 ;広大\n"
+        "aca-07,国立大学法人岡山大学,academia,学,岡山県,prefecture,,,岡大;広島大\n"
+        "gov-04,広島県,government,官,広島県,prefecture,,,\n"
+    )
+    with pytest.raises(RegistryError) as err:
+        parse_registry(text, "members.csv")
+    assert err.value.problems == ["row 3: alias '広島大' is also an alias of row 2"]
+
+    members = parse_registry(text.replace(";広島大\n", "\n"), "members.csv")
+    assert [m.aliases for m in members] == [("広大", "広島大"), ("岡大",), ()]
+    settings = settings_for([])
+    settings.registry.write_text(text.replace(";広島大\n", "\n"), encoding="utf-8")
+    pipeline.sync_registry(settings)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        found = con.execute("SELECT member_id, aliases FROM members ORDER BY ALL").fetchall()
+    assert found == [("aca-07", "岡大"), ("aca-13", "広大;広島大"), ("gov-04", None)]
+
+
+def test_the_bundled_members_carry_the_short_forms_people_write() -> None:
+    members = {
+        m.member_id: m.aliases
+        for m in load_registry(Path(__file__).parents[1] / "renkei" / "data" / "members.csv")
+    }
+    assert members["aca-13"] == ("広大", "広島大")
+    assert members["aca-07"] == ("岡大", "岡山大")
+    assert members["aca-22"] == ("呉高専",)
+    assert sum(bool(a) for a in members.values()) == 62
+    examples = load_registry(Path(__file__).parents[1] / "examples" / "members.csv")
+    assert {m.member_id: m.aliases for m in examples} == members

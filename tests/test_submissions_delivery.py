@@ -92,7 +92,11 @@ def test_a_file_submitted_from_elsewhere_gets_its_receipt_in_the_member_inbox(
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_the_template_is_accepted_as_it_is(settings: Settings, tmp_path: Path, fmt: str) -> None:
+def test_the_template_reads_whole_and_only_its_example_row_is_refused(
+    settings: Settings, tmp_path: Path, fmt: str
+) -> None:
+    # Issue 17 changed this: the template used to be accepted as it is; its example row is
+    # now refused as the example (every column is still read, and nothing else is wrong).
     written = write_template(fmt, tmp_path / f"ひな形.{fmt}")
     assert written[0].name == f"ひな形.{fmt}"
     if fmt == "csv":
@@ -102,8 +106,11 @@ def test_the_template_is_accepted_as_it_is(settings: Settings, tmp_path: Path, f
         settings, written[0], "ind-04", now=ARRIVED, raise_on_reject=False
     )
     assert outcome.summary() == (
-        f"ひな形.{fmt}: 1 rows read ({'xlsx' if fmt == 'xlsx' else 'utf-8-sig'}), 1 new"
+        f"ひな形.{fmt}: 1 rows read ({'xlsx' if fmt == 'xlsx' else 'utf-8-sig'}), 0 new, 1 rejected"
     )
+    assert outcome.decided["reason"].to_list() == [
+        "テンプレートの記入例の行です。削除してからご提出ください"
+    ]
 
 
 def test_the_xlsx_template_explains_each_column(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
+from renkei.newsletter.phrasing import phrases
 from renkei.newsletter.textwrap_ja import (
     NO_LINE_END,
     NO_LINE_START,
@@ -154,3 +157,49 @@ def test_hanging_indent_is_repeated_but_full_width_indent_is_not() -> None:
 def test_wrap_text_preserves_blank_lines_and_wraps_each_line() -> None:
     text = "見出し\n\n" + "え" * 50 + "\n短い行\n"
     assert wrap_text(text) == "見出し\n\n" + "え" * 35 + "\n" + "え" * 15 + "\n短い行\n"
+
+
+# --- words are not broken: lines break between BudouX phrases ----------------------------
+
+SENTENCE = (
+    "詳細は募集要項をご確認のうえ、所定の申込書に必要事項を記入し、"
+    "当日の会場受付までご提出ください。"
+)
+
+
+@pytest.mark.parametrize("width", range(20, 41))
+def test_lines_break_only_between_phrases_so_words_stay_whole(width: int) -> None:
+    lines = wrap_line(SENTENCE, width=width)
+    _check_lines(lines, width=width)
+    assert "".join(lines) == SENTENCE
+    ends, pos = set(), 0
+    for phrase in phrases(SENTENCE):
+        pos += len(phrase)
+        ends.add(pos)
+    pos = 0
+    for line in lines:
+        pos += len(line)
+        assert pos in ends, lines
+    assert not any(a.endswith("会") and b.startswith("場") for a, b in pairwise(lines))
+
+
+def test_card_line_wraps_between_phrases_with_its_indent() -> None:
+    line = "  会場：広島大学東千田キャンパス 未来創生センター（広島市中区東千田町1-1-89）大会議室"
+    assert wrap_line(line) == [
+        "  会場：広島大学東千田キャンパス 未来創生センター（広島市中区",
+        "  東千田町1-1-89）大会議室",
+    ]
+
+
+def test_a_phrase_wider_than_the_line_falls_back_to_characters() -> None:
+    text = "国際産学連携インキュベーションマネジメントプログラム"
+    assert phrases(text) == ["国際産学連携インキュベーションマネジメント", "プログラム"]
+    assert wrap_line(text, width=20) == [
+        "国際産学連携インキュ",
+        "ベーションマネジメン",
+        "トプログラム",
+    ]
+
+
+def test_wrapped_text_has_no_zero_width_space() -> None:
+    assert "\u200b" not in wrap_text(SENTENCE * 3)

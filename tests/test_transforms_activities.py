@@ -43,6 +43,11 @@ EXPECTED_ACTIVITIES_SCHEMA = pl.Schema(
         "date_note": pl.String,
         "content_sha256": pl.String,
         "first_seen_at": TS,
+        "online": pl.String,
+        "fee_text": pl.String,
+        "capacity_text": pl.String,
+        "audience_text": pl.String,
+        "fact_notes": pl.String,
     }
 )
 EXPECTED_QUARANTINE_SCHEMA = pl.Schema(
@@ -157,6 +162,11 @@ def test_feed_item_is_cleaned_classified_and_dated(rules: Rules) -> None:
         "date_note": None,
         "content_sha256": row["content_sha256"],
         "first_seen_at": jst(2026, 11, 1, 9),
+        "online": None,
+        "fee_text": None,
+        "capacity_text": None,
+        "audience_text": None,
+        "fact_notes": None,
     }
     fields = [
         "ビジネス&マッチング交流会 2026",
@@ -235,7 +245,8 @@ def test_feed_event_date_read_from_summary_marker(rules: Rules) -> None:
         jst(2026, 11, 10, 16),
         False,
     )
-    assert row["date_note"] == "開催日は概要の記載から読みました"
+    assert row["date_note"] is None
+    assert row["fact_notes"] == "開催日は概要の『2026年11月10日(火)13:30~16:00』から読み取りました"
 
 
 def test_unreadable_summary_date_is_ignored_not_quarantined(rules: Rules) -> None:
@@ -244,9 +255,19 @@ def test_unreadable_summary_date_is_ignored_not_quarantined(rules: Rules) -> Non
     assert only(activities)["starts_at"] is None
 
 
-def test_csv_rows_do_not_read_dates_from_summary(rules: Rules) -> None:
+def test_csv_rows_read_dates_from_summary_only_when_the_date_columns_are_empty(
+    rules: Rules,
+) -> None:
     activities, _ = build(rules, {"source_kind": "csv", "summary": "日時：2026年11月10日"})
-    assert only(activities)["starts_at"] is None
+    assert only(activities)["starts_at"] == jst(2026, 11, 10)
+    activities, _ = build(
+        rules,
+        {"source_kind": "csv", "starts_text": "2026/12/1", "summary": "日時：2026年11月10日"},
+    )
+    assert (only(activities)["starts_at"], only(activities)["fact_notes"]) == (
+        jst(2026, 12, 1),
+        None,
+    )
 
 
 def test_era_note_is_kept_in_date_note(rules: Rules) -> None:

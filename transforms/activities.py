@@ -8,18 +8,13 @@ line for the secretariat; everything else becomes an activity.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time
+from datetime import time
 
 import polars as pl
 
 from transforms.classify import Rules, classify
-from transforms.dates import (
-    DATETIME_DTYPE,
-    DateParseError,
-    extract_event_datetime,
-    parse_column,
-    parse_time_range,
-)
+from transforms.dates import DATETIME_DTYPE, DateParseError, parse_column, parse_time_range
+from transforms.facts import read_facts, title_core
 from transforms.text import display_text, match_key, strip_invisible, summarize
 
 __all__ = ["ACTIVITIES_SCHEMA", "QUARANTINE_SCHEMA", "STAGED_SCHEMA", "build_activities"]
@@ -69,6 +64,11 @@ ACTIVITIES_SCHEMA = pl.Schema(
         "date_note": pl.String(),
         "content_sha256": pl.String(),
         "first_seen_at": DATETIME_DTYPE,
+        "online": pl.String(),  # 'online' | 'hybrid' | null (read from text)
+        "fee_text": pl.String(),
+        "capacity_text": pl.String(),
+        "audience_text": pl.String(),
+        "fact_notes": pl.String(),  # one Japanese line per fact read from text
     }
 )
 
@@ -158,50 +158,25 @@ def _time_ranges(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# The part of a summary that can hold its event date: from the first 開催日：-style marker,
-# at most 60 characters, stopping at 。, a line end, or the venue (会場/場所). Summaries
-# differ (venue, body) far more often than these windows do, so reading each distinct
-# window once in Python is much cheaper than reading each distinct summary.
-_EVENT_WINDOW = r"((?:開催日時|開催日|開催期間|日時|日程)\s*[:：][^。\n]{0,60})"
-
-
-def _summary_event_dates(df: pl.DataFrame) -> pl.DataFrame:
-    """Add _x_at/_x_has_time/_x_end: a feed item's event date read from its summary.
-
-    Only for feed items with no starts_text; best effort (never quarantines). Each distinct
-    date window (see _EVENT_WINDOW) is read once in Python (free-text date search is not an
-    expression); a marker more than 60 characters after the first one is not looked at.
-    """
-    wanted = (pl.col("source_kind") == "feed") & pl.col("starts_text").str.strip_chars().fill_null(
-        ""
-    ).eq("")
-    df = df.with_columns(
-        _x_key=pl.when(wanted).then(
-            pl.col("_summary_full")
-            .str.normalize("NFKC")
-            .str.extract(_EVENT_WINDOW, 1)
-            .str.replace(r"(?:会場|場所).*$", "")
-        )
-    )
-    candidates = df.get_column("_x_key").drop_nulls().unique().to_list()
-    at: dict[str, datetime] = {}
-    has_time: dict[str, bool] = {}
-    end: dict[str, time | None] = {}
-    for value in candidates:
-        found = extract_event_datetime(value)
-        if found is not None:
-            at[value], has_time[value], end[value] = found[0].value, found[0].has_time, found[1]
-    col = pl.col("_x_key")
-    return df.with_columns(
-        _x_at=col.replace_strict(at, default=None, return_dtype=DATETIME_DTYPE),
-        _x_has_time=col.replace_strict(has_time, default=None, return_dtype=pl.Boolean()),
-        _x_end=col.replace_strict(end, default=None, return_dtype=pl.Time()),
-    )
-
-
 def _at_time(day: pl.Expr, clock: pl.Expr) -> pl.Expr:
     """The date of ``day`` (JST) at ``clock``, as Datetime(us, Asia/Tokyo)."""
     return day.dt.date().dt.combine(clock).dt.replace_time_zone("Asia/Tokyo")
+
+
+def _fact_notes() -> pl.Expr:
+    """One line per fact taken from the text (a structured field, when present, wins)."""
+    used = {
+        "_f_start_note": pl.col("_from_text"),
+        "_f_deadline_note": pl.col("_d_at").is_null(),
+        "_f_venue_note": pl.col("_venue").is_null(),
+        "_f_online_note": pl.lit(True),
+        "_f_fee_note": pl.lit(True),
+        "_f_capacity_note": pl.lit(True),
+        "_f_audience_note": pl.lit(True),
+        "_f_report_note": pl.lit(True),
+    }
+    lines = [pl.when(cond).then(pl.col(name)) for name, cond in used.items()]
+    return _blank_to_null(pl.concat_str(lines, separator="\n", ignore_nulls=True))
 
 
 def _iso(expr: pl.Expr) -> pl.Expr:
@@ -231,7 +206,7 @@ def build_activities(
         _item_key=_blank_to_null(pl.col("item_key").str.strip_chars()),
         _venue=_blank_to_null(display_text(pl.col("venue"))),
         _contact=_blank_to_null(display_text(pl.col("contact"))),
-    ).with_columns(title_key=match_key(pl.col("_title")))
+    ).with_columns(title_key=match_key(title_core(pl.col("_title"))))
 
     for source, prefix in (
         ("starts_text", "_s"),
@@ -240,13 +215,20 @@ def build_activities(
         ("deadline_text", "_d"),
     ):
         df = parse_column(df, source, prefix)
-    df = _summary_event_dates(_time_ranges(df))
+    # Facts read from the title and summary; year-less dates follow the publication date
+    # (or, without one, the day the row was staged).
+    staged_day = _jst(pl.col("staged_at"), df.schema["staged_at"]).dt.date()
+    df = df.with_columns(_anchor=pl.coalesce(pl.col("_p_at").dt.date(), staged_day))
+    df = read_facts(_time_ranges(df), title="_title", summary="_summary_full", anchor="_anchor")
 
     # --- start / end -------------------------------------------------------------
-    s_at = pl.coalesce("_s_at", "_x_at")
-    s_has_time = pl.coalesce("_s_has_time", "_x_has_time").fill_null(False)
+    # Structured fields win: the text's start (and its end) only when starts_text is blank.
+    from_text = pl.col("_s_at").is_null() & pl.col("_f_start_at").is_not_null()
+    s_at = pl.coalesce("_s_at", "_f_start_at")
+    s_has_time = pl.coalesce("_s_has_time", "_f_start_has_time").fill_null(False)
     add_start_time = s_at.is_not_null() & ~s_has_time & pl.col("_t_start").is_not_null()
-    t_end = pl.coalesce("_t_end", "_x_end")
+    t_end = pl.col("_t_end")
+    text_end = from_text & pl.col("_e_at").is_null() & t_end.is_null()
     df = df.with_columns(
         starts_at=pl.when(add_start_time).then(_at_time(s_at, pl.col("_t_start"))).otherwise(s_at),
         _start_has_time=s_has_time | add_start_time,
@@ -258,8 +240,15 @@ def build_activities(
         .when(pl.col("_e_at").is_not_null())
         .then(pl.col("_e_at"))
         .when(pl.col("starts_at").is_not_null() & t_end.is_not_null())
-        .then(_at_time(pl.col("starts_at"), t_end)),
-        _end_has_time=(pl.col("_e_has_time").fill_null(False) | t_end.is_not_null()),
+        .then(_at_time(pl.col("starts_at"), t_end))
+        .when(text_end)
+        .then(pl.col("_f_end_at")),
+        _end_has_time=(
+            pl.col("_e_has_time").fill_null(False)
+            | t_end.is_not_null()
+            | (text_end & pl.col("_f_end_has_time").fill_null(False))
+        ),
+        _from_text=from_text,
         all_day=~pl.col("_start_has_time"),
     )
     both_timed = pl.col("_start_has_time") & pl.col("_end_has_time")
@@ -277,7 +266,6 @@ def build_activities(
         date_note=_blank_to_null(
             pl.concat_str(
                 _reason(pl.col("_s_note").is_not_null(), "開催日：" + pl.col("_s_note")),
-                _reason(pl.col("_x_at").is_not_null(), "開催日は概要の記載から読みました"),
                 _reason(pl.col("_e_note").is_not_null(), "終了日：" + pl.col("_e_note")),
                 _reason(pl.col("_p_note").is_not_null(), "掲載日：" + pl.col("_p_note")),
                 _reason(is_feed & pl.col("_p_error").is_not_null(), "掲載日" + pl.col("_p_error")),
@@ -358,11 +346,16 @@ def build_activities(
         title=pl.col("_title"),
         summary=summarize(pl.col("_summary_full"), summary_chars),
         url=pl.col("_url"),
-        venue=pl.col("_venue"),
+        venue=pl.coalesce("_venue", "_f_venue"),
         contact=pl.col("_contact"),
         source=pl.col("source_kind"),
         published_at=pl.col("_p_at"),
-        deadline_at=pl.col("_d_at"),
+        deadline_at=pl.coalesce("_d_at", "_f_deadline_at"),
+        online=pl.col("_f_online"),
+        fee_text=pl.col("_f_fee"),
+        capacity_text=pl.col("_f_capacity"),
+        audience_text=pl.col("_f_audience"),
+        fact_notes=_fact_notes(),
     ).with_columns(
         content_sha256=sha256_hex(
             pl.concat_str(

@@ -94,9 +94,24 @@ ACTIVITIES = Contract(
     dtypes=_exact(ACTIVITIES_SCHEMA),
     not_null=_ACTIVITY_NOT_NULL,
     not_blank=("activity_id", "title"),
-    allowed={"source": SOURCES, "category": CATEGORIES, "guideline": GUIDELINES},
+    allowed={
+        "source": SOURCES,
+        "category": CATEGORIES,
+        "guideline": GUIDELINES,
+        "online": ("online", "hybrid"),
+    },
     unique=(("activity_id",),),
-    clean_text=("title", "summary", "url", "venue", "contact", "date_note"),
+    clean_text=(
+        "title",
+        "summary",
+        "url",
+        "venue",
+        "contact",
+        "date_note",
+        "fee_text",
+        "capacity_text",
+        "audience_text",
+    ),
 )
 
 QUARANTINE = Contract(

@@ -6,6 +6,10 @@ activity_id, so the choice is deterministic) and records the others as merges, a
 the organisers: the publishing members of every merged activity plus members named as
 主催/共催 in the text (legal-form prefixes such as (公財) or 国立大学法人 ignored).
 
+``organiser_members`` resolves organiser names as members write them in a report's 機関名
+column: legal forms ignored, a parent body written first (国立高等専門学校機構 呉工業高等専門学校),
+a department written after (○○大学 産学連携センター), and the registry's aliases (広大, 呉高専).
+
 Two activities are the same event when they have the same title match key **and** the same
 start date, or the same URL **and** the same start date (both without a start date counts
 as the same). Different event dates are never merged, however similar the titles.
@@ -13,11 +17,20 @@ as the same). Different event dates are never merged, however similar the titles
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from transforms.text import match_key, member_name_key
 
-__all__ = ["MERGES_SCHEMA", "ORGANISERS_SCHEMA", "mentioned_members", "merge_cohosted"]
+__all__ = [
+    "MERGES_SCHEMA",
+    "ORGANISERS_SCHEMA",
+    "member_keys",
+    "mentioned_members",
+    "merge_cohosted",
+    "organiser_members",
+]
 
 ORGANISERS_SCHEMA = pl.Schema(
     {
@@ -75,19 +88,91 @@ def _components(df: pl.DataFrame) -> pl.DataFrame:
     return df
 
 
+# Bodies written before the member's own name (in match-key form): the national college
+# organisation before a 高専, JETRO's full name before its office, the legal form of a
+# national research institute.
+_PARENT_BODIES = (
+    "独立行政法人国立高等専門学校機構",
+    "国立高等専門学校機構",
+    "高専機構",
+    "独立行政法人日本貿易振興機構",
+    "日本貿易振興機構",
+    "国立研究開発法人",
+)
+# What a department or office written after a member's name ends with (広島大学 産学連携セン
+# ター, 岡山県 産業労働部 産業振興課, 中国銀行 地域振興部). A remainder that starts with 立 is a
+# different body (広島県立…), never a department.
+_DEPARTMENT = (
+    r"^[^立].*(?:部|課|室|局|係|科|院|所|センター|本部|支店|支社|事務局|機構|推進|チーム|"
+    r"グループ|オフィス|拠点|窓口|担当|部門|班|キャンパス|会議)$"
+)
+
+
+def member_keys(members: pl.DataFrame, *, min_alias_chars: int = 2) -> pl.DataFrame:
+    """(key, member_id, kind): each member's name (kind "name") and each of its ``aliases``
+    (";"-joined, optional column; kind "alias") as ``member_name_key``. Keys shorter than 2
+    characters, and aliases shorter than ``min_alias_chars``, are left out; a key two members
+    share belongs to the first."""
+    aliases = (
+        pl.col("aliases").fill_null("").str.replace_all("；", ";").str.split(";")
+        if "aliases" in members.columns
+        else pl.lit([], pl.List(pl.String()))
+    )
+    both = pl.concat(
+        [
+            members.select("member_id", written="name", kind=pl.lit("name")),
+            members.select("member_id", written=aliases, kind=pl.lit("alias")).explode("written"),
+        ]
+    )
+    return (
+        both.with_columns(key=member_name_key(pl.col("written")))
+        .filter(
+            (pl.col("key").str.len_chars() >= 2)
+            & ((pl.col("kind") == "name") | (pl.col("key").str.len_chars() >= min_alias_chars))
+        )
+        .unique("key", keep="first", maintain_order=True)
+        .select("key", "member_id", "kind")
+    )
+
+
+def organiser_members(names: pl.Series, members: pl.DataFrame) -> pl.DataFrame:
+    """(organiser, member_id) for each distinct organiser name in ``names``: the member it
+    names, or a null member_id when it names none. ``members`` has member_id, name and
+    optionally aliases.
+
+    A name matches a member's name or alias (legal forms, spaces and punctuation ignored)
+    after a parent body written first is removed; or starts with one (the longest) and goes
+    on with a department or office."""
+    schema = pl.Schema({"organiser": pl.String(), "member_id": pl.String()})
+    distinct = pl.DataFrame({"organiser": names}, schema={"organiser": pl.String()})
+    distinct = distinct.drop_nulls().unique(maintain_order=True)
+    keys = member_keys(members)
+    if distinct.is_empty() or keys.is_empty():
+        return distinct.with_columns(member_id=pl.lit(None, pl.String())).cast(schema)
+    ordered = sorted(keys["key"].to_list(), key=len, reverse=True)  # longest first
+    starts = "^(" + "|".join(re.escape(k) for k in ordered) + ")"
+    parents = "^(?:" + "|".join(_PARENT_BODIES) + ")"
+    own = member_name_key(pl.col("organiser")).str.replace(parents, "")
+    found = distinct.with_columns(_own=own).with_columns(_key=pl.col("_own").str.extract(starts, 1))
+    rest = pl.col("_own").str.slice(pl.col("_key").str.len_chars())
+    return (
+        found.with_columns(_key=pl.when((rest == "") | rest.str.contains(_DEPARTMENT)).then("_key"))
+        .join(keys.select(_key="key", member_id="member_id"), on="_key", how="left")
+        .select("organiser", "member_id")
+        .cast(schema)
+    )
+
+
 def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """(activity_id, member_id) for members named in a 主催/共催 sentence of title or summary.
 
     Names match on ``member_name_key`` (NFKC, no legal form, no punctuation); a name found
     only inside a longer member name that was also found (岡山県 in 岡山県商工会議所連合会)
-    does not count.
+    does not count. Aliases count from 3 characters (呉高専): a 2-character one (岡大) is
+    too often part of another word (静岡大学) in free text.
     """
     empty = pl.DataFrame(schema={"activity_id": pl.String(), "member_id": pl.String()})
-    names = (
-        members.select("member_id", key=member_name_key(pl.col("name")))
-        .filter(pl.col("key").str.len_chars() >= 2)
-        .unique("key", keep="first", maintain_order=True)
-    )
+    names = member_keys(members, min_alias_chars=3).select("member_id", "key")
     if names.is_empty() or activities.is_empty():
         return empty
     text = pl.concat_str(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -42,16 +43,30 @@ def classify(
     typer.echo(pipeline.classify(load_settings(config), activity_id, category, by))
 
 
+def _send_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise RenkeiError(f"--as-of {text!r}: write the send date as YYYY-MM-DD") from None
+
+
 @app.command()
 def draft(
     period: Annotated[str, typer.Option(help="Issue period, YYYY-MM.")],
     editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Send date, YYYY-MM-DD (default: today, JST).")
+    ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Compile the newsletter draft for a period and hold it for approval."""
+    """Compile the newsletter draft for a period and hold it for approval; list every
+    candidate left out, with its reason (ended, deadline passed, already sent, cap, ...)."""
+    when = _send_date(as_of)
     try:
         stage(
-            config, "compile_newsletter", lambda s: pipeline.draft(s, period, editorial=editorial)
+            config,
+            "compile_newsletter",
+            lambda s: pipeline.draft(s, period, editorial=editorial, as_of=when),
         )
     except PeriodError as exc:
         raise RenkeiError(f"--period: {exc}") from None
@@ -123,6 +138,9 @@ def edit(
     summary: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new summary.")] = [],  # noqa: B006
     order: Annotated[str | None, typer.Option(help="Sections, e.g. calls,events,news.")] = None,
     editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Send date, YYYY-MM-DD (default: today, JST).")
+    ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Edit a draft (drop, pin, retitle, reorder, editorial) and recompile it."""
@@ -130,6 +148,7 @@ def edit(
         load_settings(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
         titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
         order=order.split(",") if order else None, editorial=editorial,
+        as_of=_send_date(as_of),
     )  # fmt: skip
     typer.echo(report.summary())
 
@@ -151,3 +170,35 @@ def preview(
 ) -> None:
     """Write a review page: the mail at desktop and phone widths, and the text part."""
     typer.echo(write_preview(load_settings(config), issue_id))
+
+
+@app.command()
+def hide(
+    activity_id: Annotated[str, typer.Argument(help="The activity to hide from public view.")],
+    by: Annotated[str, typer.Option("--by", help="Who hides it (recorded).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded, shown by `hidden`).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Hide an activity: left out of drafts, the open dataset and the archive from the next
+    compile/publish; kept in the warehouse with who, when and why (survives rebuilds)."""
+    typer.echo(pipeline.hide(load_settings(config), activity_id, by=by, reason=reason))
+
+
+@app.command()
+def unhide(
+    activity_id: Annotated[str, typer.Argument(help="The hidden activity to show again.")],
+    by: Annotated[str, typer.Option("--by", help="Who shows it again (recorded).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Show a hidden activity again (in drafts and the dataset from the next compile/publish)."""
+    typer.echo(pipeline.unhide(load_settings(config), activity_id, by=by))
+
+
+@app.command()
+def hidden(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """List the hidden activities: id, title (member), when, by whom, why (tab-separated)."""
+    rows = pipeline.hidden_activities(load_settings(config))
+    if not rows:
+        typer.echo("no hidden activities")
+    for row in rows:
+        typer.echo(row.line())

@@ -1,8 +1,10 @@
 """The member registry: the CSV the secretariat edits in Excel.
 
 Columns (a public contract): member_id, name, sector, prefecture, feed_url,
-contact_email; optional sector_ja and scope. ``contact_email`` may hold several
-addresses separated by ``;``. Every problem is reported with its row number at once.
+contact_email; optional sector_ja, scope and aliases. ``contact_email`` may hold several
+addresses separated by ``;``; ``aliases`` the other names members write for the member
+(広大, 呉高専…), separated by ``;``, each belonging to one member only. Every problem is
+reported with its row number at once.
 ``sync_registry`` loads it into the warehouse (members and their contacts), and
 ``require_member`` is the one check that a member exists.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +31,7 @@ from renkei.core.staging import write_batch
 from warehouse.connection import open_warehouse
 
 REQUIRED_COLUMNS = ("member_id", "name", "sector", "prefecture", "feed_url", "contact_email")
-OPTIONAL_COLUMNS = ("sector_ja", "scope")
+OPTIONAL_COLUMNS = ("sector_ja", "scope", "aliases")
 SECTORS = ("industry", "academia", "finance", "government")
 PREFECTURES = (
     "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 "
@@ -46,6 +50,7 @@ class Member:
     scope: str
     feed_url: str | None
     contact_emails: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
 
 
 def _valid_url(url: str) -> bool:
@@ -69,6 +74,15 @@ def _parse_emails(value: str) -> tuple[list[str], list[str]]:
     return good, bad
 
 
+def _parse_aliases(value: str) -> list[str]:
+    return [a.strip() for a in value.replace("；", ";").split(";") if a.strip()]
+
+
+def _alias_key(name: str) -> str:
+    """How two written names are compared for a clash (NFKC, no spaces, case-folded)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+
+
 def parse_registry(text: str, source: str = "members.csv") -> list[Member]:
     """Validate registry text; raise RegistryError listing every problem by row."""
     reader = csv.DictReader(io.StringIO(text))
@@ -80,6 +94,7 @@ def parse_registry(text: str, source: str = "members.csv") -> list[Member]:
     problems: list[str] = []
     members: list[Member] = []
     seen: dict[str, int] = {}
+    names_seen: dict[str, tuple[int, str]] = {}  # alias key -> (row, member_id)
     for number, row in enumerate(reader, start=2):  # row 1 is the header, as Excel counts
         get = {k: (v or "").strip() for k, v in row.items() if k is not None}
         where = f"row {number}"
@@ -103,6 +118,11 @@ def parse_registry(text: str, source: str = "members.csv") -> list[Member]:
             problems.append(f"{where}: feed_url {feed_url!r} is not an http(s) URL")
         emails, bad = _parse_emails(get.get("contact_email", ""))
         problems.extend(f"{where}: contact_email {b!r} is not a valid address" for b in bad)
+        aliases = _parse_aliases(get.get("aliases", ""))
+        for alias in aliases:
+            earlier = names_seen.setdefault(_alias_key(alias), (number, member_id))
+            if earlier[1] != member_id:
+                problems.append(f"{where}: alias {alias!r} is also an alias of row {earlier[0]}")
         members.append(
             Member(
                 member_id=member_id,
@@ -112,6 +132,7 @@ def parse_registry(text: str, source: str = "members.csv") -> list[Member]:
                 scope=get.get("scope", ""),
                 feed_url=feed_url,
                 contact_emails=tuple(emails),
+                aliases=tuple(dict.fromkeys(aliases)),
             )
         )
     if not members and not problems:
@@ -157,9 +178,11 @@ def sync_registry(settings: Settings) -> list[Member]:
                 "prefecture": m.prefecture,
                 "scope": m.scope,
                 "feed_url": m.feed_url,
+                "aliases": ";".join(m.aliases) or None,
             }
             for m in members
-        ]
+        ],
+        schema_overrides={"aliases": pl.String},
     )
     contacts = pl.DataFrame(
         [{"email": e, "member_id": m.member_id} for m in members for e in m.contact_emails],

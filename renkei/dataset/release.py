@@ -10,7 +10,12 @@ Each release is first written to a temporary folder inside the publish folder, a
 file there is read back by its own parser (verify.py: XML, JSON, CSV, iCalendar, Parquet);
 if one fails, nothing is published and the error names it. A snapshot appears by one
 rename; the current files are each replaced by a rename, so a reader never sees a
-half-written file. Snapshots are never rewritten or removed.
+half-written file. Snapshots are never removed, and rewritten for one reason only: an
+activity the secretariat hid (``renkei hide``) is taken out of every snapshot's data files
+at the next publish (``snapshots.withhold_hidden``); everything else in them stays as it
+was published. Withdrawn activities are deleted from the warehouse, so no new release
+carries them; a snapshot keeps what was true when it was frozen. Archive pages of sent
+issues withhold hidden items (``archive``).
 
 Text is published without control, bidi or other invisible characters (rows normalised
 before they were removed at the door, registry names). The CSVs, made for Excel, are
@@ -35,6 +40,7 @@ import polars as pl
 
 from renkei.core.settings import Settings
 from renkei.dataset import archive, atom, calendar, datapackage, events_ja, site, stats
+from renkei.dataset.snapshots import withhold_hidden
 from renkei.dataset.tables import write_dataset
 from renkei.dataset.verify import check_files
 from transforms.spreadsheet import spreadsheet_safe
@@ -68,6 +74,8 @@ class Snapshot:
     upcoming: pl.DataFrame
     latest: pl.DataFrame
     sent_issues: pl.DataFrame
+    hidden_in_issues: pl.DataFrame  # hidden items of sent issues (withheld in the archive)
+    hidden_ids: list[str]  # every hidden activity (taken out of snapshots too)
     issue_id: str | None
     sent_on: str | None
 
@@ -96,6 +104,8 @@ def read_snapshot(settings: Settings, now: datetime) -> Snapshot:
             ),
             latest=run_query(con, "dataset_latest_activities", {"limit": atom.MAX_ENTRIES}),
             sent_issues=run_query(con, "dataset_sent_issues"),
+            hidden_in_issues=run_query(con, "dataset_hidden_in_sent_issues"),
+            hidden_ids=run_query(con, "dataset_hidden_ids")["activity_id"].to_list(),
             issue_id=issue["issue_id"][0] if issue.height else None,
             sent_on=issue["sent_on"][0] if issue.height else None,
         )
@@ -174,7 +184,7 @@ def write_current(snap: Snapshot, folder: Path, *, settings: Settings, now: date
         folder,
     )
     files += charts
-    files += archive.write_archive(snap.sent_issues, folder, settings)
+    files += archive.write_archive(snap.sent_issues, folder, settings, snap.hidden_in_issues)
     index = folder / "index.html"
     index.write_text(
         site.render_index(
@@ -220,12 +230,16 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
             check_files(sorted(frozen.iterdir()), frozen)
             os.rename(frozen, releases / snapshot_name)  # appears whole, or not at all
             written += sorted((releases / snapshot_name).iterdir())
+        written += withhold_hidden(releases, snap.hidden_ids, staging)
         done = []
         for path in files:
             target = publish_dir / path.relative_to(current)
             target.parent.mkdir(exist_ok=True)
             os.replace(path, target)  # each file is swapped whole
             done.append(target)
+        for page in (publish_dir / "issues").glob("*.html"):
+            if page not in done:  # an archive page now withheld (a hidden item showed)
+                page.unlink()
         written = done + written
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,37 +2,51 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup, escape
+
+from renkei.dataset import stats
+from renkei.newsletter.phrasing import phrases
 
 PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
-<style>body{font-family:sans-serif;max-width:960px;margin:1em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}
-td.size{text-align:right}img{max-width:100%;height:auto}</style></head>
+<style>body{font-family:sans-serif;max-width:960px;margin:1em auto;padding:0 1em;color:#222;
+line-height:1.6}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}
+td.size{text-align:right;white-space:nowrap}h1,h2,.phrases{word-break:keep-all;overflow-wrap:anywhere}
+#charts{display:flex;flex-wrap:wrap;gap:0 2em}figure{margin:1em 0;width:440px;max-width:100%}
+img{max-width:100%;height:auto}img.chart{width:100%}
+@media (max-width:600px){h1{font-size:1.5em}#downloads thead{display:none}
+#downloads tr{display:flex;flex-wrap:wrap;border-bottom:1px solid #ccc;padding:.3em 0}
+#downloads td{border:0;padding:0 .3em}#downloads td.label{order:3;flex-basis:100%}
+#downloads td.size{order:2;margin-left:auto}}</style></head>
 <body>
-<h1>{{ title }}</h1>
-<p>会員機関の活動を水平展開のためにオープンデータとして公開しています。
-ライセンス: <a href="https://creativecommons.org/licenses/by/4.0/deed.ja">CC BY 4.0</a>
-（出典: {{ publisher }}）。版: {{ version }}</p>
+<h1>{{ title|phrases }}</h1>
+<p>{{ "会員機関の活動を水平展開のためにオープンデータとして公開しています。"|phrases }}
+<span class="phrases">ライセンス:</span>
+<a href="https://creativecommons.org/licenses/by/4.0/deed.ja">CC BY 4.0</a>
+（出典: {{ publisher|phrases }}）。版: {{ version }}</p>
 <h2>ダウンロード</h2>
 <table id="downloads"><thead><tr><th>ファイル</th><th>内容</th><th>サイズ</th></tr></thead>
 <tbody>
-{% for d in downloads %}<tr><td><a class="download" href="{{ d.href }}">{{ d.href }}</a></td>
-<td>{{ d.label }}</td><td class="size">{{ d.size }}</td></tr>
+{% for d in downloads %}<tr><td><a class="download" href="{{ d.href }}">{{ d.name }}</a></td>
+<td class="label">{{ d.label|phrases }}</td><td class="size">{{ d.size }}</td></tr>
 {% endfor %}</tbody></table>
 {% if snapshots %}<h2>号ごとの固定版</h2><ul id="snapshots">
 {% for s in snapshots %}<li><a href="{{ s }}/datapackage.json">{{ s }}</a></li>{% endfor %}
 </ul>{% endif %}
 <p><a id="archive" href="issues/index.html">メルマガのバックナンバー</a></p>
 <h2>統計</h2>
-<p>各機関の取り組みを紹介するための集計です（優良事例の共有を目的としています）。</p>
+<p>{{ "各機関の取り組みを紹介するための集計です"|phrases }}
+{{- "（優良事例の共有を目的としています）。"|phrases }}</p>
+<div id="charts">
 {% for c in charts %}<figure><img class="chart" src="{{ c.href }}" alt="{{ c.alt }}">
-<figcaption>{{ c.alt }}</figcaption></figure>
-{% endfor %}
+<figcaption>{{ c.title|phrases }}</figcaption></figure>
+{% endfor %}</div>
 </body></html>
 """
 
@@ -67,6 +81,31 @@ def human_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def phrase_html(text: str) -> Markup:
+    """Text that wraps only between its phrases (BudouX): <wbr> between them inside a
+    keep-all span, so a phone never splits 会場 or leaves 「組）」 alone; no U+200B goes
+    into a published file (a reader copying the text gets it clean)."""
+    parts = [part for part in phrases(text) if part]
+    if not parts:
+        return Markup("")
+    inner = Markup("<wbr>").join(escape(part) for part in parts)
+    return Markup('<span class="phrases">') + inner + Markup("</span>")
+
+
+def breakable_name(name: str) -> Markup:
+    """A file name that a narrow screen may wrap after '_' and before '.', nowhere else."""
+    parts = re.split(r"(?<=_)|(?=\.)", name)
+    return Markup("<wbr>").join(escape(part) for part in parts)
+
+
+def chart_entry(folder: Path, path: Path) -> dict[str, str]:
+    """A chart's link, caption and alternative text, the latter listing what it shows
+    (stats.read_chart: the labels and counts the chart was drawn with)."""
+    shown = stats.read_chart(path)
+    return {"href": path.relative_to(folder).as_posix(), "title": CHART_ALT[path.name],
+            "alt": shown.alt}  # fmt: skip
+
+
 def render_index(
     folder: Path, files: list[Path], *, title: str, publisher: str, version: str,
     snapshots: list[str],
@@ -74,15 +113,13 @@ def render_index(
     """The page for the files already written to ``folder``."""
     downloads = [
         {"href": p.relative_to(folder).as_posix(), "label": LABELS.get(p.name, p.name),
+         "name": breakable_name(p.relative_to(folder).as_posix()),
          "size": human_size(p.stat().st_size)}
         for p in files if p.name in LABELS
     ]  # fmt: skip
-    charts = [
-        {"href": p.relative_to(folder).as_posix(), "alt": CHART_ALT[p.name]}
-        for p in files
-        if p.name in CHART_ALT
-    ]
+    charts = [chart_entry(folder, p) for p in files if p.name in CHART_ALT]
     env = Environment(autoescape=select_autoescape(default=True))
+    env.filters["phrases"] = phrase_html
     return env.from_string(PAGE).render(
         title=title, publisher=publisher, version=version, downloads=downloads,
         charts=charts, snapshots=snapshots,

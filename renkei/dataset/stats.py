@@ -2,66 +2,239 @@
 
 matplotlib is imported when charts are drawn, not with this module: it costs about half a
 second, and every `renkei` command imports the pipeline that can publish.
+
+Everything a reader sees is Japanese: titles, axis labels, 産学金官, category names, months
+(2026年11月) and prefectures, drawn in IPAexGothic from the matplotlib-fontja wheel (no system
+font, nothing downloaded). A character the font lacks is logged as an error (tests make it
+fail); each PNG records the texts it was drawn with and its alt text (read_chart), which
+index.html uses and the browser test compares with the expected names.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from renkei.core.registry import PREFECTURES
+from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA
 from transforms.spreadsheet import spreadsheet_safe
 
-JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic")
-DIMENSIONS = {  # dimension → (Japanese chart title, English fallback)
-    "month": ("月別の活動件数", "Activities by month"),
-    "sector": ("区分（産学金官）別の活動件数", "Activities by sector"),
-    "prefecture": ("都道府県別の活動件数", "Activities by prefecture"),
-    "category": ("種別ごとの活動件数", "Activities by category"),
+log = logging.getLogger("renkei.dataset.stats")
+
+FONT_NAME = "IPAexGothic"  # shipped inside the matplotlib-fontja wheel: nothing downloaded
+SYSTEM_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic")
+CHARTS = {  # dimension → (title, label of the axis naming the bars); the page's order
+    "month": ("月別の活動件数", "月"),
+    "sector": ("区分（産学金官）別の活動件数", "区分"),
+    "prefecture": ("都道府県別の活動件数", "都道府県"),
+    "category": ("種別ごとの活動件数", "種別"),
 }
+Y_LABEL = "件数"
+ENGLISH = {  # only when no Japanese font loads at all (logged): never boxes for glyphs
+    "month": ("Activities by month", "month"),
+    "sector": ("Activities by sector", "sector"),
+    "prefecture": ("Activities by prefecture", "prefecture"),
+    "category": ("Activities by category", "category"),
+}
+LABELS_KEY = "Renkei-Labels"  # PNG text chunk: the texts drawn, as JSON (read_chart)
+
+
+@dataclass(frozen=True)
+class ChartText:
+    """What a chart shows, as drawn: read back from matplotlib, stored in the PNG."""
+
+    title: str
+    name_label: str  # the axis along which the bars are named (月, 区分, 都道府県, 種別)
+    count_label: str  # the axis of the counts (件数)
+    ticks: tuple[str, ...]  # the names under or beside the bars
+    counts: tuple[int, ...]
+    fonts: tuple[str, ...]  # the font families matplotlib resolved for those texts
+    alt: str  # the Japanese alternative text of the <img>
 
 
 def japanese_font() -> str | None:
-    """A Japanese font matplotlib can use, or None (charts then use English labels)."""
+    """The Japanese font for the charts: IPAexGothic from matplotlib-fontja (its wheel holds
+    the .ttf), else an installed system font; None, logged, when none can be loaded."""
     from matplotlib import font_manager
 
+    try:
+        import matplotlib_fontja  # its first import registers the font (and sets rc)
+
+        path = matplotlib_fontja.get_font_ttf_path()
+        if all(f.fname != path for f in font_manager.fontManager.ttflist):
+            font_manager.fontManager.addfont(path)  # once per process, not per publish
+        return FONT_NAME
+    except (ImportError, OSError, RuntimeError) as error:
+        log.error("matplotlib-fontja could not load its font: %s", error)
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in JAPANESE_FONTS if name in installed), None)
+    found = next((name for name in SYSTEM_FONTS if name in installed), None)
+    if found is None:
+        log.error("no Japanese font can be loaded: the charts use English labels")
+    return found
 
 
-def _ascii(text: str) -> bool:
-    return all(ord(c) < 128 for c in text)
+def month_ja(value: str) -> str:
+    """'2026-11' → '2026年11月' (other text unchanged)."""
+    year, _, month = value.partition("-")
+    return f"{year}年{int(month)}月" if year.isdigit() and month.isdigit() else value
+
+
+ORDER = {  # values in the order people expect; months (and unknown codes) sort as text
+    "sector": {v: i for i, v in enumerate(SECTOR_JA)},  # 産学金官
+    "prefecture": {v: i for i, v in enumerate(PREFECTURES)},  # north to south (JIS order)
+    "category": {v: i for i, v in enumerate(CATEGORY_JA)},  # as in the bulletin
+}
+
+
+def _natural(dimension: str, value: str | None) -> tuple[int, int, int, str]:
+    ranks = ORDER.get(dimension, {})
+    at = list(CHARTS).index(dimension) if dimension in CHARTS else len(CHARTS)
+    return (at, 0 if value in ranks else 1, ranks.get(value or "", 0), value or "")
+
+
+def chart_rows(counts: pl.DataFrame, dimension: str, *, japanese: bool = True
+               ) -> list[tuple[str, int]]:  # fmt: skip
+    """(label, count) of one dimension, in the order people expect: months in time order,
+    産学金官, prefectures north to south, categories as in the bulletin. Labels are the
+    Japanese names (2026年11月, 学, 鳥取県, イベント・セミナー); with ``japanese=False`` the
+    codes, non-ASCII ones numbered (#1, #2: the English fallback has no glyphs for them)."""
+    rows = counts.filter(pl.col("dimension") == dimension).drop_nulls("value")
+    found: dict[str, int] = dict(zip(rows["value"], rows["activities"], strict=True))
+    values = sorted(found, key=lambda v: _natural(dimension, v))
+    if not japanese:
+        return [(v if v.isascii() else f"#{i + 1}", found[v]) for i, v in enumerate(values)]
+    if dimension == "month":
+        return [(month_ja(v), found[v]) for v in values]
+    names = {**SECTOR_JA, **CATEGORY_JA} if dimension in ("sector", "category") else {}
+    return [(names.get(v, v), found[v]) for v in values]
+
+
+def alt_text(title: str, rows: list[tuple[str, int]]) -> str:
+    """'区分（産学金官）別の活動件数の棒グラフ。学 2件、金 2件、官 1件。'"""
+    listed = "、".join(f"{label} {n}件" for label, n in rows) or "データなし"
+    return f"{title}の棒グラフ。{listed}。"
+
+
+@contextmanager
+def _glyphs_checked(name: str) -> Iterator[None]:
+    """matplotlib warns 'Glyph … missing from font' when it draws a box for a character:
+    logged as an error naming the chart; every warning then goes on to the caller's
+    filters (tests turn that one into an error)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if "missing from font" in str(w.message):
+            log.error("chart %s: %s (drawn as a box)", name, w.message)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _draw(plt: Any, rows: list[tuple[str, int]], texts: tuple[str, str, str], *,
+          horizontal: bool) -> Any:  # fmt: skip
+    """A bar chart of (label, count) rows, sized to stay legible when a phone shrinks it:
+    months as columns (time runs left to right, at most 12 labels shown), the other
+    dimensions as horizontal bars so that Japanese names read on one line. The axis labels
+    are written upright, above the axis (縦書きの回転なし)."""
+    from matplotlib.ticker import MaxNLocator
+
+    n, labels, counts = len(rows), [label for label, _ in rows], [c for _, c in rows]
+    height = max(2.6, 1.3 + 0.45 * n) if horizontal else 3.8
+    fig, ax = plt.subplots(figsize=(4.8, height), dpi=150)
+    if horizontal:
+        bars = ax.barh(range(n), counts, color="#2f6f9f")
+        ax.set_yticks(range(n), labels)
+        ax.invert_yaxis()  # the first (産, 北海道, イベント) on top
+        ax.margins(x=0.15)  # room for the count after the longest bar
+        count_axis, name_axis = ax.xaxis, ax.yaxis
+    else:
+        bars = ax.bar(range(n), counts, color="#2f6f9f")
+        step = -(-n // 12)  # at most 12 month labels; the alt text lists every month
+        shown = [label if i % step == 0 else "" for i, label in enumerate(labels)]
+        rotate = n > 4
+        ax.set_xticks(range(n), shown, rotation=45 if rotate else 0,
+                      ha="right" if rotate else "center", rotation_mode="anchor")  # fmt: skip
+        ax.margins(y=0.15)  # room for the count above the highest bar
+        count_axis, name_axis = ax.yaxis, ax.xaxis
+    count_axis.set_major_locator(MaxNLocator(integer=True))
+    ax.bar_label(bars, padding=2)
+    ax.set_title(texts[0], pad=18)
+    name_axis.set_label_text(texts[1])
+    count_axis.set_label_text(texts[2])
+    ax.yaxis.label.set(rotation=0, ha="right", va="bottom")
+    ax.yaxis.set_label_coords(0, 1.01)  # over the top of the vertical axis
+    fig.tight_layout()
+    return fig
+
+
+def _shown(fig: Any, rows: list[tuple[str, int]], alt: str, *, horizontal: bool) -> ChartText:
+    """The texts as matplotlib holds them after drawing, and the fonts it resolved."""
+    from matplotlib import font_manager
+
+    ax = fig.axes[0]
+    ticks = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks]
+    files = sorted({font_manager.findfont(t.get_fontproperties()) for t in texts})
+    name_axis, count_axis = (ax.yaxis, ax.xaxis) if horizontal else (ax.xaxis, ax.yaxis)
+    return ChartText(
+        title=ax.get_title(), name_label=name_axis.get_label_text(),
+        count_label=count_axis.get_label_text(), ticks=tuple(t.get_text() for t in ticks),
+        counts=tuple(n for _, n in rows),
+        fonts=tuple(font_manager.FontProperties(fname=f).get_name() for f in files), alt=alt,
+    )  # fmt: skip
 
 
 def write_charts(counts: pl.DataFrame, folder: Path, *, japanese: bool = True) -> list[Path]:
-    """One bar chart (PNG) per dimension of the counts table; without a Japanese font
-    (or with ``japanese=False``) titles are English and non-ASCII labels are numbered."""
+    """One bar chart (PNG) per dimension, in Japanese with the font of matplotlib-fontja.
+    Only when no Japanese font loads (or with ``japanese=False``) are titles English and
+    non-ASCII labels numbered. Each PNG carries what it shows (read_chart)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
     font = japanese_font() if japanese else None
     paths: list[Path] = []
-    for dimension, (title_ja, title_en) in DIMENSIONS.items():
-        rows = counts.filter(pl.col("dimension") == dimension).drop_nulls("value")
-        labels = rows["value"].to_list()
-        if font is None:  # no Japanese glyphs: keep only ASCII labels, never fail
-            labels = [v if _ascii(v) else f"#{i + 1}" for i, v in enumerate(labels)]
-        with plt.rc_context({"font.family": font or "DejaVu Sans", "svg.hashsalt": "renkei"}):
-            fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
-            ax.bar(range(len(labels)), rows["activities"].to_list(), color="#2f6f9f")
-            ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0)
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_title(title_ja if font else title_en)
-            ax.set_ylabel("件数" if font else "activities")
-            fig.tight_layout()
-            path = folder / f"chart_{dimension}.png"
-            fig.savefig(path, metadata={"Software": None})
-            plt.close(fig)
+    for dimension, (title_ja, x_ja) in CHARTS.items():
+        texts = (title_ja, x_ja, Y_LABEL) if font else (*ENGLISH[dimension], "activities")
+        rows = chart_rows(counts, dimension, japanese=font is not None)
+        path = folder / f"chart_{dimension}.png"
+        family = font or "DejaVu Sans"
+        with (
+            _glyphs_checked(path.name),
+            plt.rc_context({"font.family": family, "font.size": 13, "axes.titlesize": 15}),
+        ):
+            fig = _draw(plt, rows, texts, horizontal=dimension != "month")
+            try:
+                alt = alt_text(title_ja, chart_rows(counts, dimension))
+                shown = _shown(fig, rows, alt, horizontal=dimension != "month")
+                metadata = {"Title": shown.title, "Description": shown.alt,
+                            LABELS_KEY: json.dumps(asdict(shown), ensure_ascii=False)}  # fmt: skip
+                fig.savefig(path, metadata={"Software": None, **metadata})
+            finally:
+                plt.close(fig)
         paths.append(path)
     return paths
+
+
+def read_chart(path: Path) -> ChartText:
+    """What a chart written by write_charts shows (from its PNG text chunk)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        data = json.loads(image.text[LABELS_KEY])  # type: ignore[attr-defined]
+    return ChartText(
+        title=data["title"], name_label=data["name_label"], count_label=data["count_label"],
+        ticks=tuple(data["ticks"]), counts=tuple(data["counts"]), fonts=tuple(data["fonts"]),
+        alt=data["alt"],
+    )  # fmt: skip
 
 
 # The council reads these in Excel: Japanese headers and labels, the codes kept beside them.
@@ -75,10 +248,16 @@ HEADERS_JA = {
 }  # fmt: skip
 LABELS_JA = {
     "sector": "区分", "prefecture": "都道府県", "month": "月", "category": "種別",
-    "industry": "産", "academia": "学", "finance": "金", "government": "官",
-    "event": "イベント・セミナー", "call": "公募・助成", "news": "お知らせ・成果",
-    "success_case": "成功事例", "training": "人材育成・研修", "other": "その他",
+    **SECTOR_JA, **CATEGORY_JA,
 }  # fmt: skip
+
+
+def counts_in_order(counts: pl.DataFrame) -> pl.DataFrame:
+    """The counts table in the charts' order: dimensions as on the page, values as people
+    expect them (chart_rows); the codes stay in it for for_people to label."""
+    keys = [_natural(d, v) for d, v in zip(counts["dimension"], counts["value"], strict=True)]
+    positions = sorted(range(counts.height), key=keys.__getitem__)
+    return counts[positions]
 
 
 def for_people(frame: pl.DataFrame) -> pl.DataFrame:
@@ -103,7 +282,8 @@ def write_tables(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         path = folder / f"stats_{name}.csv"
-        safe = spreadsheet_safe(for_people(frame))  # no cell Excel would read as a formula
+        ordered = counts_in_order(frame) if name == "counts" else frame
+        safe = spreadsheet_safe(for_people(ordered))  # no cell Excel would read as a formula
         safe.write_csv(path, include_bom=True, line_terminator="\r\n")
         paths.append(path)
     return paths

@@ -18,6 +18,7 @@ from renkei.core.audit import audit
 from renkei.core.errors import ApprovalError
 from renkei.core.events import emit
 from renkei.core.settings import Settings
+from renkei.newsletter.selection import EXCLUDED_MARK, WARNING_MARK
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
@@ -244,6 +245,25 @@ def preview_link(page: Path) -> str:
     return f"[プレビューを開く]({absolute.as_uri()})（サーバー上のファイル：`{absolute}`）"
 
 
+def _summary_markdown(summary: str) -> str:
+    """The draft's summary with its detail lines as lists: the candidates left out (with
+    their reasons) under 載せなかった候補, pinned stale items under 固定表示の注意."""
+    if not summary:
+        return ""
+    first, *details = summary.split("\n")
+    lines = [d.strip() for d in details if d.strip()]
+    left = [d.removeprefix(EXCLUDED_MARK) for d in lines if d.startswith(EXCLUDED_MARK)]
+    pinned = [d.removeprefix(WARNING_MARK) for d in lines if d.startswith(WARNING_MARK)]
+    other = [d for d in lines if not d.startswith((EXCLUDED_MARK, WARNING_MARK))]
+    text = f"{first}\n\n" + "".join(f"- {d}\n" for d in other) + ("\n" if other else "")
+    if pinned:
+        text += "#### 固定表示の注意\n\n" + "".join(f"- {d}\n" for d in pinned) + "\n"
+    if left:
+        text += f"#### 載せなかった候補（{len(left)}件）\n\n"
+        text += "".join(f"- {d}\n" for d in left) + "\n"
+    return text
+
+
 def approval_request(
     issue_id: str,
     summary: str,
@@ -256,7 +276,7 @@ def approval_request(
 
     ``reason``: why the previous answer was not recorded (the run asks again)."""
     warning = f"> {reason}\n\n" if reason else ""
-    intro = f"{summary}\n\n" if summary else ""
+    intro = _summary_markdown(summary)
     table = ""
     if sections:
         rows = "".join(

@@ -16,6 +16,7 @@ import polars as pl
 
 from renkei.core.settings import Settings
 from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Section
+from renkei.newsletter.selection import Exclusion, duplicate, over_cap, place
 from transforms.text import strip_invisible_text
 
 SECTOR_ORDER = {"industry": 0, "academia": 1, "finance": 2, "government": 3}
@@ -84,14 +85,14 @@ def _item(row: dict, *, reminder: bool = False) -> Item:
         deadline_at=row["deadline_at"],
         published_at=row["published_at"],
         is_reminder=reminder,
+        # Facts read from text (migration 013); .get(): candidate frames built by hand
+        # in tests may not carry them.
+        online=row.get("online"),
+        fee=_clean(row.get("fee_text")),
+        capacity=_clean(row.get("capacity_text")),
+        audience=_clean(row.get("audience_text")),
+        fact_notes=_clean(row.get("fact_notes")),
     )
-
-
-def _section(key: str, title: str, rows: list[dict], cap: int, more_url: str, **kw) -> Section:
-    pinned = kw.get("pinned", frozenset())
-    rows = sorted(rows, key=lambda r: r["activity_id"] not in pinned)  # stable: pinned first
-    items = tuple(_item(r, reminder=kw.get("reminders", False) and r["shown_before"]) for r in rows)
-    return Section(key, title, items[:cap], max(0, len(items) - cap), more_url)
 
 
 @dataclass(frozen=True)
@@ -122,71 +123,111 @@ class Edits:
 def _apply_edits(rows: list[dict], edits: Edits) -> list[dict]:
     kept = []
     for r in rows:
-        if r["activity_id"] in edits.dropped:
-            continue
         r = dict(r)
         r["title"] = edits.titles.get(r["activity_id"], r["title"])
         r["summary"] = edits.summaries.get(r["activity_id"], r["summary"])
-        if r["activity_id"] in edits.pinned:
-            r["shown_before"] = False  # a pinned item is shown again on purpose
         kept.append(r)
     return kept
+
+
+SECTION_TITLES = {
+    "collaboration": "連携ハイライト（機関・地域をまたぐ取組）",
+    "events": "開催予定のイベント",
+    "calls": "公募・助成のご案内",
+    "spotlight": "成功事例スポットライト",
+    "news": "会員機関のお知らせ・成果",
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the draft carries and what it leaves out, each with its reason."""
+
+    sections: tuple[Section, ...]  # non-empty sections
+    shown: list[tuple[str, str]]  # (activity_id, section) pairs actually shown
+    excluded: tuple[Exclusion, ...] = ()  # candidates left out, and pinned stale warnings
+
+    @property
+    def warnings(self) -> tuple[Exclusion, ...]:
+        return tuple(e for e in self.excluded if e.included)
+
+    @property
+    def left_out(self) -> tuple[Exclusion, ...]:
+        return tuple(e for e in self.excluded if not e.included)
+
+
+def _order(key: str, rows: list[dict]) -> list[dict]:
+    if key == "calls":
+        return sorted(
+            rows,
+            key=lambda r: (r["deadline_at"] is None, r["deadline_at"] or datetime.max, r["title"]),
+        )
+    if key == "news":
+        return sorted(rows, key=lambda r: (SECTOR_ORDER.get(r["sector"], 9), r["reported_at"]))
+    return rows
+
+
+def _exclusion(row: dict, reason: str, *, included: bool = False) -> Exclusion:
+    return Exclusion(
+        row["activity_id"], _clean(row["title"]), _clean(row["member_name"]), reason, included
+    )
 
 
 def sort_into_sections(
     candidates: pl.DataFrame,
     period: Period,
     *,
+    as_of: date,
     cap: int,
     more_url: str,
     edits: Edits = Edits(),  # frozen; never mutated
-) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
-    """Return non-empty sections and (activity_id, section) pairs actually shown."""
+) -> Selection:
+    """Sort the candidates into sections for an issue sent on ``as_of`` (JST date); every
+    candidate left out is named with its reason (see renkei.newsletter.selection)."""
     rows = _apply_edits(candidates.to_dicts(), edits)
-    # co-hosted across sectors or prefectures: the council's highlight (産学金官連携)
-    collab = [r for r in rows if r.get("collaboration") and not r["shown_before"]]
-    collab_ids = {r["activity_id"] for r in collab}
-    rows = [r for r in rows if r["activity_id"] not in collab_ids]
-    events = [r for r in rows if r["starts_at"] is not None and r["category"] != "call"]
-    event_ids = {r["activity_id"] for r in events}
-    calls = sorted(
-        (r for r in rows if r["category"] == "call" and not r["shown_before"]),
-        key=lambda r: (r["deadline_at"] is None, r["deadline_at"] or datetime.max, r["title"]),
-    )
-    call_ids = {r["activity_id"] for r in calls}
-    in_period = [
-        r
-        for r in rows
-        if r["activity_id"] not in event_ids | call_ids
-        and not r["shown_before"]
-        and period.start <= r["reported_at"].date() <= period.end
-    ]
-    cases = [r for r in in_period if r["category"] == "success_case"]
-    news = sorted(
-        (r for r in in_period if r["category"] != "success_case"),
-        key=lambda r: (SECTOR_ORDER.get(r["sector"], 9), r["reported_at"]),
-    )
-    pin = {"pinned": edits.pinned}
-    sections = [
-        _section(
-            "collaboration",
-            "連携ハイライト（機関・地域をまたぐ取組）",
-            collab,
-            cap,
-            more_url,
-            **pin,
-        ),
-        _section("events", "開催予定のイベント", events, cap, more_url, reminders=True, **pin),
-        _section("calls", "公募・助成のご案内", calls, cap, more_url, **pin),
-        _section("spotlight", "成功事例スポットライト", cases, cap, more_url, **pin),
-        _section("news", "会員機関のお知らせ・成果", news, cap, more_url, **pin),
-    ]
+    rank = {r["activity_id"]: i for i, r in enumerate(rows)}
+    notes: list[Exclusion] = []
+    placed: dict[str, list[tuple[dict, bool]]] = {key: [] for key in SECTION_TITLES}
+    for r in rows:
+        pinned = r["activity_id"] in edits.pinned
+        if r["activity_id"] in edits.dropped and not r.get("hidden"):
+            notes.append(_exclusion(r, "編集で除外"))
+            continue
+        where = place(r, start=period.start, end=period.end, as_of=as_of, pinned=pinned)
+        if where.section is None:
+            notes.append(_exclusion(r, where.reason or ""))
+            continue
+        if where.reason:  # pinned, though stale
+            notes.append(_exclusion(r, where.reason, included=True))
+        placed[where.section].append((r, where.reminder))
+    sections = []
+    for key, title in SECTION_TITLES.items():
+        chosen = _order(key, [r for r, _ in placed[key]])
+        reminders = {r["activity_id"] for r, reminder in placed[key] if reminder}
+        pins = [r for r in chosen if r["activity_id"] in edits.pinned]
+        rest = [r for r in chosen if r["activity_id"] not in edits.pinned]
+        room = max(0, cap - len(pins))
+        notes += [_exclusion(r, over_cap(title, cap)) for r in rest[room:]]
+        items = tuple(_item(r, reminder=r["activity_id"] in reminders) for r in pins + rest[:room])
+        sections.append(Section(key, title, items, len(rest[room:]), more_url))
     if edits.order:
-        rank = {key: i for i, key in enumerate(edits.order)}
-        sections.sort(key=lambda s: rank.get(s.key, len(rank)))
+        order = {key: i for i, key in enumerate(edits.order)}
+        sections.sort(key=lambda s: order.get(s.key, len(order)))
     shown = [s for s in sections if s.items]
     pairs = [(i.activity_id, s.key) for s in shown for i in s.items]
-    return tuple(shown), pairs
+    notes.sort(key=lambda e: (rank.get(e.activity_id, len(rank)), e.reason))
+    for r in rows:  # merged duplicates of any candidate, after the candidates themselves
+        title = _clean(r["title"])
+        notes += [
+            Exclusion(
+                d["activity_id"],
+                title,
+                _clean(d["member_name"] or ""),
+                duplicate(r["activity_id"], title),
+            )
+            for d in r.get("duplicates") or ()
+        ]
+    return Selection(tuple(shown), pairs, tuple(notes))
 
 
 def build_issue(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import astuple, dataclass, field, replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -26,11 +27,16 @@ from renkei.newsletter.render import (
     render_issue,
     unrenderable_items,
 )
+from renkei.newsletter.selection import EXCLUDED_MARK, WARNING_MARK, Exclusion
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 from warehouse.transaction import transaction
 
 logger = logging.getLogger("renkei.newsletter.draft")
+EXCLUSION_SCHEMA = {
+    "position": pl.Int32, "activity_id": pl.String, "title": pl.String,
+    "member_name": pl.String, "reason": pl.String, "included": pl.Boolean,
+}  # fmt: skip
 
 
 @dataclass
@@ -45,13 +51,21 @@ class DraftReport:
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)
     # items left out because they break the renderer (named, with the renderer's error)
     skipped: list[SkippedItem] = field(default_factory=list)
+    # the send date the selection was made for (JST)
+    as_of: date | None = None
+    # candidates left out, each with its reason; pinned stale items (``included``) too
+    excluded: list[Exclusion] = field(default_factory=list)
 
     def summary(self) -> str:
         left_out = "".join(f"\n  skipped (does not render): {s.line()}" for s in self.skipped)
+        left_out += "".join(
+            f"\n  {WARNING_MARK if e.included else EXCLUDED_MARK}{e.line()}" for e in self.excluded
+        )
         if not self.created:
             return f"issue {self.issue_id}: {self.note}{left_out}"
+        when = f" (send date {self.as_of.isoformat()})" if self.as_of else ""
         return (
-            f"issue {self.issue_id}: draft with {self.item_count} items, "
+            f"issue {self.issue_id}: draft with {self.item_count} items{when}, "
             f"sha256 {self.content_sha256[:12] if self.content_sha256 else '-'}; awaiting approval"
             + left_out
         )
@@ -95,9 +109,13 @@ def draft(
     period_text: str | None = None,
     *,
     editorial: str | None = None,
+    as_of: date | None = None,
 ) -> DraftReport:
-    """Compile the draft for ``period_text`` (YYYY-MM; default: the current month in JST)."""
+    """Compile the draft for ``period_text`` (YYYY-MM; default: the current month in JST),
+    to be sent on ``as_of`` (default: today in JST): what has ended or closed by then is
+    left out, and named with its reason."""
     period = Period.parse(period_text) if period_text else Period.containing(datetime.now(UTC))
+    as_of = as_of or datetime.now(ZoneInfo("Asia/Tokyo")).date()
     with open_warehouse(settings.warehouse, stage="compile_newsletter") as con:
         existing = run_query(con, "issue_by_id", {"issue_id": period.issue_id})
         if existing.height and existing["status"][0] == "sent":
@@ -116,6 +134,7 @@ def draft(
                 "period_start": period.start,
                 "period_end": period.end,
                 "events_until": events_until(period, settings.newsletter.upcoming_weeks),
+                "as_of": as_of,
             },
         )
         if editorial is None and existing.height:  # an editorial note survives recompiles
@@ -123,18 +142,23 @@ def draft(
         edits = Edits.from_rows(
             run_query(con, "issue_edits", {"issue_id": period.issue_id}).to_dicts()
         )
-        sections, shown = sort_into_sections(
+        selection = sort_into_sections(
             candidates,
             period,
+            as_of=as_of,
             cap=settings.newsletter.section_cap,
             more_url=settings.newsletter.dataset_url,
             edits=edits,
         )
+        sections, shown = selection.sections, selection.shown
+        excluded = list(selection.excluded)
         if not shown:
             return DraftReport(
                 period.issue_id,
                 False,
                 note="nothing new in this period: no issue compiled (新着なし)",
+                as_of=as_of,
+                excluded=excluded,
             )
         before = run_query(con, "issue_count_before", {"period_start": period.start})["n"][0]
         generated_at = datetime.now(UTC)
@@ -156,6 +180,8 @@ def draft(
                 False,
                 note="every item failed to render: no issue compiled",
                 skipped=skipped,
+                as_of=as_of,
+                excluded=excluded,
             )
         left_out = {s.activity_id for s in skipped}
         shown = [pair for pair in shown if pair[0] not in left_out]
@@ -186,6 +212,18 @@ def draft(
                 pl.DataFrame(shown, schema=["activity_id", "section"], orient="row"),
                 issue_id=issue.issue_id,
             )
+            execute(con, "set_issue_as_of", {"issue_id": issue.issue_id, "as_of": as_of})
+            execute(con, "delete_issue_exclusions", {"issue_id": issue.issue_id})
+            write_batch(
+                con,
+                "insert_issue_exclusions",
+                pl.DataFrame(
+                    [(n, *astuple(e)) for n, e in enumerate(excluded)],
+                    schema=EXCLUSION_SCHEMA,
+                    orient="row",
+                ),
+                issue_id=issue.issue_id,
+            )
             audit(
                 con,
                 "renkei",
@@ -193,9 +231,12 @@ def draft(
                 issue.issue_id,
                 content_sha256=digest,
                 items=len(shown),
+                as_of=as_of.isoformat(),
+                excluded=len(selection.left_out),
                 **({"skipped": [vars(s) for s in skipped]} if skipped else {}),
             )
     counts = {s.title: (len(s.items), s.more_count) for s in sections}
     return DraftReport(
-        issue.issue_id, True, len(shown), digest, "draft", sections=counts, skipped=skipped
-    )
+        issue.issue_id, True, len(shown), digest, "draft", sections=counts, skipped=skipped,
+        as_of=as_of, excluded=excluded,
+    )  # fmt: skip

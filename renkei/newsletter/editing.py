@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from renkei.core.errors import ApprovalError
 from renkei.core.settings import Settings
@@ -31,7 +31,11 @@ def edit_issue(
     summaries: Mapping[str, str] | None = None,
     order: Iterable[str] | None = None,
     editorial: str | None = None,
+    as_of: date | None = None,
 ) -> DraftReport:
+    """Store the edits and recompile the draft for sending on ``as_of`` (default: today,
+    JST). A pinned activity is included whatever the selection rules say (a stale one with
+    a warning in the report), unless the secretariat hid it."""
     order = tuple(order) if order is not None else None
     if order is not None and (unknown := set(order) - set(SECTION_KEYS)):
         raise ApprovalError(f"--order: unknown section(s) {', '.join(sorted(unknown))}; "
@@ -70,4 +74,4 @@ def edit_issue(
             "detail": json.dumps({"changes": changes, "undo": list(undo),
                                   "editorial": editorial}, ensure_ascii=False),
         })  # fmt: skip
-    return draft(settings, issue_id, editorial=editorial)
+    return draft(settings, issue_id, editorial=editorial, as_of=as_of)

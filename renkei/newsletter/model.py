@@ -57,6 +57,13 @@ class Item:
     deadline_at: datetime | None = None
     published_at: datetime | None = None
     is_reminder: bool = False  # 再掲: an upcoming event already shown in an earlier issue
+    online: str | None = None  # 'online' | 'hybrid' | None (in person or unknown)
+    fee: str | None = None  # as written: 無料, 3,000円
+    capacity: str | None = None  # 50名
+    audience: str | None = None  # 県内中小企業の技術者
+    # One line per fact read from free text (where it came from), for the reviewer's
+    # preview page only: never rendered into the mail.
+    fact_notes: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from renkei.newsletter.render import personalise
+from renkei.newsletter.selection import Exclusion
 
 SAMPLE_RECIPIENT = "（受信者の機関名）"
 _PAGE = """<!doctype html>
@@ -42,7 +43,15 @@ _PAGE = """<!doctype html>
   <iframe title="phone" width="375" srcdoc="{doc}"></iframe></figure>
  <figure><figcaption>テキスト版</figcaption><pre>{text}</pre></figure>
 </div>
-</body></html>
+{excluded}{notes}</body></html>
+"""
+_EXCLUDED = """<section class="meta" id="excluded">
+<h2>載せなかった候補（{count}件）</h2>
+<p>この号の対象期間の候補のうち、原稿に載せなかったものとその理由です（送信日 {as_of} 時点）。
+載せる場合は <code>renkei edit {issue_id} --by 氏名 --pin 活動ID</code>。</p>
+<ul>
+{rows}</ul>
+{warnings}</section>
 """
 
 
@@ -54,12 +63,53 @@ class Draft:
     html: str
     text: str
     content_sha256: str
+    # candidates the draft leaves out (and pinned stale items it keeps: ``included``)
+    excluded: tuple[Exclusion, ...] = ()
+    as_of: str = ""
+    # (activity_id, title, notes): facts read from free text, one note a line; shown to
+    # the reviewer below the mail, never in it
+    fact_notes: tuple[tuple[str, str, str], ...] = ()
 
 
 def sample_parts(draft: Draft, unsubscribe_url: str) -> tuple[str, str]:
     """The draft's HTML and text with sample values in the per-recipient places."""
     fill = {"recipient_name": SAMPLE_RECIPIENT, "unsubscribe_url": unsubscribe_url}
     return personalise(draft.html, **fill), personalise(draft.text, **fill)
+
+
+def _excluded(draft: Draft) -> str:
+    """The 載せなかった候補 section: every candidate left out, with its reason."""
+    left = [e for e in draft.excluded if not e.included]
+    kept = [e for e in draft.excluded if e.included]
+    rows = "".join(f" <li>{html.escape(e.line())}</li>\n" for e in left) or " <li>なし</li>\n"
+    warnings = ""
+    if kept:
+        lines = "".join(f" <li>{html.escape(e.line())}</li>\n" for e in kept)
+        warnings = f"<h3>固定表示の注意</h3>\n<ul>\n{lines}</ul>\n"
+    return _EXCLUDED.format(
+        count=len(left),
+        as_of=html.escape(draft.as_of or "-"),
+        issue_id=html.escape(draft.issue_id),
+        rows=rows,
+        warnings=warnings,
+    )
+
+
+def notes_block(fact_notes: tuple[tuple[str, str, str], ...]) -> str:
+    """The 本文から読み取った項目 section: each fact read from a title or summary, with
+    where it came from, for the reviewer to check (escaped HTML; "" when none)."""
+    if not fact_notes:
+        return ""
+    items = "".join(
+        f" <li><strong>{html.escape(title)}</strong>（<code>{html.escape(activity_id)}</code>）"
+        + "".join(f"<br>・{html.escape(n.strip())}" for n in notes.splitlines() if n.strip())
+        + "</li>\n"
+        for activity_id, title, notes in fact_notes
+    )
+    return (
+        '<section class="meta" id="fact-notes">\n<h2>本文から読み取った項目（確認用・'
+        f"メールには載りません）</h2>\n<ul>\n{items}</ul>\n</section>\n"
+    )
 
 
 def write_preview(draft: Draft, folder: Path, unsubscribe_url: str) -> Path:
@@ -75,6 +125,8 @@ def write_preview(draft: Draft, folder: Path, unsubscribe_url: str) -> Path:
             sha_short=draft.content_sha256[:12],
             doc=html.escape(mail_html, quote=True),
             text=html.escape(mail_text),
+            excluded=_excluded(draft),
+            notes=notes_block(draft.fact_notes),
         ),
         encoding="utf-8",
     )

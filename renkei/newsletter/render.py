@@ -4,6 +4,9 @@ Templates live in the ``newsletter_templates`` package (Jinja2): ``layout.mjml.j
 partials under ``partials/`` for the HTML part, ``newsletter.txt.j2`` for the text part.
 HTML templates are autoescaped, the text template is not. The text part is wrapped to
 70 display columns (35 full-width characters) by :mod:`renkei.newsletter.textwrap_ja`.
+Each card shows its facts as labelled lines and its summary without them
+(:mod:`renkei.newsletter.card_facts`); titles and headings in the HTML wrap only between
+BudouX phrases (the ``phrases`` filter, :mod:`renkei.newsletter.phrasing`).
 
 Per-recipient values are left as markers that the delivery stage substitutes:
 ``%%UNSUBSCRIBE_URL%%`` (the unsubscribe link, in an href and in the text) and
@@ -32,6 +35,7 @@ from markupsafe import Markup, escape
 from mjml import mjml2html
 
 import newsletter_templates
+from renkei.newsletter.card_facts import card_facts, card_summary
 from renkei.newsletter.dates_ja import (
     jp_date,
     jp_datetime_range,
@@ -41,6 +45,7 @@ from renkei.newsletter.dates_ja import (
 )
 from renkei.newsletter.interest_order import interest_tags, strip_marks
 from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA, Issue, Organiser, Rendered, Section
+from renkei.newsletter.phrasing import phrase_markup
 from renkei.newsletter.textwrap_ja import DEFAULT_WIDTH, wrap_text
 from transforms.text import match_key, member_name_key
 
@@ -205,6 +210,9 @@ def get_environment() -> Environment:
         nl2br=nl2br,
         contacts=_contacts,
         interest_tags=interest_tags,
+        card_facts=card_facts,
+        card_summary=card_summary,
+        phrases=phrase_markup,  # HTML only: wraps between BudouX phrases
     )
     env.globals.update(
         UNSUBSCRIBE_MARKER=UNSUBSCRIBE_MARKER,

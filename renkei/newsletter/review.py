@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from renkei.core.errors import ApprovalError
 from renkei.core.settings import Settings
 from renkei.newsletter.preview import Draft, sample_parts, write_preview
+from renkei.newsletter.selection import Exclusion
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 
@@ -14,12 +16,15 @@ from warehouse.queries import run_query
 def load_draft(settings: Settings, issue_id: str) -> Draft:
     with open_warehouse(settings.warehouse, read_only=True) as con:
         frame = run_query(con, "issue_by_id", {"issue_id": issue_id})
+        excluded = run_query(con, "issue_exclusions", {"issue_id": issue_id})
     if frame.is_empty():
         raise ApprovalError(f"issue {issue_id}: no such issue (run `renkei draft` first)")
     row = frame.row(0, named=True)
+    as_of = row.get("selected_as_of")
     return Draft(
         row["issue_id"], row["status"], row["subject"], row["html"], row["text"],
-        row["content_sha256"],
+        row["content_sha256"], tuple(Exclusion(**e) for e in excluded.to_dicts()),
+        as_of.isoformat() if as_of else "",
     )  # fmt: skip
 
 
@@ -27,9 +32,17 @@ def review_folder(settings: Settings) -> Path:
     return settings.publish_dir.parent / "newsletter"
 
 
+def load_fact_notes(settings: Settings, issue_id: str) -> tuple[tuple[str, str, str], ...]:
+    """(activity_id, title, notes) of the issue's items whose facts were read from text."""
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        frame = run_query(con, "issue_fact_notes", {"issue_id": issue_id})
+    return tuple(frame.select("activity_id", "title", "fact_notes").iter_rows())
+
+
 def preview(settings: Settings, issue_id: str, folder: Path | None = None) -> Path:
     """Write the side-by-side preview page; return its path."""
     draft = load_draft(settings, issue_id)
+    draft = replace(draft, fact_notes=load_fact_notes(settings, issue_id))
     return write_preview(draft, folder or review_folder(settings), settings.issuer.unsubscribe_url)
 
 

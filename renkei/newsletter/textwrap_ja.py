@@ -11,7 +11,10 @@ Rules, in order of strength:
 1. A URL (``https://…``, ``http://…``, ``mailto:…``) or a ``%%MARKER%%`` is never broken.
    One longer than the width stands alone on its own line.
 2. No line is wider than ``width`` (except such a lone URL).
-3. Kinsoku: a line does not start with 。、」）… nor end with 「（…; when the only way to
+3. A Japanese word is not broken: lines break between BudouX phrases (文節, see
+   :mod:`renkei.newsletter.phrasing`), so 「会場」 or 「取組）」 is never split; only a phrase
+   wider than a line is broken between its characters.
+4. Kinsoku: a line does not start with 。、」）… nor end with 「（…; when the only way to
    satisfy this would be an empty or overlong line, rule 2 wins.
 Latin words are kept whole (broken only when longer than a line). Lines already within the
 width are returned unchanged. Continuation lines repeat the leading indentation of the
@@ -23,6 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from renkei.newsletter.phrasing import phrases
 
 DEFAULT_WIDTH = 70  # = 35 full-width characters
 
@@ -91,6 +96,31 @@ def _break_ok(atoms: list[_Atom], i: int) -> bool:
     return not (before.kind != "space" and before.text[-1] in NO_LINE_END)
 
 
+def _phrase_breaks(atoms: list[_Atom], avail: int) -> set[int]:
+    """Indices i where a break before atoms[i] falls between two phrases: BudouX phrase
+    boundaries, after a space, around a URL, and anywhere inside a phrase
+    wider than ``avail`` (it cannot be kept whole)."""
+    starts: dict[int, int] = {}
+    offset = 0
+    for i, a in enumerate(atoms):
+        starts[offset] = i
+        offset += len(a.text)
+    text = "".join(a.text for a in atoms)
+    ok: set[int] = set()
+    pos = 0
+    for phrase in phrases(text):
+        inner = [starts[p] for p in range(pos, pos + len(phrase)) if p in starts]
+        if inner:
+            ok.add(inner[0])
+            if sum(atoms[i].width for i in inner) > avail:
+                ok.update(inner)
+        pos += len(phrase)
+    for i, a in enumerate(atoms):
+        if a.kind in ("space", "url"):
+            ok.update((i, i + 1))
+    return ok
+
+
 def _split_word(atom: _Atom, room: int, width: int, ambiguous_width: int) -> list[str]:
     """Hard-break an over-long non-URL word: first piece fits ``room``, others ``width``."""
     pieces: list[str] = []
@@ -130,6 +160,7 @@ def wrap_line(line: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -
         else:
             fitted.append(a)
     atoms = fitted
+    at_phrase = _phrase_breaks(atoms, avail)
 
     out: list[str] = []
     start = 0
@@ -150,8 +181,16 @@ def wrap_line(line: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -
         elif j == start:
             end = start + 1  # a lone URL wider than the line: it stands alone, unbroken
         else:
-            # Latest allowed break in (start, j]; fall back to a forced break at j.
-            end = next((b for b in range(j, start, -1) if _break_ok(atoms, b)), j)
+            # Latest break in (start, j] between phrases that kinsoku allows; else between
+            # phrases; else one kinsoku allows; else a forced break at j.
+            spans = range(j, start, -1)
+            end = next(
+                (b for b in spans if b in at_phrase and _break_ok(atoms, b)),
+                next(
+                    (b for b in spans if b in at_phrase and atoms[b].kind != "space"),
+                    next((b for b in spans if _break_ok(atoms, b)), j),
+                ),
+            )
         text = "".join(a.text for a in atoms[start:end]).rstrip(" ")
         out.append(indent + text)
         start = end

@@ -1,11 +1,10 @@
 """Every row of a submitted file gets a verdict: accepted, or rejected with every reason.
 
 The checks are the ones normalize applies (transforms.activities: empty title, unreadable
-or impossible dates, end before start; same wording), so a row accepted here becomes an
-activity, plus the checks only a submission needs: a usable URL, and a 機関名 that is the
-submitting member or a registered co-organiser. Years missing from dates are filled in
-first (transforms.submission_dates) and flagged. Everything is column-wise; Python runs once
-per distinct date or time text, and for the hashes (over the Arrow buffers, no str per row).
+or impossible dates, end before start; same wording) plus a usable URL. A 機関名 that names
+no member (transforms.organisers.organiser_members) is kept as written, not rejected. Years
+missing from dates are filled in first (transforms.submission_dates) and flagged. It is all
+column-wise; Python runs once per distinct date or time text, and for the hashes.
 
 An accepted row's identity (activity_id, content_sha256, display title, start date) is a
 function of its staged form, so ``staged_identities`` recomputes it from ``stg_items``: the
@@ -27,9 +26,11 @@ import polars as pl
 import pyarrow as pa
 
 from renkei.core.staging import STAGED_SCHEMA
+from renkei.submissions.placeholders import placeholder_reason
 from transforms.dates import DateParseError, parse_column, parse_time_range
+from transforms.organisers import organiser_members
 from transforms.submission_dates import complete_dates
-from transforms.text import display_text, match_key, member_name_key
+from transforms.text import display_text, match_key
 
 JST = ZoneInfo("Asia/Tokyo")
 _URL_OK = r"(?i)^https?://[^\s/]+\.\S*$"
@@ -101,6 +102,15 @@ class CheckedRows:
             )
             .otherwise("note"),
         ).collect()
+
+    @cached_property
+    def kept_organisers(self) -> pl.DataFrame:
+        """position, title, organiser: accepted rows whose 機関名 names no member."""
+        kept = pl.col("accepted") & pl.col("organiser_unmatched").is_not_null()
+        title = pl.when(pl.col("_title") != "").then("_title")
+        return self.checked.filter(kept).select(
+            "position", title=title, organiser="organiser_unmatched"
+        )
 
     @cached_property
     def judged(self) -> pl.DataFrame:
@@ -245,10 +255,13 @@ def _reason(condition: pl.Expr, text: pl.Expr | str) -> pl.Expr:
     return pl.when(condition).then(value)
 
 
-def _name_keys(names: list[str]) -> list[str]:
-    """member_name_key of each name ("" for none), in one pass."""
-    frame = pl.DataFrame({"n": names}, schema={"n": pl.String})
-    return [k or "" for k in frame.select(member_name_key(pl.col("n"))).to_series().to_list()]
+def _organisers(organiser: pl.Series, names: dict[str, str], aliases: dict) -> pl.DataFrame:
+    """organiser -> _organiser_member (the member it names, or null)."""
+    rows = [(m, n, ";".join(aliases.get(m, ()))) for m, n in names.items()]
+    members = pl.DataFrame(
+        rows, schema=dict.fromkeys(("member_id", "name", "aliases"), pl.String), orient="row"
+    )
+    return organiser_members(organiser, members).rename({"member_id": "_organiser_member"})
 
 
 def check_rows(
@@ -259,12 +272,14 @@ def check_rows(
     member_names: dict[str, str],
     source_ref: str,
     received_at: datetime,
+    member_aliases: dict[str, tuple[str, ...]] | None = None,
 ) -> CheckedRows:
-    """Verdicts for the field frame of renkei.submissions.read.read_submission."""
+    """Verdicts for the field frame of renkei.submissions.read.read_submission (names and
+    aliases: by member_id, from the registry)."""
     received_on = received_at.astimezone(JST).date()
-    *keys, own = _name_keys([*member_names.values(), member_names.get(member_id, "")])
-    known = [k for k in keys if k] + [own]
+    resolved = _organisers(frame["organiser"], member_names, member_aliases or {})
     df = complete_dates(frame, received_on)
+    df = df.join(resolved, on="organiser", how="left", maintain_order="left")
     for source, prefix in (("starts_text", "_s"), ("ends_text", "_e"), ("deadline_text", "_d")):
         df = parse_column(df, source, prefix)
     df = _times(df)
@@ -289,9 +304,9 @@ def check_rows(
         & (pl.col("_t_end") < s_time)
     )
     url = pl.col("url")
-    organiser_key = member_name_key(pl.col("organiser"))
     lf = lf.with_columns(
         reason=pl.concat_str(
+            placeholder_reason(),  # the template's example row, placeholder URL or phone
             _reason(pl.col("_title") == "", "件名が空です"),
             _reason(pl.col("_s_error").is_not_null(), "開催日" + pl.col("_s_error")),
             _reason(pl.col("_e_error").is_not_null(), "終了日" + pl.col("_e_error")),
@@ -311,17 +326,11 @@ def check_rows(
                 url.is_not_null() & ~url.str.contains(_URL_OK),
                 pl.format("URL「{}」が正しくありません", url),
             ),
-            _reason(
-                pl.col("organiser").is_not_null() & ~organiser_key.is_in(known),
-                pl.format(
-                    "機関名「{}」が、提出した機関とも登録されている会員機関とも一致しません",
-                    pl.col("organiser"),
-                ),
-            ),
             separator="；",
             ignore_nulls=True,
         ),
         note=pl.col("date_flags"),
+        organiser_unmatched=pl.when(pl.col("_organiser_member").is_null()).then("organiser"),
     ).with_columns(
         reason=pl.when(pl.col("reason") != "").then("reason"),
         starts_on=s_day,
@@ -351,7 +360,8 @@ def check_rows(
         .cast(STAGED_SCHEMA)
         .collect()
     )
-    keep = ["position", "_title", "accepted", "reason", "note", "starts_on", *_CONTENT]
+    keep = ["position", "_title", "accepted", "reason", "note", "starts_on", *_CONTENT,
+            "organiser_unmatched"]  # fmt: skip
     decided = df.select(
         "position",
         title=pl.when(pl.col("_title") != "").then("_title"),

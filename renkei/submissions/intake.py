@@ -56,8 +56,10 @@ def stage_file(
     period: str | None = None,
     requeue: bool = False,
     now: datetime | None = None,
+    aliases: dict[str, tuple[str, ...]] | None = None,
 ) -> IntakeOutcome:
     """Keep the bytes, judge the rows, write the warehouse, write the receipt.
+    ``members``: member_id -> name; ``aliases``: member_id -> the registry's aliases.
 
     The bytes are ``data``, or read from ``kept`` (the raw store's copy), or from ``path``.
     A file over ``intake.max_file_bytes`` is never read whole: it is streamed into the raw
@@ -103,12 +105,14 @@ def stage_file(
         )
         if read is not None:
             outcome.format, outcome.encoding = read.format, read.encoding
+            outcome.unread_columns = read.unread
             parts = []
             for part in check_parts(
                 read.frame,
                 raw_sha256=stored.sha256,
                 member_id=member.member_id,
                 member_names=members,
+                member_aliases=aliases,
                 source_ref=name,
                 received_at=received_at,
             ):
@@ -163,10 +167,14 @@ def _listed(frame: pl.DataFrame, texts: str, row: type) -> list:
     )
 
 
+_NO_NAMES = pl.DataFrame(schema={"position": pl.Int64, "title": pl.String, "organiser": pl.String})
+
+
 def facts_for(settings: Settings, outcome: IntakeOutcome, member: Member) -> ReceiptFacts:
     frame = outcome.judged
     rejected = frame.filter(~pl.col("accepted"))
     flagged = frame.filter(pl.col("accepted") & pl.col("note").is_not_null())
+    kept_names = outcome.checked.kept_organisers if outcome.checked is not None else _NO_NAMES
     return ReceiptFacts(
         member_name=member.name,
         file_name=outcome.file_name,
@@ -179,6 +187,10 @@ def facts_for(settings: Settings, outcome: IntakeOutcome, member: Member) -> Rec
         duplicate_of=outcome.duplicate_of,
         replaced=outcome.replaced,
         changes=outcome.changes,
+        unread_columns=outcome.unread_columns,
+        kept_names=_listed(kept_names, "organiser", FlaggedRow),
+        no_start_date=outcome.rows_read > 0 and frame["starts_on"].null_count() == frame.height,
+        kept_in_force=outcome.kept_in_force,
         contact=f"{settings.issuer.name} {settings.issuer.contact_email}",
     )
 
@@ -201,7 +213,10 @@ def ingest_submission(
     members = run(sync_registry)(settings)
     member = require_member(members, member_id, settings.registry)
     names = {m.member_id: m.name for m in members}
-    outcome = run(stage_file)(settings, Path(path), member, names, period=period, now=now)
+    aliases = {m.member_id: m.aliases for m in members}
+    outcome = run(stage_file)(
+        settings, Path(path), member, names, period=period, now=now, aliases=aliases
+    )
     run(mail_receipt)(settings, outcome, member)
     if outcome.error and raise_on_reject:
         raise SubmissionError(outcome.error)
@@ -221,6 +236,7 @@ def requeue(settings: Settings, sha256_prefix: str) -> list[IntakeOutcome]:
         raise SubmissionError(f"--sha256 {sha256_prefix}: no current submission has this hash")
     registry = {m.member_id: m for m in sync_registry(settings)}
     names = {m.member_id: m.name for m in registry.values()}
+    aliases = {m.member_id: m.aliases for m in registry.values()}
     store = RawStore(settings.raw_store)
     outcomes = []
     for row in found.iter_rows(named=True):
@@ -238,6 +254,7 @@ def requeue(settings: Settings, sha256_prefix: str) -> list[IntakeOutcome]:
             period=row["period"],
             requeue=True,
             now=row["received_at"],
+            aliases=aliases,
         )
         mail_receipt(settings, outcome, member)  # the member hears the new result too
         outcomes.append(outcome)

@@ -48,6 +48,8 @@ class IntakeOutcome:
     duplicate_of: datetime | None = None
     replaced: list[str] = field(default_factory=list)
     changes: list[ChangedRow] = field(default_factory=list)
+    kept_in_force: list[str] = field(default_factory=list)  # earlier files it did not replace
+    unread_columns: list[str] = field(default_factory=list)  # headers that map to no field
     receipt_path: Path | None = None
     mailed_to: list[str] = field(default_factory=list)
     mail_error: str | None = None
@@ -99,6 +101,8 @@ class IntakeOutcome:
                 f", replaces {', '.join(self.replaced)} ({counts['added']} added, "
                 f"{counts['changed']} changed, {counts['withdrawn']} withdrawn)"
             )
+        if self.kept_in_force:
+            line += f", no acceptable row: {', '.join(self.kept_in_force)} stays in force"
         return line
 
 

@@ -1,8 +1,10 @@
 """Submitted CSV reports: decode what Japanese Excel writes and map headers to fields.
 
 Headers are matched after NFKC, with whitespace and marks such as 「※必須」 removed, so
-``件名（必須）``, ``ｲﾍﾞﾝﾄ名`` and ``Title`` all find their field. Unknown columns are kept
-as JSON in ``extra`` rather than dropped.
+``件名（必須）``, ``ｲﾍﾞﾝﾄ名`` and ``Title`` all find their field (the common English headers
+Title, Start date, End date, Time, Venue, Summary, Description, URL, Category, Deadline,
+Contact and Organizer too). Unknown columns are kept as JSON in ``extra`` rather than
+dropped, and named in the receipt under 「読み取らなかった列」 (``unread``).
 """
 
 from __future__ import annotations
@@ -32,18 +34,23 @@ from renkei.submissions.limits import (
 )
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "title": ("件名", "タイトル", "イベント名", "名称", "行事名", "title", "event", "name"),
-    "starts_text": ("開催日", "実施日", "日付", "開始日", "開催日時", "日時", "starts_on", "date"),
-    "ends_text": ("終了日", "ends_on", "end_date"),
-    "time_text": ("開始時間", "時間", "時刻", "time"),
-    "venue": ("会場", "場所", "開催場所", "場所名称", "venue", "place"),
-    "summary": ("概要", "内容", "説明", "詳細", "summary", "description"),
-    "url": ("url", "リンク", "ホームページ", "link"),
-    "category_text": ("区分", "種別", "カテゴリ", "カテゴリー", "分類", "category"),
-    "deadline_text": ("申込締切", "締切", "締切日", "申込期限", "deadline"),
-    "contact": ("問い合わせ先", "問合せ先", "問い合せ先", "連絡先", "contact"),
-    "organiser": ("機関名", "主催者", "主催", "organiser", "organizer"),
-}
+    "title": ("件名", "タイトル", "イベント名", "名称", "行事名", "title", "event", "name",
+              "event title", "event name"),
+    "starts_text": ("開催日", "実施日", "日付", "開始日", "開催日時", "日時", "starts_on", "date",
+                    "start date", "start", "start_date", "date from"),
+    "ends_text": ("終了日", "ends_on", "end_date", "end date", "end", "date to"),
+    "time_text": ("開始時間", "時間", "時刻", "time", "hours"),
+    "venue": ("会場", "場所", "開催場所", "場所名称", "venue", "place", "location"),
+    "summary": ("概要", "内容", "説明", "詳細", "summary", "description", "details"),
+    "url": ("url", "リンク", "ホームページ", "link", "website", "web"),
+    "category_text": ("区分", "種別", "カテゴリ", "カテゴリー", "分類", "category", "type"),
+    "deadline_text": ("申込締切", "締切", "締切日", "申込期限", "deadline",
+                      "application deadline", "registration deadline"),
+    "contact": ("問い合わせ先", "問合せ先", "問い合せ先", "連絡先", "contact", "inquiries",
+                "email"),
+    "organiser": ("機関名", "主催者", "主催", "organiser", "organizer", "organisation",
+                  "organization", "host"),
+}  # fmt: skip
 _MARKS = re.compile(r"[※*＊]?\(?(必須|任意|required|optional)\)?|[\s\u3000※*＊]")
 
 
@@ -72,6 +79,11 @@ class ReadSubmission:
     @property
     def rows(self) -> list[dict[str, object]]:
         return self.frame.to_dicts()
+
+    @property
+    def unread(self) -> list[str]:
+        """The headers that map to no field, as written (kept in ``extra`` only)."""
+        return [h for h, f in self.columns.items() if f == "extra"]
 
 
 XLSX_MAGIC = b"PK\x03\x04"

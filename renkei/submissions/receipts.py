@@ -1,8 +1,10 @@
 """The receipt (受付結果) a member gets for every submitted file, in plain Japanese.
 
-It says how many rows were accepted, lists each rejected row with the row number the
-member sees in Excel (the header is row 1), the reason and what to fix, the dates that
-were read with a guess, and — for a corrected resubmission — what changed. It is written
+It says how many rows were accepted (and, at the top, when no row has a readable start
+date), lists each rejected row with the row number the member sees in Excel (the header is
+row 1), the reason and what to fix, the dates that were read with a guess, the organiser
+names kept as written, the columns it did not read (「読み取らなかった列」), and — for a
+corrected resubmission — what changed, or why the earlier file stays in force. It is written
 beside the submitted file as ``<file>.受付結果.txt`` (UTF-8 with BOM, CRLF, so Windows
 Notepad opens it correctly) and e-mailed to the member's contact addresses.
 """
@@ -108,6 +110,10 @@ class ReceiptFacts:
     replaced: list[str] = field(default_factory=list)  # earlier files now replaced
     changes: list[ChangedRow] = field(default_factory=list)
     contact: str = ""
+    unread_columns: list[str] = field(default_factory=list)  # headers that map to no field
+    kept_names: list[FlaggedRow] = field(default_factory=list)  # notes: [the 機関名 as written]
+    no_start_date: bool = False  # rows were read, and none has a readable start date
+    kept_in_force: list[str] = field(default_factory=list)  # earlier files not replaced
 
 
 _FIXES: tuple[tuple[str, str], ...] = (
@@ -123,11 +129,6 @@ _FIXES: tuple[tuple[str, str], ...] = (
     (
         "URL",
         "URL は「https://」から始まる形で書いてください（例：https://www.example.jp/event.html）。",
-    ),
-    (
-        "機関名",
-        "機関名の列には、貴機関の名称か、共催する会員機関の名称を書いてください"
-        "（空欄でもかまいません）。",
     ),
 )
 _FILE_FIXES: tuple[tuple[str, str], ...] = (
@@ -174,6 +175,14 @@ def _title(title: str | None) -> str:
     return f"「{title}」" if title else "（件名なし）"
 
 
+def _names(names: list[str]) -> str:
+    return "「" + "」「".join(names) + "」"
+
+
+_HEADINGS = (
+    "「件名」「開催日」「終了日」「時間」「会場」「概要」「URL」「区分」「申込締切」"
+    "「問い合わせ先」「機関名」"
+)
 _KIND = {"added": "追加", "changed": "変更", "withdrawn": "取り下げ"}
 
 
@@ -198,9 +207,21 @@ def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
         fix = fix_for(reason, _FILE_FIXES)
         if fix:
             out.append(f"  直し方：{fix}")
+        if facts.kept_in_force:
+            out += [
+                "",
+                f"以前の{_names(facts.kept_in_force)}は引き続き有効です（置き換えていません）。",
+            ]
         out += ["", "お手数ですが、直したファイルをもう一度お送りください。"]
         return _footer(out, facts)
     total = facts.accepted + len(facts.rejected)
+    if facts.no_start_date and facts.duplicate_of is None:
+        see = "下の「読み取らなかった列」もご確認ください。" if facts.unread_columns else ""
+        out += [
+            "※ このファイルには、開催日を読み取れた行が1行もありません。イベントの報告でしたら、"
+            f"「開催日」の列に日付を書いてください。{see}",
+            "",
+        ]
     if facts.duplicate_of is not None:
         out += [
             f"このファイルは {_when(facts.duplicate_of)} に受け付けたものと同じ内容です。"
@@ -237,6 +258,34 @@ def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
             out += [f"{head}{note}。" for note in flagged.notes]
         out += _more(len(facts.flagged), listed, facts.file_name)
         out.append("  違う場合は、年を入れた日付に直したファイルをお送りください。")
+    if facts.kept_names:
+        out += [
+            "",
+            "■ 機関名（会員機関の名称と一致しないため、書かれたとおり主催者として載せます）",
+        ]
+        for kept in facts.kept_names[:listed]:
+            out.append(
+                f"{kept.row_number}行目{_title(kept.title)}：機関名「{'；'.join(kept.notes)}」"
+            )
+        out += _more(len(facts.kept_names), listed, facts.file_name)
+        out.append(
+            "  貴機関の活動として受け付けました。会員機関の名称の書き間違いでしたら、"
+            "直したファイルをお送りください。"
+        )
+    if facts.unread_columns:
+        out += ["", "■ 読み取らなかった列"]
+        out += [f"  ・「{head}」" for head in facts.unread_columns]
+        out.append(
+            "  どの項目の見出しにも当てはまらないため、読み取っていません（内容は保存しています）。"
+            f"掲載してほしい内容でしたら、見出しを{_HEADINGS}のどれかに直してください。"
+        )
+    if facts.kept_in_force:
+        out += [
+            "",
+            "■ 以前のご提出は引き続き有効です",
+            f"今回のファイルには受け付けられる行が1行もなかったため、以前の{_names(facts.kept_in_force)}"
+            "を置き換えていません。以前のファイルの内容がそのまま掲載されます。",
+        ]
     if facts.replaced:
         names = "」「".join(facts.replaced)
         out += ["", "■ 前回のご提出からの変更"]
@@ -250,7 +299,7 @@ def render_receipt(facts: ReceiptFacts, *, listed: int | None = None) -> str:
                 for c in rows:
                     day = f"（{c.starts_on}）" if c.starts_on else ""
                     out.append(f"    ・{_title(c.title)}{day}")
-    if facts.rejected or facts.flagged:
+    if facts.rejected or facts.flagged or facts.kept_names:
         out += [
             "",
             "直したファイルは、同じ月分の報告としてもう一度お送りください。"

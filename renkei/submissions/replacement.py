@@ -1,7 +1,8 @@
 """What a corrected resubmission replaces: the earlier files of the same member and report
 month that it matches (same file name, or a row in common), the rows it adds, changes and
 withdraws (a row's identity is member + normalised title + start date), and so the
-activities only those earlier files held.
+activities only those earlier files held. A file with no acceptable row replaces nothing:
+the earlier files it matches stay in force (``kept_in_force``), and the receipt says why.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def plan_for(con, outcome: IntakeOutcome, *, requeue: bool) -> Plan | None:
     if requeue and not previous.is_empty():
         own = run_query(con, "submission_staged_of", {"sha256": sha, "member_id": member_id})
         earlier = _identities(staged_identities(own))
-    elif not outcome.error:
+    else:
         candidates = _with_identities(
             run_query(
                 con,
@@ -104,7 +105,11 @@ def plan_for(con, outcome: IntakeOutcome, *, requeue: bool) -> Plan | None:
             ["sha256", "file_name"], maintain_order=True
         ):
             ids = set(rows["activity_id"].drop_nulls().to_list())
-            if name == outcome.file_name or ids & new_ids:
+            if not (name == outcome.file_name or ids & new_ids):
+                continue
+            if not outcome.accepted:  # nothing to put in its place: the earlier file stays
+                outcome.kept_in_force.append(str(name))
+            else:
                 replaced.append(str(old_sha))
                 outcome.replaced.append(str(name))
                 earlier.update(_identities(rows))

@@ -1,3 +1,4 @@
+-- Hidden activities (activity_hidden, `renkei hide`) are left out.
 -- The open dataset: every activity with its organiser's public fields. No e-mail address is
 -- ever published (a staff address may sit in a summary or in the enquiry line): each one in
 -- the free-text columns is replaced by （メールアドレス省略）.
@@ -7,4 +8,5 @@ SELECT a.activity_id, a.member_id, m.name AS member_name, m.sector, m.prefecture
        a.updated_at
 FROM activities a
 JOIN members m USING (member_id)
+WHERE a.activity_id NOT IN (SELECT activity_id FROM activity_hidden)
 ORDER BY coalesce(a.starts_at, a.published_at, a.first_seen_at), a.activity_id;

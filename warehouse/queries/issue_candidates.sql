@@ -1,11 +1,24 @@
--- Activities a newsletter for [$period_start, $period_end] may carry, with their organiser.
--- shown_before: the activity is already in a sent issue (news appears once; events may
--- reappear as reminders).
+-- Activities a newsletter for [$period_start, $period_end], sent on $as_of, may carry or
+-- must account for (renkei.newsletter.selection decides and names every one left out).
+-- shown_before/shown_in: the activity is already in a sent issue (the latest one's 号).
+-- hidden: the secretariat hid it (activity_hidden). duplicates: activities merged into it.
 WITH sent_items AS (
-    SELECT DISTINCT ii.activity_id
+    SELECT ii.activity_id, max(ni.number) AS shown_in
     FROM issue_items ii
     JOIN newsletter_issues ni USING (issue_id)
     WHERE ni.status = 'sent' AND ni.issue_id <> $issue_id
+    GROUP BY ii.activity_id
+),
+pins AS (
+    SELECT activity_id FROM issue_edits WHERE issue_id = $issue_id AND action = 'pin'
+),
+duplicates AS (
+    SELECT g.activity_id,
+           list({'activity_id': g.merged_activity_id, 'member_name': m.name}
+                ORDER BY g.merged_activity_id) AS duplicates
+    FROM activity_merges g
+    LEFT JOIN members m USING (member_id)
+    GROUP BY g.activity_id
 ),
 dated AS (
     SELECT a.*, coalesce(a.published_at, a.first_seen_at) AS reported_at
@@ -23,18 +36,33 @@ organisers AS (
 )
 SELECT d.activity_id, d.title, d.summary, d.url, d.category, d.starts_at, d.ends_at,
        d.all_day, d.venue, d.deadline_at, d.published_at, d.contact, d.reported_at,
+       d.online, d.fee_text, d.capacity_text, d.audience_text, d.fact_notes,
        d.member_id, m.name AS member_name, m.sector, m.prefecture,
        (s.activity_id IS NOT NULL) AS shown_before,
-       o.organisers, coalesce(o.collaboration, false) AS collaboration
+       o.organisers, coalesce(o.collaboration, false) AS collaboration,
+       s.shown_in, (h.activity_id IS NOT NULL) AS hidden, h.reason AS hidden_reason,
+       dup.duplicates
 FROM dated d
 JOIN members m USING (member_id)
 LEFT JOIN sent_items s USING (activity_id)
 LEFT JOIN organisers o USING (activity_id)
+LEFT JOIN activity_hidden h USING (activity_id)
+LEFT JOIN duplicates dup USING (activity_id)
+-- events from the period's start to the end of the upcoming window (those ended by the
+-- send date are named as ended)
 WHERE (d.starts_at IS NOT NULL
        AND CAST(d.starts_at AS DATE) BETWEEN $period_start AND $events_until)
-   -- an open call stays listed until its deadline; one without a deadline only in the
-   -- period it was reported
-   OR (d.category = 'call' AND CAST(d.deadline_at AS DATE) >= $period_start
+   -- a call is a candidate while its deadline is on or after the send date, whatever month
+   -- it was published in; one that closed in the period is named as closed
+   OR (d.category = 'call'
+       AND CAST(d.deadline_at AS DATE) >= least($period_start, $as_of)
        AND CAST(d.reported_at AS DATE) <= $period_end)
+   -- a call without a known deadline is listed in the period it was reported; one
+   -- reported the month before is named (so the reviewer can pin it), not silently lost
+   OR (d.category = 'call' AND d.deadline_at IS NULL
+       AND CAST(d.reported_at AS DATE)
+           BETWEEN CAST($period_start - INTERVAL 1 MONTH AS DATE) AND $period_end)
    OR (CAST(d.reported_at AS DATE) BETWEEN $period_start AND $period_end)
+   -- a pinned activity is always a candidate (`renkei edit --pin`)
+   OR d.activity_id IN (SELECT activity_id FROM pins)
 ORDER BY d.starts_at NULLS LAST, d.reported_at, d.activity_id;

@@ -1,3 +1,4 @@
+-- Hidden activities (activity_hidden, `renkei hide`) are left out.
 -- Activities organised by members from more than one sector or prefecture, per month.
 WITH per_activity AS (
     SELECT o.activity_id,
@@ -14,7 +15,8 @@ collab AS (
            p.prefectures > 1 AS cross_prefecture
     FROM per_activity p
     JOIN activities a USING (activity_id)
-    WHERE p.sectors > 1 OR p.prefectures > 1
+    WHERE (p.sectors > 1 OR p.prefectures > 1)
+      AND a.activity_id NOT IN (SELECT activity_id FROM activity_hidden)
 )
 SELECT month,
        count(*) AS collaborations,

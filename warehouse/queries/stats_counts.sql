@@ -1,3 +1,4 @@
+-- Hidden activities (activity_hidden, `renkei hide`) are left out.
 -- Activity counts by sector, prefecture, category and month (Japan time), one table.
 WITH base AS (
     SELECT m.sector, m.prefecture, a.category,
@@ -5,6 +6,7 @@ WITH base AS (
                     AT TIME ZONE 'Asia/Tokyo', '%Y-%m') AS month
     FROM activities a
     JOIN members m USING (member_id)
+    WHERE a.activity_id NOT IN (SELECT activity_id FROM activity_hidden)
 )
 SELECT 'sector' AS dimension, sector AS value, count(*) AS activities FROM base GROUP BY sector
 UNION ALL

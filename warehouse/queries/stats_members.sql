@@ -1,3 +1,4 @@
+-- Hidden activities (activity_hidden, `renkei hide`) are left out.
 -- Per member: activities in the period [$period_start, $period_end] (Japan dates), the
 -- last report, and whether nothing has come for 90 days before $as_of. Shown neutrally.
 WITH last AS (
@@ -8,6 +9,7 @@ WITH last AS (
                      BETWEEN $period_start AND $period_end) AS activities_in_period,
            max(first_seen_at) AS last_reported_at
     FROM activities
+    WHERE activity_id NOT IN (SELECT activity_id FROM activity_hidden)
     GROUP BY member_id
 )
 SELECT m.member_id, m.name, m.sector, m.prefecture,

@@ -13,6 +13,9 @@ ON CONFLICT (activity_id) DO UPDATE SET
     ends_at = excluded.ends_at, all_day = excluded.all_day, published_at = excluded.published_at,
     deadline_at = excluded.deadline_at, venue = excluded.venue, contact = excluded.contact,
     date_note = excluded.date_note, content_sha256 = excluded.content_sha256,
+    online = excluded.online, fee_text = excluded.fee_text,
+    capacity_text = excluded.capacity_text, audience_text = excluded.audience_text,
+    fact_notes = excluded.fact_notes,
     first_seen_at = least(activities.first_seen_at, excluded.first_seen_at),
     updated_at = CASE WHEN activities.content_sha256 = excluded.content_sha256
                       THEN activities.updated_at ELSE excluded.updated_at END;

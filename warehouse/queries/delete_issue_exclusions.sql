@@ -1,0 +1,1 @@
+DELETE FROM issue_exclusions WHERE issue_id = $issue_id;
