@@ -71,7 +71,7 @@ def test_index_page_shows_downloads_with_sizes_and_every_chart(workdir: Path, tm
 
 
 CHART_NAMES = {  # what the fixture warehouse's charts must show, in Japanese
-    "chart_month.png": ("2026年6月", "2026年10月", "2026年11月", "2030年12月", "2031年1月"),
+    "chart_month.png": ("6月\n2026年", "10月", "11月", "12月\n2030年", "1月\n2031年"),
     "chart_sector.png": ("学", "金", "官"),
     "chart_prefecture.png": ("鳥取県", "島根県", "広島県"),
     "chart_category.png": ("イベント・セミナー", "公募・助成", "成功事例"),
@@ -137,12 +137,14 @@ def test_statistics_page_is_japanese_with_japanese_chart_labels(workdir: Path, t
         assert [src for src, *_ in seen["images"]] == list(CHART_NAMES)
         assert [alt for _, alt, *_ in seen["images"]] == ALTS
         assert all(loaded and 0 < shown <= width for *_, loaded, shown in seen["images"])
-        assert seen["captions"] == [
-            "月別の活動件数", "区分（産学金官）別の活動件数", "都道府県別の活動件数",
-            "種別ごとの活動件数",
+        assert seen["captions"] == [  # what the titles drawn in the charts do not say
+            "2026年6月〜2031年1月の計5件。", "2026年6月〜2031年1月の計5件。最多は学と金（各2件）。",
+            "2026年6月〜2031年1月の計5件。最多は鳥取県と広島県（各2件）。",
+            "2026年6月〜2031年1月の計5件。最多はイベント・セミナー（3件）。",
         ]  # fmt: skip
         assert seen["headings"] == ["ダウンロード", "号ごとの固定版", "統計"]
         text = seen["text"]
+        assert f"出典：{settings.issuer.name}\n版：2026.11.30" in text  # not （出典: …（…））。
         for name in sorted(seen["files"], key=len, reverse=True):  # stats_members.csv first
             text = text.replace(name, "")
         latin = set(re.findall(r"[A-Za-z][A-Za-z0-9-]*", text))

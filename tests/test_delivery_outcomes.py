@@ -14,6 +14,7 @@ from delivery_support import (
 )
 
 from renkei import pipeline
+from renkei.core.errors import ApprovalError
 from renkei.delivery.report import delivery_report
 from renkei.delivery.send import DeliveryPaused
 from warehouse.connection import open_warehouse
@@ -102,3 +103,12 @@ def test_repeated_connection_failures_pause_the_run_and_nothing_is_marked_sent(
         report = pipeline.send(with_smtp(settings, server.port), ISSUE_ID)
     assert report.summary() == f"issue {ISSUE_ID}: 3 sent, 0 already had it, 0 failed"
     assert len(server.messages) == 3
+
+
+def test_deliveries_of_an_issue_that_does_not_exist_says_so(settings_for) -> None:
+    settings = settings_for(registry_rows(3))
+    approve_issue(settings)
+    with pytest.raises(
+        ApprovalError, match=r"^issue 2099-01: no such issue \(see `renkei status`\)$"
+    ):
+        delivery_report(settings, "2099-01")

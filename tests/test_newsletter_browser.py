@@ -17,6 +17,7 @@ from playwright.sync_api import sync_playwright
 
 from renkei.newsletter.model import Section
 from renkei.newsletter.phrasing import phrases
+from renkei.newsletter.preview import Draft, write_preview
 from renkei.newsletter.render import personalise, render_issue
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -141,3 +142,44 @@ def test_long_title_wraps_between_phrases_on_a_375px_phone(tmp_path: Path) -> No
             pos += len(line)
             assert pos in ends, lines
             assert line not in {"組）", "）", "を", "に", "の"}, lines
+
+
+# --- the review page on a phone ----------------------------------------------------------
+
+
+def test_review_page_fits_a_375px_phone_and_frames_show_the_whole_mail(tmp_path: Path) -> None:
+    rendered = render_issue(sample_issue())
+    draft = Draft("2026-11", "sent", rendered.subject, rendered.html, rendered.text, "ab" * 32)
+    page_path = write_preview(draft, tmp_path, "https://collabo.example.jp/unsubscribe")
+    assert CHROMIUM
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 375, "height": 800})
+            page.goto(page_path.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "[...document.querySelectorAll('iframe')].every(f =>"
+                " f.contentDocument.readyState === 'complete' &&"
+                " f.contentDocument.body && f.contentDocument.body.scrollHeight > 1000)"
+            )
+            page.evaluate("window.dispatchEvent(new Event('resize'))")
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            frames = page.evaluate(
+                """[...document.querySelectorAll('iframe')].map(f => ({
+                  content: f.contentDocument.documentElement.scrollHeight,
+                  height: f.clientHeight,
+                  right: f.getBoundingClientRect().right}))"""
+            )
+            status = page.locator("#status").inner_text()
+            meta = page.locator(".meta").first.inner_text()
+            page.screenshot(path=tmp_path / "preview-375.png", full_page=True)
+        finally:
+            browser.close()
+    assert scroll_width <= 375
+    assert len(frames) == 2
+    for frame in frames:
+        assert frame["height"] >= frame["content"] > 1400  # the whole mail, no cut-off
+        assert frame["right"] <= 375  # the 600 px frame is scaled down, not cut
+    assert status == "配信済み"
+    assert "sent" not in meta and "renkei approve" not in meta
+    assert (tmp_path / "preview-375.png").stat().st_size > 20_000

@@ -151,6 +151,17 @@ def test_venue_line_carries_the_online_mark(
             {"date": "", "venue": "広島市"},
             "セミナーを開催します。 詳細はWebで。",
         ),
+        # a session qualifier after the time goes with it (no stray 「初回）」)
+        (
+            "実践的に学ぶプログラムです。 日時：1月20日（水）18:00～20:00（初回）",
+            {"date": ""},
+            "実践的に学ぶプログラムです。",
+        ),
+        (
+            "講座です。 日時：1月15日・22日・29日 各回18:30～20:30 会場：鳥取大学",
+            {"date": ""},
+            "講座です。 会場：鳥取大学",
+        ),
         # a fact the card does not show stays in the summary
         (
             "セミナーを開催します。 日時：2月6日（金） 会場：広島市",
@@ -276,3 +287,51 @@ def test_preview_page_lists_fact_notes_for_the_reviewer(tmp_path: Path) -> None:
     assert (
         "本文から読み取った項目" not in write_preview(bare, tmp_path, "https://x.jp/u").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "shown", "command"),
+    [
+        (
+            "draft",
+            "下書き（未承認）",
+            "承認：<code>renkei approve 2026-11 --by 氏名 --sha 000000000000</code>",
+        ),
+        ("approved", "承認済み（未送信）", "送信：<code>renkei send 2026-11</code>"),
+        ("sent", "配信済み", None),
+    ],
+)
+def test_preview_page_shows_the_status_in_japanese_and_the_next_command_only(
+    tmp_path: Path, status: str, shown: str, command: str | None
+) -> None:
+    rendered = render_issue(_one_item_issue(SEMINAR))
+    draft = Draft("2026-11", status, rendered.subject, rendered.html, rendered.text, "0" * 64)
+    page = write_preview(draft, tmp_path, "https://example.jp/unsubscribe").read_text()
+    assert f'<div>状態：<strong id="status">{shown}</strong>　号：2026-11</div>' in page
+    assert f"状態：{status}" not in page
+    if command:
+        assert f" <div>{command}</div>\n" in page
+    assert page.count("renkei approve") == (1 if status == "draft" else 0)
+    assert page.count("renkei send") == (1 if status == "approved" else 0)
+
+
+def test_separate_session_days_show_as_their_schedule_not_one_range() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from renkei.newsletter.card_facts import card_facts
+    from renkei.newsletter.model import Item
+
+    jst = ZoneInfo("Asia/Tokyo")
+    item = Item(
+        activity_id="a1",
+        title="Ruby講座",
+        summary="",
+        url=None,
+        category="training",
+        organisers=(),
+        starts_at=datetime(2026, 12, 19, 9, 30, tzinfo=jst),
+        ends_at=datetime(2027, 1, 16, 16, 0, tzinfo=jst),
+        schedule="全2回（12月19日・1月16日）各日9:30～16:00",
+    )
+    assert card_facts(item)[0] == ("日時", "全2回（12月19日・1月16日）各日9:30～16:00")

@@ -114,8 +114,26 @@ def test_caps_keep_500_activities_under_the_clipping_limit(settings: Settings) -
     assert len(rendered.html.encode("utf-8")) < MAX_HTML_BYTES
     assert "ほか" in rendered.html  # the rest are linked, not dropped silently
     assert rendered.subject == "中国地域産学官連携通信 第1号（2026年11月）"
-    assert issue.preheader.startswith("イベント125件・公募125件・お知らせ250件")
+    # The preheader counts what the mail carries (12 a section), as the 目次 does.
+    assert issue.preheader.startswith("イベント12件・公募12件・お知らせ24件｜")
+    assert rendered.text.count("件は公開データの活動一覧（CSV・JSON）でご覧いただけます：") == 4
     assert len(shown) == sum(len(s.items) for s in sections)
+
+
+def test_preheader_counts_the_items_the_mail_carries(settings: Settings) -> None:
+    rows = [row(i, "call", deadline_at=datetime(2026, 12, 20, tzinfo=JST)) for i in range(5)]
+    rows += [row(10 + i, "news") for i in range(3)]
+    sections, _ = sections_of(rows, cap=2)
+    assert [(s.key, len(s.items), s.more_count) for s in sections] == [
+        ("calls", 2, 3),
+        ("news", 2, 1),
+    ]
+    issue = build_issue(
+        sections, PERIOD, number=1, settings=settings, editorial=None,
+        generated_at=datetime(2026, 11, 25, tzinfo=UTC),
+    )  # fmt: skip
+    assert issue.preheader == "公募2件・お知らせ2件｜2026年11月の産学官連携情報"
+    assert "活動情報（4件）をお届けします。" in render_issue(issue).text
 
 
 def test_period_parsing() -> None:

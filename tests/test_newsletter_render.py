@@ -127,7 +127,8 @@ def test_toc_links_to_each_section_anchor(sample) -> None:
     for anchor in toc:
         assert f'id="{anchor}"' in sample.html
     assert "目次" in sample.html
-    assert "開催予定のイベント</span></a>（7件）" in visible(sample.html)  # 3 + ほか 4 件
+    # The number shown in this mail (3), not 3 + ほか 4 件.
+    assert "開催予定のイベント</span></a>（3件）" in visible(sample.html)
     for s in issue.sections:
         assert s.title in visible(sample.html)
 
@@ -142,8 +143,27 @@ def test_empty_sections_are_left_out() -> None:
 
 def test_more_link_when_items_were_cut(sample) -> None:
     url = "https://www.collabo-center.example.jp/data/events?issue=2026-11"
-    assert f'<a href="{url}">ほか 4 件はこちら</a>' in sample.html
-    assert "ほか 4 件：\n  " + url in sample.text
+    # Says where the link really leads: the open data's activity list, not "こちら".
+    assert f'ほか4件は<a href="{url}">公開データ</a>の活動一覧（CSV・JSON）でご覧いただけます' in (
+        sample.html
+    )
+    assert (
+        "  ほか4件は公開データの活動一覧（CSV・JSON）でご覧いただけます：\n  " + url + "\n"
+    ) in sample.text
+
+
+def test_every_count_the_reader_sees_is_the_number_of_items_in_the_mail(sample) -> None:
+    # 3 + 2 + 2 + 3 items shown; the events section also has ほか 4 件 that the mail
+    # does not carry, so they are counted nowhere but in their own footer line.
+    assert "2026年11月号の会員機関の活動情報（10件）をお届けします。" in sample.text
+    assert "活動情報（10件）をお届けします。" in sample.html
+    assert (
+        "【目次】\n1. 開催予定のイベント（3件）\n2. 公募・助成（2件）\n"
+        "3. お知らせ・成果（2件）\n4. 人材育成・研修ほか（3件）\n"
+    ) in sample.text
+    toc = re.findall(r'<a href="#sec-[^"]+">.*?</a>（(\d+)件）', visible(sample.html))
+    assert toc == ["3", "2", "2", "3"]
+    assert "（7件）" not in sample.text and "（7件）" not in sample.html
 
 
 def test_item_card_details(sample) -> None:
@@ -357,6 +377,19 @@ def test_text_lines_fit_70_columns_except_lone_urls(sample) -> None:
     assert f"  {long_url}" in long_text.splitlines()
 
 
+SYMPOSIUM = "鳥取大学 産学官連携シンポジウム2026「乾燥地研究が拓く地域産業の未来」"
+
+
+def test_a_wrapped_card_title_hangs_under_the_title_and_leaves_no_short_tail() -> None:
+    issue = sample_issue()
+    card = replace(issue.sections[0].items[0], title=SYMPOSIUM)
+    sections = (replace(issue.sections[0], items=(card,)), *issue.sections[1:])
+    lines = render_issue(replace(issue, sections=sections)).text.splitlines()
+    at = lines.index("◇ 鳥取大学 産学官連携シンポジウム2026「乾燥地研究が拓く")
+    assert lines[at + 1] == "   地域産業の未来」"  # under the title text, not 「未来」」 alone
+    assert lines[at + 2] == "  イベント・セミナー"
+
+
 def test_text_urls_are_whole(sample) -> None:
     lines = sample.text.splitlines()
     for item in all_items(sample_issue()):
@@ -373,7 +406,7 @@ def test_text_content_and_footer(sample) -> None:
     assert "  日時：2026年12月5日（土）13:30〜16:00" in text
     assert "  締切：2026年12月20日（日）17:00" in text
     assert "  問い合わせ：国立大学法人広島大学 sangaku@hiroshima-u.example.jp" in text
-    assert "【目次】\n1. 開催予定のイベント（7件）\n" in text
+    assert "【目次】\n1. 開催予定のイベント（3件）\n" in text
     assert f"発行：{ISSUER.name}" in text
     assert f"所在地：{ISSUER.postal_address}" in text
     assert f"お問い合わせ：{ISSUER.contact_email}" in text

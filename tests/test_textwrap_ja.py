@@ -203,3 +203,38 @@ def test_a_phrase_wider_than_the_line_falls_back_to_characters() -> None:
 
 def test_wrapped_text_has_no_zero_width_space() -> None:
     assert "\u200b" not in wrap_text(SENTENCE * 3)
+
+
+# --- list marks hang; a short tail takes the phrase before it -----------------------------
+
+SYMPOSIUM = "◇ 鳥取大学 産学官連携シンポジウム2026「乾燥地研究が拓く地域産業の未来」"
+
+
+def test_a_marked_title_hangs_under_its_text_and_carries_its_last_phrase_down() -> None:
+    assert wrap_line(SYMPOSIUM) == [
+        "◇ 鳥取大学 産学官連携シンポジウム2026「乾燥地研究が拓く",
+        "   地域産業の未来」",
+    ]
+
+
+def test_numbered_lines_hang_under_the_text_after_the_number() -> None:
+    line = "1. " + "連携ハイライト（機関・地域をまたぐ取組）" * 2
+    assert wrap_line(line) == [
+        "1. 連携ハイライト（機関・地域をまたぐ取組）連携ハイライト（機関・",
+        "   地域をまたぐ取組）",
+    ]
+
+
+def test_a_short_last_line_stays_when_no_phrase_would_lengthen_it() -> None:
+    line = "あ" * 36  # one phrase wider than the line: no phrase to carry down
+    assert wrap_line(line) == ["あ" * 35, "あ"]
+
+
+def test_phrases_never_split_a_number() -> None:
+    from itertools import pairwise
+
+    from renkei.newsletter.phrasing import phrases
+
+    parts = phrases("2026年12月の産学官連携シンポジウム2026")
+    assert "".join(parts) == "2026年12月の産学官連携シンポジウム2026"
+    assert not any(a[-1:].isdigit() and b[:1].isdigit() for a, b in pairwise(parts))

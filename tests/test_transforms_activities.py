@@ -48,6 +48,7 @@ EXPECTED_ACTIVITIES_SCHEMA = pl.Schema(
         "capacity_text": pl.String,
         "audience_text": pl.String,
         "fact_notes": pl.String,
+        "schedule_text": pl.String,
     }
 )
 EXPECTED_QUARANTINE_SCHEMA = pl.Schema(
@@ -167,6 +168,7 @@ def test_feed_item_is_cleaned_classified_and_dated(rules: Rules) -> None:
         "capacity_text": None,
         "audience_text": None,
         "fact_notes": None,
+        "schedule_text": None,
     }
     fields = [
         "ビジネス&マッチング交流会 2026",

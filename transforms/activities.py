@@ -68,7 +68,10 @@ ACTIVITIES_SCHEMA = pl.Schema(
         "fee_text": pl.String(),
         "capacity_text": pl.String(),
         "audience_text": pl.String(),
-        "fact_notes": pl.String(),  # one Japanese line per fact read from text
+        "fact_notes": pl.String(),
+        # 全2回（12月19日・1月16日）各日9:30～16:00: days read from text that are separate
+        # sessions, not one range (starts_at/ends_at still span first to last)
+        "schedule_text": pl.String(),  # one Japanese line per fact read from text
     }
 )
 
@@ -356,6 +359,7 @@ def build_activities(
         capacity_text=pl.col("_f_capacity"),
         audience_text=pl.col("_f_audience"),
         fact_notes=_fact_notes(),
+        schedule_text=pl.when(pl.col("_from_text")).then(pl.col("_f_sessions")),
     ).with_columns(
         content_sha256=sha256_hex(
             pl.concat_str(

@@ -111,6 +111,7 @@ ACTIVITIES = Contract(
         "fee_text",
         "capacity_text",
         "audience_text",
+        "schedule_text",
     ),
 )
 

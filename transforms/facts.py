@@ -30,7 +30,7 @@ from transforms.facts_fields import (
     online_fields,
     side_fields,
 )
-from transforms.facts_spans import SPAN_FIELDS, read_span
+from transforms.facts_spans import KANJI_DIGITS, SPAN_FIELDS, SPAN_INTS, read_span
 
 __all__ = ["FACT_COLUMNS", "KANJI_DIGITS", "prepare_text", "read_facts", "title_core"]
 
@@ -40,34 +40,12 @@ FACT_COLUMNS = (
 )  # fmt: skip
 
 
-def _kanji(n: int) -> str:
-    digits = "〇一二三四五六七八九"
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 0 else ("十" if tens == 1 else digits[tens] + "十")) + (
-        digits[ones] if ones else ""
-    )
-
-
-def _kanji_digits() -> dict[str, str]:
-    table = {
-        f"{_kanji(m)}月{_kanji(d)}日": f"{m}月{d}日" for m in range(1, 13) for d in range(1, 32)
-    }
-    for era in ("令和", "平成"):
-        table[f"{era}元年"] = f"{era}1年"
-        table |= {f"{era}{_kanji(y)}年": f"{era}{y}年" for y in range(1, 41)}
-    for ap in ("午前", "午後"):
-        table |= {f"{ap}{_kanji(h)}時": f"{ap}{h}時" for h in range(1, 13)}
-    return table
-
-
-KANJI_DIGITS = _kanji_digits()
-
 # Characters a date, time or range is written with (after NFKC): a window is a label and
 # a run of these, so most windows of a batch are the same few strings.
-_DC = r"[0-9年月日/.:~\-()・、,時分半曜火水木金土祝休午前後各両からまでより \u3000]"
+_DC = r"[0-9年月日/.:~\-()・、,時分半曜火水木金土祝休午前後各両回からまでより \u3000]"
 _LEAD = r"(?:(?:令和|平成)[0-9]{1,2}年|20[0-9]{2}[年/.\-]|[RH][0-9]{1,2}\.)?"
 _DATE_HEAD = rf"{_LEAD}[0-9]{{1,2}}(?:月|/)[0-9]{{1,2}}"
-_WINDOW = rf"{_DATE_HEAD}{_DC}{{0,40}}"
+_WINDOW = rf"{_DATE_HEAD}{_DC}{{0,40}}(?:(?:初回|第[0-9]{{1,2}}回|[0-9]日目)\))?"
 _START_LABEL = r"(?:会期|開催日時|開催日程|開催期間|開催日|日時|日程|期日|とき|開催)"
 _NOT_START = r"締切|〆切|締め切り|期限|受付|募集|申込|申し込み|応募|提出|公募|更新|掲載|公開"
 _START_RE = rf"(?:{_NOT_START})?{_START_LABEL}\s*(?:[】\]]\s*:?|:|\s)\s*{_WINDOW}"
@@ -208,11 +186,8 @@ def _spans(df: pl.DataFrame) -> pl.DataFrame:
         span = read_span(key)
         if span is not None:
             rows.append((key, *(getattr(span, f) for f in SPAN_FIELDS)))
-    schema = {
-        "key": pl.String(),
-        **dict.fromkeys(SPAN_FIELDS[:-1], pl.Int32()),
-        "text": pl.String(),
-    }
+    schema: dict[str, pl.DataType] = {"key": pl.String()}
+    schema |= {f: pl.Int32() if f in SPAN_INTS else pl.String() for f in SPAN_FIELDS}
     table = pl.DataFrame(rows, schema=schema, orient="row")
     for column in _WINDOW_COLUMNS:
         renamed = table.rename({c: f"{column}_{c}" for c in table.columns if c != "key"})
@@ -263,7 +238,19 @@ def _dated(w: str, anchor: pl.Expr, fy: pl.Expr) -> dict[str, pl.Expr]:
         .then(pl.format("（年度の記載から{}年としました）", year))
         .otherwise(pl.format("（年の記載がないため掲載日から{}年としました）", year))
     )
+    # separate days with a gap between them (not 6日・7日): the note says it is no range
+    count = f["sessions"].str.extract(r"全(\d+)回").cast(pl.Int64)
+    gap = (end_day - start).dt.total_days() > count - 1
+    many = pl.when(gap).then(
+        pl.format(
+            "。{}：別々の日の開催で、連続した期間ではありません（終了日時は最終回のもの）",
+            f["sessions"],
+        )
+    )
+    first = pl.format("。{}の日時です（ほかの回の日程はこの記載にありません）", f["qual"])
     return {
+        "sessions": f["sessions"],
+        "more": pl.coalesce(many, first, pl.lit("")),
         "start": _at(start, f["h"], f["mi"]),
         "start_time": f["h"].is_not_null(),
         "end": _at(end_day, f["eh"], f["emi"]),
@@ -275,7 +262,7 @@ def _dated(w: str, anchor: pl.Expr, fy: pl.Expr) -> dict[str, pl.Expr]:
 
 _OUTPUT = (
     "start_at", "start_has_time", "end_at", "end_has_time", "start_note", "deadline_at",
-    "deadline_note", "report", "report_note", "venue", "venue_note", "audience",
+    "deadline_note", "report", "report_note", "sessions", "venue", "venue_note", "audience",
     "audience_note", "capacity", "capacity_note", "fee", "fee_note", "online", "online_note",
 )  # fmt: skip
 
@@ -349,7 +336,12 @@ def _dates(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
         expr: Any = pl.when(report).then(None)
         for cond, (sp, where) in zip(ok, starts, strict=True):
             expr = expr.when(cond).then(
-                pl.format(f"{fact}は{where}の『{{}}』から読み取りました{{}}", sp["text"], sp["how"])
+                pl.format(
+                    f"{fact}は{where}の『{{}}』から読み取りました{{}}{{}}",
+                    sp["text"],
+                    sp["how"],
+                    sp["more"],
+                )
             )
         return expr
 
@@ -359,6 +351,7 @@ def _dates(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
         _fa_end=pick("end"),
         _fa_end_time=pick("end_time"),
         _fa_start_note=pick_note("開催日"),
+        _fa_sessions=pick("sessions"),
     )
     end_ok = pl.col("_fa_end").is_not_null() & (pl.col("_fa_end") >= pl.col("_fa_start"))
     deadlines = [
@@ -389,11 +382,12 @@ def _dates(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
             f"{prefix}_end_at": pl.when(end_ok).then(pl.col("_fa_end")),
             f"{prefix}_end_has_time": pl.when(end_ok).then(pl.col("_fa_end_time")),
             f"{prefix}_start_note": pl.col("_fa_start_note"),
+            f"{prefix}_sessions": pl.col("_fa_sessions"),
             f"{prefix}_deadline_at": dl,
             f"{prefix}_deadline_note": dl_note,
             f"{prefix}_report": report,
             f"{prefix}_report_note": report_note,
         }
     )
-    facts = [f"{prefix}_{c}" for c in _OUTPUT[:9]]
+    facts = [f"{prefix}_{c}" for c in _OUTPUT[:10]]
     return df.select(*_WINDOW_COLUMNS, "_a", "_fy", "_report", *facts)

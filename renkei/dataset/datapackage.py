@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from renkei.dataset.events_ja import EVENT_COLUMNS_JA, OWN_COLUMNS_JA
+from renkei.dataset.tables import ALL_DAY_JA
+from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA
 
 LICENSE = {
     "name": "CC-BY-4.0",
@@ -21,20 +23,37 @@ SPREADSHEET_NOTE = (
     "keep the exact text."
 )
 
+ALL_DAY_CODES = {str(value).lower(): name for value, name in ALL_DAY_JA.items()}
+
+
+def _coded(ja: str, en: str, names: dict[str, str]) -> tuple[str, str]:
+    """The descriptions of a column whose CSV holds Japanese names, JSON/Parquet the codes."""
+    pairs = [f"{name} = {code}" for code, name in names.items()]
+    return (
+        f"{ja}（{'、'.join(pairs)}。JSON・Parquetでは右の値）",
+        f"{en}: {', '.join(pairs)} (the CSV holds the Japanese name, JSON and Parquet the code)",
+    )
+
+
 # (column, CSV header, type, Japanese description, English description)
 ACTIVITY_FIELDS: list[tuple[str, str, str, str, str]] = [
     ("activity_id", "活動ID", "string", "活動の一意な識別子", "Unique activity identifier"),
     ("member_id", "機関ID", "string", "主催機関のID（members.csv）", "Publishing member id"),
     ("member_name", "機関名", "string", "主催機関の名称", "Publishing member name"),
-    ("sector", "区分(産学金官)", "string", "産学金官の区分", "Sector of the member"),
+    ("sector", "区分(産学金官)", "string", *_coded("産学金官の区分", "Sector", SECTOR_JA)),
     ("prefecture", "都道府県", "string", "機関の所在都道府県", "Prefecture of the member"),
-    ("category", "種別", "string", "活動の種別", "Category (event, call, news, …)"),
+    (
+        "category",
+        "種別",
+        "string",
+        *_coded("活動の種別", "Category", CATEGORY_JA),
+    ),
     ("title", "件名", "string", "件名", "Title"),
     ("summary", "概要", "string", "概要", "Summary"),
     ("url", "URL", "string", "詳細ページのURL", "Page with details"),
     ("starts_at", "開始日時", "datetime", "開始日時（日本時間）", "Start (Japan time, ISO 8601)"),
     ("ends_at", "終了日時", "datetime", "終了日時（日本時間）", "End (Japan time, ISO 8601)"),
-    ("all_day", "終日", "boolean", "終日の行事か", "All-day event"),
+    ("all_day", "終日", "boolean", *_coded("終日の行事か", "All-day event", ALL_DAY_CODES)),
     ("venue", "会場", "string", "会場", "Venue"),
     ("deadline_at", "申込締切", "datetime", "申込締切", "Application deadline"),
     ("published_at", "公開日時", "datetime", "機関が公開した日時", "Published by the member"),
@@ -53,10 +72,17 @@ MEMBER_FIELDS: list[tuple[str, str, str, str, str]] = [
     ("feed_url", "フィードURL", "string", "公開フィードのURL", "Public feed URL"),
 ]
 MEMBER_HEADERS_JA = {column: header for column, header, *_ in MEMBER_FIELDS}
+# What the CSVs for people may hold in their Japanese-valued columns (tables.japanese_values).
+JAPANESE_VALUES: dict[str, dict[str, Any]] = {
+    "区分(産学金官)": {"constraints": {"enum": list(SECTOR_JA.values())}},
+    "種別": {"constraints": {"enum": list(CATEGORY_JA.values())}},
+    "終日": {"trueValues": [ALL_DAY_JA[True]], "falseValues": [ALL_DAY_JA[False]]},
+}
 
 
 def _field(header: str, type_: str, ja: str, en: str) -> dict[str, Any]:
-    return {"name": header, "type": type_, "description": f"{ja} / {en}"}
+    field = {"name": header, "type": type_, "description": f"{ja} / {en}"}
+    return field | JAPANESE_VALUES.get(header, {})
 
 
 def _csv_resource(name: str, path: str, title: str, description: str) -> dict[str, Any]:
@@ -77,7 +103,11 @@ def _events_schema() -> dict[str, Any]:
     fields[1]["type"] = "integer"
     for header in ("開始日", "終了日", "参加申込終了日"):
         fields[EVENT_COLUMNS_JA.index(header)]["type"] = "date"
-    own = [_field(h, "string", f"renkei独自列: {h}", "renkei's own column") for h in OWN_COLUMNS_JA]
+    own_ja = {"区分(産学金官)": "（産・学・金・官）", "種別": "（メルマガと同じ名称）"}
+    own = [
+        _field(h, "string", f"renkei独自列: {h}{own_ja.get(h, '')}", "renkei's own column")
+        for h in OWN_COLUMNS_JA
+    ]
     return {
         "fields": fields + own,
         "primaryKey": ["活動ID"],

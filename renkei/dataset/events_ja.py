@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA
+
 # The 32 columns of 推奨データセット「イベント一覧」, in order. Our own columns follow them.
 EVENT_COLUMNS_JA: list[str] = [
     "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名",
@@ -34,9 +36,25 @@ def local_government_code(prefecture_number: int) -> str:
 PREFECTURE_CODES = {name: local_government_code(i) for i, name in enumerate(PREFECTURES, 1)}
 
 
+def is_event() -> pl.Expr:
+    """An event: category event, or any dated activity but a call — what the bulletin puts
+    in its events section (newsletter.selection.place), so a dated 見学会 classed as a
+    success case, a course (training) or a 報告会 (news) is listed. A call's dates are its
+    programme and its deadline is what matters: it stays out, as in the bulletin."""
+    dated = pl.col("starts_at").is_not_null() & (pl.col("category") != "call")
+    return (pl.col("category") == "event") | dated
+
+
+def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
+    """A text column of the activities, empty when the frame does not carry it."""
+    return pl.col(column) if column in frame.columns else pl.lit(None, dtype=pl.String)
+
+
 def events_frame(activities: pl.DataFrame) -> pl.DataFrame:
-    """Events of the dataset in the イベント一覧 layout; unknown columns stay empty."""
-    events = activities.filter(pl.col("category") == "event")
+    """Events of the dataset in the イベント一覧 layout; unknown columns stay empty. 料金(基本)
+    and 定員 are the fee and capacity as written (fee_text, capacity_text); 区分 and 種別
+    are Japanese (産, イベント・セミナー) as in activities.csv."""
+    events = activities.filter(is_event())
     start, end = pl.col("starts_at"), pl.coalesce("ends_at", "starts_at")
     timed = ~pl.col("all_day")
     empty = pl.lit(None, dtype=pl.String)
@@ -56,7 +74,7 @@ def events_frame(activities: pl.DataFrame) -> pl.DataFrame:
         pl.when(timed).then(end.dt.strftime("%H:%M")).alias("終了時間"),
         empty.alias("開始日時特記事項"),
         pl.col("summary").alias("説明"),
-        empty.alias("料金(基本)"),
+        _text("fee_text", events).alias("料金(基本)"),
         empty.alias("料金(詳細)"),
         pl.col("contact").alias("連絡先名称"),
         empty.alias("連絡先電話番号"),
@@ -64,7 +82,7 @@ def events_frame(activities: pl.DataFrame) -> pl.DataFrame:
         pl.col("member_name").alias("主催者"),
         pl.col("venue").alias("場所名称"),
         *(empty.alias(c) for c in ("住所", "方書", "緯度", "経度", "アクセス方法", "駐車場情報")),
-        empty.alias("定員"),
+        _text("capacity_text", events).alias("定員"),
         pl.col("deadline_at").dt.strftime("%Y-%m-%d").alias("参加申込終了日"),
         pl.col("deadline_at").dt.strftime("%H:%M").alias("参加申込終了時間"),
         empty.alias("参加申込方法"),
@@ -72,6 +90,6 @@ def events_frame(activities: pl.DataFrame) -> pl.DataFrame:
         empty.alias("備考"),
         pl.col("activity_id").alias("活動ID"),
         pl.col("member_id").alias("機関ID"),
-        pl.col("sector").alias("区分(産学金官)"),
-        pl.col("category").alias("種別"),
+        pl.col("sector").replace(SECTOR_JA).alias("区分(産学金官)"),
+        pl.col("category").replace(CATEGORY_JA).alias("種別"),
     )

@@ -27,9 +27,10 @@ img{max-width:100%;height:auto}img.chart{width:100%}
 <body>
 <h1>{{ title|phrases }}</h1>
 <p>{{ "会員機関の活動を水平展開のためにオープンデータとして公開しています。"|phrases }}
-<span class="phrases">ライセンス:</span>
-<a href="https://creativecommons.org/licenses/by/4.0/deed.ja">CC BY 4.0</a>
-（出典: {{ publisher|phrases }}）。版: {{ version }}</p>
+<br><span class="phrases">ライセンス：</span>
+<a href="https://creativecommons.org/licenses/by/4.0/deed.ja">CC BY 4.0</a><br>
+{{ ("出典：" ~ publisher)|phrases }}<br>
+<span class="phrases">版：</span>{{ version }}</p>
 <h2>ダウンロード</h2>
 <table id="downloads"><thead><tr><th>ファイル</th><th>内容</th><th>サイズ</th></tr></thead>
 <tbody>
@@ -45,7 +46,7 @@ img{max-width:100%;height:auto}img.chart{width:100%}
 {{- "（優良事例の共有を目的としています）。"|phrases }}</p>
 <div id="charts">
 {% for c in charts %}<figure><img class="chart" src="{{ c.href }}" alt="{{ c.alt }}">
-<figcaption>{{ c.title|phrases }}</figcaption></figure>
+<figcaption>{{ c.caption|phrases }}</figcaption></figure>
 {% endfor %}</div>
 </body></html>
 """
@@ -85,7 +86,7 @@ def phrase_html(text: str) -> Markup:
     """Text that wraps only between its phrases (BudouX): <wbr> between them inside a
     keep-all span, so a phone never splits 会場 or leaves 「組）」 alone; no U+200B goes
     into a published file (a reader copying the text gets it clean)."""
-    parts = [part for part in phrases(text) if part]
+    parts = phrases(text)  # digit runs are never split (2026 stays whole)
     if not parts:
         return Markup("")
     inner = Markup("<wbr>").join(escape(part) for part in parts)
@@ -100,10 +101,11 @@ def breakable_name(name: str) -> Markup:
 
 def chart_entry(folder: Path, path: Path) -> dict[str, str]:
     """A chart's link, caption and alternative text, the latter listing what it shows
-    (stats.read_chart: the labels and counts the chart was drawn with)."""
+    (stats.read_chart: the labels and counts the chart was drawn with). The caption says
+    what the title drawn in the image does not: months covered, total, largest bar."""
     shown = stats.read_chart(path)
     return {"href": path.relative_to(folder).as_posix(), "title": CHART_ALT[path.name],
-            "alt": shown.alt}  # fmt: skip
+            "alt": shown.alt, "caption": stats.read_caption(path)}  # fmt: skip
 
 
 def render_index(

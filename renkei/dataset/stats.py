@@ -4,16 +4,18 @@ matplotlib is imported when charts are drawn, not with this module: it costs abo
 second, and every `renkei` command imports the pipeline that can publish.
 
 Everything a reader sees is Japanese: titles, axis labels, 産学金官, category names, months
-(2026年11月) and prefectures, drawn in IPAexGothic from the matplotlib-fontja wheel (no system
-font, nothing downloaded). A character the font lacks is logged as an error (tests make it
-fail); each PNG records the texts it was drawn with and its alt text (read_chart), which
-index.html uses and the browser test compares with the expected names.
+(10月 with its year once: 2026年; 2026年11月 in the alt text) and prefectures, drawn in
+IPAexGothic from the matplotlib-fontja wheel (no system font, nothing downloaded). A character
+the font lacks is logged as an error (tests make it fail); each PNG records the texts it was
+drawn with, its alt text (read_chart) and its caption (read_caption: months covered, total,
+largest bar), which index.html uses and the browser test compares with the expected names.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +47,7 @@ ENGLISH = {  # only when no Japanese font loads at all (logged): never boxes for
     "category": ("Activities by category", "category"),
 }
 LABELS_KEY = "Renkei-Labels"  # PNG text chunk: the texts drawn, as JSON (read_chart)
+CAPTION_KEY = "Renkei-Caption"  # PNG text chunk: the caption under it on the page
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,23 @@ def alt_text(title: str, rows: list[tuple[str, int]]) -> str:
     return f"{title}の棒グラフ。{listed}。"
 
 
+def caption_text(months: list[tuple[str, int]], rows: list[tuple[str, int]]) -> str:
+    """What the title does not say: the months covered, the total and the largest bar
+    ('2026年10月〜2027年1月の計41件。最多は学（15件）。'; a tie of two 'は学と金（各2件）';
+    no largest when three or more tie, or every bar does)."""
+    total = sum(n for _, n in rows)
+    if not total:
+        return "データなし"
+    first, last = months[0][0] if months else "", months[-1][0] if months else ""
+    period = f"{first}〜{last}の" if first != last else f"{first}の" if first else ""
+    top = max(n for _, n in rows)
+    names = [label for label, n in rows if n == top]
+    if len(names) > 2 or len(names) == len(rows):
+        return f"{period}計{total}件。"
+    each = "各" if len(names) > 1 else ""
+    return f"{period}計{total}件。最多は{'と'.join(names)}（{each}{top}件）。"
+
+
 @contextmanager
 def _glyphs_checked(name: str) -> Iterator[None]:
     """matplotlib warns 'Glyph … missing from font' when it draws a box for a character:
@@ -137,12 +157,39 @@ def _glyphs_checked(name: str) -> Iterator[None]:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def _draw(plt: Any, rows: list[tuple[str, int]], texts: tuple[str, str, str], *,
-          horizontal: bool) -> Any:  # fmt: skip
+MONTH_LABEL = re.compile(r"(\d{4})年(\d{1,2})月")
+
+
+def month_ticks(labels: list[str], step: int) -> list[str]:
+    """Every ``step``-th month label, short: '10月' with the year under it on the first one
+    shown and wherever the year changes ('10月\n2026年', '11月', '12月', '1月\n2027年');
+    the others empty. Labels that are not 2026年10月 (the English codes) stay whole."""
+    ticks, year = [], None
+    for i, label in enumerate(labels):
+        found = MONTH_LABEL.fullmatch(label)
+        if i % step or found is None:
+            ticks.append("" if i % step else label)
+            continue
+        ticks.append(f"{found[2]}月" if found[1] == year else f"{found[2]}月\n{found[1]}年")
+        year = found[1]
+    return ticks
+
+
+def overlapping(fig: Any, labels: list[Any]) -> bool:
+    """Whether two of the drawn labels' boxes touch (after the figure is drawn)."""
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in labels if t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def draw_chart(plt: Any, rows: list[tuple[str, int]], texts: tuple[str, str, str], *,
+               horizontal: bool) -> Any:  # fmt: skip
     """A bar chart of (label, count) rows, sized to stay legible when a phone shrinks it:
-    months as columns (time runs left to right, at most 12 labels shown), the other
-    dimensions as horizontal bars so that Japanese names read on one line. The axis labels
-    are written upright, above the axis (縦書きの回転なし)."""
+    months as columns (time runs left to right), the other dimensions as horizontal bars so
+    that Japanese names read on one line. Month labels are short and upright (10月, the
+    year once under its first month) and thinned, measured after drawing, until no two
+    touch; the alt text lists every month. The axis labels are written upright, above the
+    axis (縦書きの回転なし)."""
     from matplotlib.ticker import MaxNLocator
 
     n, labels, counts = len(rows), [label for label, _ in rows], [c for _, c in rows]
@@ -156,11 +203,6 @@ def _draw(plt: Any, rows: list[tuple[str, int]], texts: tuple[str, str, str], *,
         count_axis, name_axis = ax.xaxis, ax.yaxis
     else:
         bars = ax.bar(range(n), counts, color="#2f6f9f")
-        step = -(-n // 12)  # at most 12 month labels; the alt text lists every month
-        shown = [label if i % step == 0 else "" for i, label in enumerate(labels)]
-        rotate = n > 4
-        ax.set_xticks(range(n), shown, rotation=45 if rotate else 0,
-                      ha="right" if rotate else "center", rotation_mode="anchor")  # fmt: skip
         ax.margins(y=0.15)  # room for the count above the highest bar
         count_axis, name_axis = ax.yaxis, ax.xaxis
     count_axis.set_major_locator(MaxNLocator(integer=True))
@@ -170,6 +212,11 @@ def _draw(plt: Any, rows: list[tuple[str, int]], texts: tuple[str, str, str], *,
     count_axis.set_label_text(texts[2])
     ax.yaxis.label.set(rotation=0, ha="right", va="bottom")
     ax.yaxis.set_label_coords(0, 1.01)  # over the top of the vertical axis
+    for step in range(1, max(n, 1) + 1) if not horizontal else ():
+        ax.set_xticks(range(n), month_ticks(labels, step))
+        fig.tight_layout()
+        if not overlapping(fig, ax.get_xticklabels()):
+            break
     fig.tight_layout()
     return fig
 
@@ -211,17 +258,27 @@ def write_charts(counts: pl.DataFrame, folder: Path, *, japanese: bool = True) -
             _glyphs_checked(path.name),
             plt.rc_context({"font.family": family, "font.size": 13, "axes.titlesize": 15}),
         ):
-            fig = _draw(plt, rows, texts, horizontal=dimension != "month")
+            fig = draw_chart(plt, rows, texts, horizontal=dimension != "month")
             try:
                 alt = alt_text(title_ja, chart_rows(counts, dimension))
+                caption = caption_text(chart_rows(counts, "month"), chart_rows(counts, dimension))
                 shown = _shown(fig, rows, alt, horizontal=dimension != "month")
                 metadata = {"Title": shown.title, "Description": shown.alt,
-                            LABELS_KEY: json.dumps(asdict(shown), ensure_ascii=False)}  # fmt: skip
+                            LABELS_KEY: json.dumps(asdict(shown), ensure_ascii=False),
+                            CAPTION_KEY: caption}  # fmt: skip
                 fig.savefig(path, metadata={"Software": None, **metadata})
             finally:
                 plt.close(fig)
         paths.append(path)
     return paths
+
+
+def read_caption(path: Path) -> str:
+    """The caption written with a chart (caption_text), for the page under it."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return str(image.text[CAPTION_KEY])  # type: ignore[attr-defined]
 
 
 def read_chart(path: Path) -> ChartText:

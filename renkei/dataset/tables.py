@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA
 from transforms.spreadsheet import spreadsheet_safe
 
 # Column headers of the CSV, which people open in Excel; Parquet and JSON keep the ids.
@@ -32,6 +33,25 @@ CSV_HEADERS_JA = {
 }
 
 
+# Values of the CSV for people (産学金官, the bulletin's category names, はい/いいえ); JSON
+# and Parquet keep the codes (academia, event, true) for tools.
+ALL_DAY_JA = {True: "はい", False: "いいえ"}
+
+
+def japanese_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """sector, category and all_day as people read them; an unknown code stays as it is."""
+    labels = {"sector": SECTOR_JA, "category": CATEGORY_JA}
+    exprs = [pl.col(c).replace(names) for c, names in labels.items() if c in frame.columns]
+    if "all_day" in frame.columns:
+        day = pl.col("all_day")
+        exprs.append(
+            pl.when(day).then(pl.lit(ALL_DAY_JA[True]))
+            .when(~day).then(pl.lit(ALL_DAY_JA[False]))
+            .alias("all_day")
+        )  # fmt: skip
+    return frame.with_columns(exprs)
+
+
 def _iso(frame: pl.DataFrame) -> pl.DataFrame:
     """Datetimes as ISO 8601 with the +09:00 offset, for CSV and JSON readers."""
     return frame.with_columns(
@@ -48,10 +68,12 @@ def write_dataset(frame: pl.DataFrame, folder: Path) -> list[Path]:
         folder / "activities.parquet",
         folder / "activities.json",
     )
+    frame = frame.select(list(CSV_HEADERS_JA))  # the published columns (events.csv reads more)
     text_frame = _iso(frame)
     # UTF-8 with BOM and CRLF: Japanese Excel opens it without garbling; no cell that Excel
-    # would read as a formula (a leading ' is added). JSON and Parquet keep the exact text.
-    spreadsheet_safe(text_frame.rename(CSV_HEADERS_JA)).write_csv(
+    # would read as a formula (a leading ' is added); Japanese values (japanese_values).
+    # JSON and Parquet keep the exact text and the codes.
+    spreadsheet_safe(japanese_values(text_frame).rename(CSV_HEADERS_JA)).write_csv(
         csv_path, include_bom=True, line_terminator="\r\n"
     )
     frame.write_parquet(parquet_path)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from renkei.core.errors import ApprovalError
 from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
@@ -61,6 +62,8 @@ def _detail(row: dict[str, Any]) -> str:
 def delivery_report(settings: Settings, issue_id: str) -> DeliveryReport:
     """Who got what for one issue (read-only)."""
     with open_warehouse(settings.warehouse, read_only=True) as con:
+        if run_query(con, "issue_by_id", {"issue_id": issue_id}).is_empty():
+            raise ApprovalError(f"issue {issue_id}: no such issue (see `renkei status`)")
         rows = run_query(con, "delivery_report", {"issue_id": issue_id}).to_dicts()
     for row in rows:
         row["detail"] = _detail(row)

@@ -238,7 +238,9 @@ def _store_and_parse(
     assert body is not None
     stored = store.put(body)  # the bytes are on disk before anything parses them
     content_type = result.headers.get("content-type")
-    source_url = result.current_url
+    # Where these bytes came from (after a temporary redirect, the URL redirected to):
+    # the base of relative item links, for this parse and for `renkei reparse` alike.
+    source_url = result.final_url or result.current_url
     batch.payloads.append(
         {
             "sha256": stored.sha256,
@@ -255,7 +257,7 @@ def _store_and_parse(
         parsed, same = parse_changed(
             body,
             _previous(store, target),
-            url=result.final_url or source_url,
+            url=source_url,
             content_type=content_type,
             limit=max_items,
         )

@@ -49,8 +49,9 @@ _SEP = r"[ \u3000]*[：:][ \u3000]*"
 # digit or a bracket (「2月6日（金） 13:30～」), so the prose after it is never taken.
 _DATE_VALUE = re.compile(
     r"(?:[0-9０-９年月日火水木金土祝曜休()（）:：時分~～〜\-－/／.．,，、・RrHh元]"
-    r"|まで|から|より|迄|必着|消印有効|当日|正午|頃|各日|午前|午後|令和|平成|開催"
-    r"|[ \u3000](?=[0-9０-９（(]))+"
+    r"|まで|から|より|迄|必着|消印有効|当日|正午|頃|各日|各回|初回|第[0-9０-９一二三四五六七八九十]+回"
+    r"|[0-9０-９]+日目|午前|午後|令和|平成|開催"
+    r"|[ \u3000](?=[0-9０-９（(]|各日|各回))+"
 )
 _WORD_VALUE = re.compile(r"[^\s。]+")
 
@@ -91,7 +92,9 @@ def venue_text(venue: str | None, online: str | None) -> str | None:
 def card_facts(item: Item) -> list[tuple[str, str]]:
     """(label, value) lines of an item card, in the order shown (主催 is drawn after them)."""
     lines: list[tuple[str, str]] = []
-    if item.starts_at:
+    if item.schedule:  # separate days: never shown as one continuous range
+        lines.append(("日時", item.schedule))
+    elif item.starts_at:
         lines.append(("日時", jp_datetime_range(item.starts_at, item.ends_at, item.all_day)))
     venue = venue_text(item.venue, item.online)
     if venue:

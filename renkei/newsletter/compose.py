@@ -91,6 +91,7 @@ def _item(row: dict, *, reminder: bool = False) -> Item:
         fee=_clean(row.get("fee_text")),
         capacity=_clean(row.get("capacity_text")),
         audience=_clean(row.get("audience_text")),
+        schedule=_clean(row.get("schedule_text")),
         fact_notes=_clean(row.get("fact_notes")),
     )
 
@@ -239,7 +240,8 @@ def build_issue(
     editorial: str | None,
     generated_at: datetime,
 ) -> Issue:
-    counts = {s.key: len(s.items) + s.more_count for s in sections}
+    # What the mail carries: the preheader's counts agree with the 目次 and the greeting.
+    counts = {s.key: len(s.items) for s in sections}
     parts = [
         f"イベント{counts['events']}件" if counts.get("events") else "",
         f"公募{counts['calls']}件" if counts.get("calls") else "",

@@ -61,6 +61,7 @@ class Item:
     fee: str | None = None  # as written: 無料, 3,000円
     capacity: str | None = None  # 50名
     audience: str | None = None  # 県内中小企業の技術者
+    schedule: str | None = None  # 全2回（12月19日・1月16日）各日9:30～16:00 (separate days)
     # One line per fact read from free text (where it came from), for the reviewer's
     # preview page only: never rendered into the mail.
     fact_notes: str | None = None

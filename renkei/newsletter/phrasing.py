@@ -33,7 +33,13 @@ def _parser() -> budoux.Parser:
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> tuple[str, ...]:
-    return tuple(_parser().parse(text))
+    parts: list[str] = []
+    for part in _parser().parse(text):
+        if parts and parts[-1][-1:].isdigit() and part[:1].isdigit():
+            parts[-1] += part  # BudouX splits digit runs ('202', '6年'): never inside 2026
+        elif part:
+            parts.append(part)
+    return tuple(parts)
 
 
 def phrases(text: str) -> list[str]:

@@ -1,7 +1,10 @@
 """`renkei preview`: the draft as the secretariat should review it before approving.
 
 One HTML page shows the mail at desktop (600 px) and phone (375 px) widths side by side,
-then the plain-text part, with the content hash the approval will be tied to.
+then the plain-text part, with the content hash the approval will be tied to, the status in
+Japanese and the next command (approve for a draft, send once approved). Each frame is as
+tall as the mail in it, and is scaled down on a narrower screen: the page never scrolls
+sideways, even on a 375 px phone.
 """
 
 from __future__ import annotations
@@ -14,36 +17,61 @@ from renkei.newsletter.render import personalise
 from renkei.newsletter.selection import Exclusion
 
 SAMPLE_RECIPIENT = "（受信者の機関名）"
+STATUS_JA = {"draft": "下書き（未承認）", "approved": "承認済み（未送信）", "sent": "配信済み"}
 _PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>プレビュー：{subject}</title>
 <style>
  body {{ font-family: "Hiragino Sans", Meiryo, "Yu Gothic", sans-serif; margin: 16px;
-        background: #eef1f4; color: #222; }}
+        background: #eef1f4; color: #222; overflow-wrap: anywhere; }}
  .meta {{ background: #fff; padding: 12px 16px; border-radius: 6px; margin-bottom: 16px; }}
- .meta code {{ font-size: 12px; }}
+ .meta code {{ font-size: 12px; word-break: break-all; }}
  .views {{ display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }}
- figure {{ margin: 0; }}
+ figure {{ margin: 0; min-width: 0; max-width: 100%; }}
  figcaption {{ font-weight: bold; margin-bottom: 6px; }}
- iframe {{ border: 1px solid #bbb; background: #fff; height: 1400px; }}
+ .frame {{ overflow: hidden; max-width: 100%; }}
+ iframe {{ display: block; border: 1px solid #bbb; background: #fff; height: 1400px;
+          transform-origin: 0 0; }}
  pre {{ background: #fff; padding: 12px; border: 1px solid #bbb; white-space: pre;
-        font-family: "Osaka-Mono", "MS Gothic", monospace; max-height: 1400px; overflow: auto; }}
+        font-family: "Osaka-Mono", "MS Gothic", monospace; max-width: 100%;
+        box-sizing: border-box; overflow: auto; }}
 </style></head>
 <body>
 <div class="meta">
  <div>件名：<strong>{subject}</strong></div>
- <div>状態：{status}　号：{issue_id}</div>
+ <div>状態：<strong id="status">{status}</strong>　号：{issue_id}</div>
  <div>承認の対象（内容ハッシュ）：<code>{sha}</code></div>
- <div>承認：<code>renkei approve {issue_id} --by 氏名 --sha {sha_short}</code></div>
-</div>
+{action}</div>
 <div class="views">
  <figure><figcaption>パソコン（600 px）</figcaption>
-  <iframe title="desktop" width="600" srcdoc="{doc}"></iframe></figure>
+  <div class="frame"><iframe title="desktop" width="600" srcdoc="{doc}"></iframe></div></figure>
  <figure><figcaption>スマートフォン（375 px）</figcaption>
-  <iframe title="phone" width="375" srcdoc="{doc}"></iframe></figure>
+  <div class="frame"><iframe title="phone" width="375" srcdoc="{doc}"></iframe></div></figure>
  <figure><figcaption>テキスト版</figcaption><pre>{text}</pre></figure>
 </div>
-{excluded}{notes}</body></html>
+{excluded}{notes}<script>
+// Each mail frame is as tall as its content (srcdoc: same origin) and, on a screen
+// narrower than the frame, scaled down whole, so the page never scrolls sideways.
+function fit(frame) {{
+  var doc = frame.contentDocument;
+  if (!doc || !doc.documentElement) return;
+  var box = frame.parentNode, width = frame.width * 1 + 2;
+  frame.style.height = doc.documentElement.scrollHeight + 2 + "px";
+  var room = document.querySelector(".views").clientWidth;
+  var scale = Math.min(1, room / width);
+  frame.style.transform = scale < 1 ? "scale(" + scale + ")" : "";
+  box.style.width = width * scale + "px";
+  box.style.height = frame.offsetHeight * scale + "px";
+}}
+var frames = document.querySelectorAll("iframe");
+frames.forEach(function (f) {{
+  f.addEventListener("load", function () {{ fit(f); }});
+  fit(f);
+}});
+window.addEventListener("resize", function () {{ frames.forEach(fit); }});
+</script>
+</body></html>
 """
 _EXCLUDED = """<section class="meta" id="excluded">
 <h2>載せなかった候補（{count}件）</h2>
@@ -112,6 +140,20 @@ def notes_block(fact_notes: tuple[tuple[str, str, str], ...]) -> str:
     )
 
 
+def _action(draft: Draft) -> str:
+    """What to do next: the approve command for a draft only (an approved or sent issue
+    cannot be approved again)."""
+    issue_id = html.escape(draft.issue_id)
+    if draft.status == "draft":
+        return (
+            f" <div>承認：<code>renkei approve {issue_id} --by 氏名 --sha "
+            f"{draft.content_sha256[:12]}</code></div>\n"
+        )
+    if draft.status == "approved":
+        return f" <div>送信：<code>renkei send {issue_id}</code></div>\n"
+    return ""
+
+
 def write_preview(draft: Draft, folder: Path, unsubscribe_url: str) -> Path:
     mail_html, mail_text = sample_parts(draft, unsubscribe_url)
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,10 +161,10 @@ def write_preview(draft: Draft, folder: Path, unsubscribe_url: str) -> Path:
     target.write_text(
         _PAGE.format(
             subject=html.escape(draft.subject),
-            status=html.escape(draft.status),
+            status=html.escape(STATUS_JA.get(draft.status, draft.status)),
+            action=_action(draft),
             issue_id=html.escape(draft.issue_id),
             sha=draft.content_sha256,
-            sha_short=draft.content_sha256[:12],
             doc=html.escape(mail_html, quote=True),
             text=html.escape(mail_text),
             excluded=_excluded(draft),

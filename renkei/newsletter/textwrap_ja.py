@@ -18,7 +18,10 @@ Rules, in order of strength:
    satisfy this would be an empty or overlong line, rule 2 wins.
 Latin words are kept whole (broken only when longer than a line). Lines already within the
 width are returned unchanged. Continuation lines repeat the leading indentation of the
-original line (ASCII spaces only: a leading full-width space is a 字下げ, not repeated).
+original line (ASCII spaces only: a leading full-width space is a 字下げ, not repeated);
+after a list mark and a space (「◇ 」「■ 」「1. 」) they are indented under the text that
+follows the mark. A last line narrower than ``SHORT_TAIL`` columns (「未来」」 alone) takes
+the previous line's last phrase with it, when that phrase fits.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ NO_LINE_START = frozenset(
 )
 # Characters that must not end a line (行末禁則).
 NO_LINE_END = frozenset("「『（(［[｛{〔〈《【〘〖〝‘“")
+
+# A list mark and its space: continuation lines hang under the text after it.
+_MARK_RE = re.compile(r"(?:[◇◆■□●○◎・※]|[0-9]{1,2}\.) ")
+SHORT_TAIL = 8  # display columns: a last line narrower than this is carried down to
 
 # Unbreakable runs: URLs / mail links / delivery markers, then other Latin "words".
 _URL_RE = r"(?:https?://|mailto:)[!-~]+|%%[A-Z][A-Z0-9_]*%%"
@@ -137,21 +144,89 @@ def _split_word(atom: _Atom, room: int, width: int, ambiguous_width: int) -> lis
     return pieces
 
 
+def _hang(line: str, width: int, ambiguous_width: int) -> tuple[str, str, str]:
+    """(first-line indent, continuation indent, body) of a line to wrap."""
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    if display_width(indent, ambiguous_width) > width // 2:
+        indent = ""
+    body = line[len(indent) :]
+    mark = _MARK_RE.match(body)
+    hang = indent
+    if mark:
+        hang = indent + " " * display_width(mark.group(), ambiguous_width)
+        if display_width(hang, ambiguous_width) > width // 2:
+            hang = indent
+    return indent, hang, body
+
+
+def _breaks(atoms: list[_Atom], at_phrase: set[int], avails: tuple[int, int]) -> list[int]:
+    """Start indices of the lines (the first line has avails[0] columns, others [1])."""
+    starts: list[int] = []
+    start, n = 0, len(atoms)
+    while start < n:
+        # Skip spaces at the start of a continuation line.
+        while starts and start < n and atoms[start].kind == "space":
+            start += 1
+        if start >= n:
+            break
+        avail = avails[1] if starts else avails[0]
+        starts.append(start)
+        used = 0
+        j = start
+        while j < n and used + atoms[j].width <= avail:
+            used += atoms[j].width
+            j += 1
+        if j >= n:
+            break
+        if j == start:
+            start += 1  # a lone URL wider than the line: it stands alone, unbroken
+            continue
+        # Latest break in (start, j] between phrases that kinsoku allows; else between
+        # phrases; else one kinsoku allows; else a forced break at j.
+        spans = range(j, start, -1)
+        start = next(
+            (b for b in spans if b in at_phrase and _break_ok(atoms, b)),
+            next(
+                (b for b in spans if b in at_phrase and atoms[b].kind != "space"),
+                next((b for b in spans if _break_ok(atoms, b)), j),
+            ),
+        )
+    return starts
+
+
+def _carry_short_tail(
+    atoms: list[_Atom], starts: list[int], at_phrase: set[int], avail: int
+) -> list[int]:
+    """Move the last break back one phrase when the last line is a short tail and the
+    phrase makes it one no longer (characters of a phrase wider than a line are not
+    carried one by one)."""
+    if len(starts) < 2:
+        return starts
+    prev, last = starts[-2], starts[-1]
+    tail = sum(a.width for a in atoms[last:])
+    if tail >= SHORT_TAIL or any(a.kind == "url" for a in atoms[last:]):
+        return starts
+    for b in range(last - 1, prev, -1):
+        if b in at_phrase and _break_ok(atoms, b) and atoms[b].kind != "space":
+            if SHORT_TAIL <= sum(a.width for a in atoms[b:]) <= avail:
+                return [*starts[:-1], b]
+            break
+    return starts
+
+
 def wrap_line(line: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -> list[str]:
     """Wrap one line (no newline inside) into lines of at most ``width`` columns."""
     if display_width(line, ambiguous_width) <= width:
         return [line]
-    line = line.rstrip()
-    indent = line[: len(line) - len(line.lstrip(" "))]
-    if display_width(indent, ambiguous_width) > width // 2:
-        indent = ""
-    indent_w = display_width(indent, ambiguous_width)
-    body = line[len(indent) :]
-    atoms = _atoms(body, ambiguous_width)
+    indent, hang, body = _hang(line.rstrip(), width, ambiguous_width)
+    avails = (
+        width - display_width(indent, ambiguous_width),
+        width - display_width(hang, ambiguous_width),
+    )
+    avail = min(avails)
     # Over-long plain words are pre-split so that everything but URLs fits a line.
-    avail = width - indent_w
     fitted: list[_Atom] = []
-    for a in atoms:
+    for a in _atoms(body, ambiguous_width):
         if a.kind == "word" and a.width > avail:
             fitted.extend(
                 _Atom(p, display_width(p, ambiguous_width), "char")
@@ -161,39 +236,12 @@ def wrap_line(line: str, width: int = DEFAULT_WIDTH, ambiguous_width: int = 2) -
             fitted.append(a)
     atoms = fitted
     at_phrase = _phrase_breaks(atoms, avail)
-
-    out: list[str] = []
-    start = 0
-    n = len(atoms)
-    while start < n:
-        # Skip spaces at the start of a continuation line.
-        while out and start < n and atoms[start].kind == "space":
-            start += 1
-        if start >= n:
-            break
-        used = 0
-        j = start
-        while j < n and used + atoms[j].width <= avail:
-            used += atoms[j].width
-            j += 1
-        if j >= n:
-            end = n
-        elif j == start:
-            end = start + 1  # a lone URL wider than the line: it stands alone, unbroken
-        else:
-            # Latest break in (start, j] between phrases that kinsoku allows; else between
-            # phrases; else one kinsoku allows; else a forced break at j.
-            spans = range(j, start, -1)
-            end = next(
-                (b for b in spans if b in at_phrase and _break_ok(atoms, b)),
-                next(
-                    (b for b in spans if b in at_phrase and atoms[b].kind != "space"),
-                    next((b for b in spans if _break_ok(atoms, b)), j),
-                ),
-            )
-        text = "".join(a.text for a in atoms[start:end]).rstrip(" ")
-        out.append(indent + text)
-        start = end
+    starts = _carry_short_tail(atoms, _breaks(atoms, at_phrase, avails), at_phrase, avails[1])
+    ends = [*starts[1:], len(atoms)]
+    out = [
+        (hang if k else indent) + "".join(a.text for a in atoms[s:e]).rstrip(" ")
+        for k, (s, e) in enumerate(zip(starts, ends, strict=True))
+    ]
     return out or [line]
 
 

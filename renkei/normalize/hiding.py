@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
@@ -30,6 +31,9 @@ class HideError(RenkeiError):
     """A hide/unhide request that cannot be carried out (unknown id, already hidden, ...)."""
 
 
+JST = ZoneInfo("Asia/Tokyo")  # what `status` and the receipts show too
+
+
 @dataclass(frozen=True)
 class HiddenActivity:
     activity_id: str
@@ -40,7 +44,7 @@ class HiddenActivity:
     member_name: str | None
 
     def line(self) -> str:
-        when = self.hidden_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        when = self.hidden_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
         what = f"{self.title}（{self.member_name}）" if self.title else "（取り下げ済みの活動）"
         return f"{self.activity_id}\t{what}\t{when}\t{self.hidden_by}\t{self.reason}"
 

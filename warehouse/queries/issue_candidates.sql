@@ -36,7 +36,7 @@ organisers AS (
 )
 SELECT d.activity_id, d.title, d.summary, d.url, d.category, d.starts_at, d.ends_at,
        d.all_day, d.venue, d.deadline_at, d.published_at, d.contact, d.reported_at,
-       d.online, d.fee_text, d.capacity_text, d.audience_text, d.fact_notes,
+       d.online, d.fee_text, d.capacity_text, d.audience_text, d.fact_notes, d.schedule_text,
        d.member_id, m.name AS member_name, m.sector, m.prefecture,
        (s.activity_id IS NOT NULL) AS shown_before,
        o.organisers, coalesce(o.collaboration, false) AS collaboration,

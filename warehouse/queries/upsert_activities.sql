@@ -15,7 +15,7 @@ ON CONFLICT (activity_id) DO UPDATE SET
     date_note = excluded.date_note, content_sha256 = excluded.content_sha256,
     online = excluded.online, fee_text = excluded.fee_text,
     capacity_text = excluded.capacity_text, audience_text = excluded.audience_text,
-    fact_notes = excluded.fact_notes,
+    fact_notes = excluded.fact_notes, schedule_text = excluded.schedule_text,
     first_seen_at = least(activities.first_seen_at, excluded.first_seen_at),
     updated_at = CASE WHEN activities.content_sha256 = excluded.content_sha256
                       THEN activities.updated_at ELSE excluded.updated_at END;
