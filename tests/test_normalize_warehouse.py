@@ -243,3 +243,44 @@ def test_marts_select_upcoming_events_open_calls_and_period_news(staged: Setting
         frame(staged, "SELECT count(*) FROM period_news").item()
         == every.filter(pl.col("category").is_in(["news", "success_case"])).height
     )
+
+
+def test_report_organisers_follow_a_merge_and_a_rebuild_gives_them_back(
+    staged: Settings, tmp_path: Path
+) -> None:
+    # cci reports the forum (the bank's activity on 12/10, merged) naming the bank, a 商談会
+    # naming univ's centre and a 交流会 naming an outside committee.
+    report = tmp_path / "cci-organisers.csv"
+    report.write_text(
+        f"件名,開催日,機関名\n{FORUM},2026/12/10,株式会社やまなみ銀行 地域振興部\n"
+        "商談会,2026/12/11,テスト大学 産学連携センター\n"
+        "交流会,2026/12/12,やまなみ交流会実行委員会\n",
+        encoding="utf-8",
+    )
+    pipeline.ingest_submission(staged, report, "cci")
+    pipeline.normalize(staged)
+    organisers = (
+        "SELECT a.title, strftime(a.starts_at AT TIME ZONE 'Asia/Tokyo', '%Y-%m-%d'), "
+        "o.member_id, o.role, o.rule FROM activity_organisers o JOIN activities a "
+        "USING (activity_id) WHERE activity_id IN "
+        "(SELECT activity_id FROM activity_organisers WHERE member_id = 'cci') ORDER BY ALL"
+    )
+    names = (
+        "SELECT a.title, n.name, n.rule FROM activity_organiser_names n "
+        "JOIN activities a USING (activity_id) ORDER BY ALL"
+    )
+    before = (frame(staged, organisers).rows(), frame(staged, names).rows())
+    assert before == (
+        [
+            (FORUM, "2026-12-10", "bank", "host", "publisher"),  # named: already its host
+            (FORUM, "2026-12-10", "cci", "co_host", "merge:same_title_date"),
+            (FORUM, "2026-12-10", "univ", "co_host", "merge:same_title_date"),
+            ("交流会", "2026-12-12", "cci", "host", "publisher"),
+            ("商談会", "2026-12-11", "cci", "host", "publisher"),
+            ("商談会", "2026-12-11", "univ", "co_host", "report:機関名"),
+        ],
+        [("交流会", "やまなみ交流会実行委員会", "report:機関名")],
+    )
+
+    pipeline.rebuild(staged)
+    assert (frame(staged, organisers).rows(), frame(staged, names).rows()) == before

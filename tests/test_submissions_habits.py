@@ -240,3 +240,63 @@ def test_a_file_with_no_readable_start_date_says_so_at_the_top(settings: Setting
         "「URL」「区分」「申込締切」「問い合わせ先」「機関名」のどれかに直してください。\n\n"
         + FOOTER
     )
+
+
+def test_another_member_named_in_kikanmei_becomes_a_co_host_after_normalise(
+    settings: Settings,
+) -> None:
+    submit(settings, "names.csv", NAMES)
+    pipeline.normalize(settings)
+
+    organisers = rows(
+        settings,
+        "SELECT a.title, o.member_id, o.role, o.rule FROM activity_organisers o "
+        "JOIN activities a USING (activity_id) ORDER BY a.starts_at, o.role DESC, o.member_id",
+    )
+    assert organisers == [
+        ("高専セミナーA", "aca-22", "host", "publisher"),  # its own name: host only
+        ("高専セミナーB", "aca-22", "host", "publisher"),
+        ("共催フォーラム", "aca-22", "host", "publisher"),
+        ("共催フォーラム", "aca-13", "co_host", "report:機関名"),  # 広大
+        ("連携講座", "aca-22", "host", "publisher"),
+        ("連携講座", "aca-13", "co_host", "report:機関名"),  # 広島大学 産学連携センター
+        ("地域ものづくり展", "aca-22", "host", "publisher"),
+        ("県との勉強会", "aca-22", "host", "publisher"),
+        ("県との勉強会", "gov-04", "co_host", "report:機関名"),  # 広島県 商工労働局
+    ]
+
+
+def test_a_kikanmei_naming_no_member_is_kept_as_written_after_normalise_and_rebuild(
+    settings: Settings,
+) -> None:
+    submit(settings, "names.csv", NAMES)
+    query = (
+        "SELECT a.title, n.name, n.rule FROM activity_organiser_names n "
+        "JOIN activities a USING (activity_id) ORDER BY ALL"
+    )
+    pipeline.normalize(settings)
+    assert rows(settings, query) == [
+        ("地域ものづくり展", "呉ものづくり実行委員会", "report:機関名")
+    ]
+
+    pipeline.rebuild(settings)
+    assert rows(settings, query) == [
+        ("地域ものづくり展", "呉ものづくり実行委員会", "report:機関名")
+    ]
+    assert rows(
+        settings, "SELECT count(*) FROM activity_organisers WHERE rule = 'report:機関名'"
+    ) == [(3,)]
+
+
+def test_a_corrected_file_without_the_kikanmei_drops_the_co_host_and_the_kept_name(
+    settings: Settings,
+) -> None:
+    submit(settings, "names.csv", NAMES)
+    pipeline.normalize(settings)
+    submit(settings, "names-2.csv", NAMES.replace("機関名", "備考"))
+    pipeline.normalize(settings)
+
+    assert rows(settings, "SELECT count(*) FROM activity_organiser_names") == [(0,)]
+    assert rows(
+        settings, "SELECT DISTINCT member_id, role, rule FROM activity_organisers ORDER BY ALL"
+    ) == [("aca-22", "host", "publisher")]

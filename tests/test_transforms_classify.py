@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 
+from transforms.activities import build_activities
 from transforms.classify import Rules, classify, rules_from_mapping, rules_from_toml
 
 DICTIONARY = Path(__file__).resolve().parents[1] / "renkei" / "data" / "classification.toml"
@@ -23,8 +26,12 @@ def _frame(rows: list[dict[str, str | None]]) -> pl.DataFrame:
     return pl.DataFrame([{**defaults, **r} for r in rows], schema={k: pl.String for k in defaults})
 
 
-def _classified(rules: Rules, **row: str | None) -> dict[str, object]:
-    out = classify(_frame([row]), rules)
+def _classified(rules: Rules, dated: bool = False, **row: str | None) -> dict[str, object]:
+    frame = _frame([row])
+    if dated:
+        start = pl.datetime(2026, 12, 8, time_zone="Asia/Tokyo")
+        frame = frame.with_columns(starts_at=start)
+    out = classify(frame, rules)
     return out.select("category", "category_rule", "guideline", "guideline_rule").row(0, named=True)
 
 
@@ -134,6 +141,8 @@ def test_rules_normalise_keywords_with_nfkc() -> None:
         ({"categories": {"event": "セミナー"}}, "[categories] の「event」は文字列のリスト"),
         ({"categories": {"event": ["セミナー", " "]}}, "「event」に空のキーワード"),
         ({"category": {}}, "未知の項目があります：category"),
+        ({"phrases": {"受講者募集": "train"}}, "[phrases] の「受講者募集」の分類「train」は未知"),
+        ({"phrases": {" ": "event"}}, "[phrases] に空の語句があります"),
     ],
 )
 def test_rules_from_mapping_rejects_bad_dictionary(
@@ -146,7 +155,12 @@ def test_rules_from_mapping_rejects_bad_dictionary(
 def test_default_dictionary_is_valid_toml_with_documentation() -> None:
     text = DICTIONARY.read_text(encoding="utf-8")
     assert text.startswith("#")
-    assert set(tomllib.loads(text)) == {"categories", "member_categories", "guidelines"}
+    assert set(tomllib.loads(text)) == {
+        "phrases",
+        "categories",
+        "member_categories",
+        "guidelines",
+    }
 
 
 def test_all_null_text_columns_are_accepted(rules: Rules) -> None:
@@ -155,3 +169,152 @@ def test_all_null_text_columns_are_accepted(rules: Rules) -> None:
     ).with_columns(source_kind=pl.lit("feed"))
     out = classify(df, rules)
     assert out.select("category", "category_rule").row(0) == ("event", "keyword:発表会")
+
+
+# --- 募集: who is being recruited decides the category --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "category", "rule"),
+    [
+        (
+            "社会人向け Rubyプログラミング講座（人材育成）受講者募集",
+            "training",
+            "keyword:受講者募集",
+        ),
+        (
+            "社会人向け「データサイエンス実践講座」受講生募集（人材育成）",
+            "training",
+            "keyword:受講生募集",
+        ),
+        ("ものづくり中核人材講座", "training", "keyword:講座"),
+        (
+            "ものづくり中核人材育成講座（品質管理コース）受講者募集",
+            "training",
+            "keyword:受講者募集",
+        ),
+        ("産学官連携コーディネーター研修 受講者の募集", "training", "keyword:受講者の募集"),
+        ("ビジネスフェア2027 来場者募集", "event", "keyword:来場者募集"),
+        ("創業塾（全4回）", "training", "keyword:塾"),
+        ("研究開発助成 公募のお知らせ", "call", "keyword:公募"),
+        ("ビジネスフェア2027 出展者募集", "call", "keyword:出展者募集"),
+        ("共同研究講座 設置企業の募集について", "call", "keyword:募集"),
+        ("セミナー開催報告", "news", "keyword:開催報告"),
+    ],
+)
+def test_recruitment_titles_are_filed_by_who_is_recruited(
+    rules: Rules, title: str, category: str, rule: str
+) -> None:
+    row = _classified(rules, title=title)
+    assert (row["category"], row["category_rule"]) == (category, rule)
+
+
+def test_title_phrase_wins_over_member_category(rules: Rules) -> None:
+    row = _classified(rules, title="データ活用講座 受講生募集", category_text="募集")
+    assert (row["category"], row["category_rule"]) == ("training", "keyword:受講生募集")
+
+
+def test_phrase_in_summary_does_not_beat_title_keyword(rules: Rules) -> None:
+    row = _classified(rules, title="ものづくりセミナー", summary="同時開催の展示会の出展者募集も")
+    assert (row["category"], row["category_rule"]) == ("event", "keyword:セミナー")
+
+
+def test_phrase_in_summary_is_tried_before_keywords(rules: Rules) -> None:
+    row = _classified(rules, title="ご案内", summary="品質管理講座の受講者募集を始めます")
+    assert (row["category"], row["category_rule"]) == ("training", "keyword:受講者募集")
+
+
+# --- a dated visit or seminar is an event, a report is not -----------------------------
+
+
+def test_dated_visit_showing_a_success_case_is_an_event(rules: Rules) -> None:
+    row = _classified(rules, dated=True, title="実用化事例 見学会", category_text="事例")
+    assert (row["category"], row["category_rule"]) == ("event", "dated:見学会")
+
+
+@pytest.mark.parametrize(
+    ("title", "category_text", "rule"),
+    [
+        ("実用化事例 視察会", None, "dated:視察会"),
+        ("成功事例セミナー", None, "dated:セミナー"),
+        ("共同研究成果報告会（医工連携分野）", "共同研究の成果", "dated:報告会"),
+        ("技術シーズ セミナー", "お知らせ", "dated:セミナー"),
+    ],
+)
+def test_dated_event_word_in_title_turns_success_case_and_news_into_event(
+    rules: Rules, title: str, category_text: str | None, rule: str
+) -> None:
+    row = _classified(rules, dated=True, title=title, category_text=category_text)
+    assert (row["category"], row["category_rule"]) == ("event", rule)
+
+
+@pytest.mark.parametrize(
+    ("title", "category_text", "category", "rule"),
+    [
+        ("実用化事例 見学会", "事例", "success_case", "member:区分=事例"),
+        ("実用化事例 見学会", None, "success_case", "keyword:事例"),
+        ("【事例紹介】大学発技術の実用化", None, "success_case", "keyword:事例"),
+    ],
+)
+def test_undated_visit_or_case_report_stays_success_case(
+    rules: Rules, title: str, category_text: str | None, category: str, rule: str
+) -> None:
+    row = _classified(rules, title=title, category_text=category_text)
+    assert (row["category"], row["category_rule"]) == (category, rule)
+
+
+@pytest.mark.parametrize(
+    ("title", "category_text", "category", "rule"),
+    [
+        ("見学会 開催報告", "事例", "news", "keyword:開催報告"),
+        ("【事例紹介】大学発技術の実用化", "事例", "success_case", "member:区分=事例"),
+        ("補助金 説明会", None, "call", "keyword:補助金"),
+        ("品質管理ワークショップ", "研修", "training", "member:区分=研修"),
+    ],
+)
+def test_dated_rule_leaves_reports_calls_and_training_alone(
+    rules: Rules, title: str, category_text: str | None, category: str, rule: str
+) -> None:
+    row = _classified(rules, dated=True, title=title, category_text=category_text)
+    assert (row["category"], row["category_rule"]) == (category, rule)
+
+
+def test_event_word_only_in_summary_does_not_make_a_dated_case_an_event(rules: Rules) -> None:
+    row = _classified(
+        rules, dated=True, title="実用化事例のご紹介", summary="セミナーでも紹介しました"
+    )
+    assert (row["category"], row["category_rule"]) == ("success_case", "keyword:事例")
+
+
+def test_build_activities_passes_the_parsed_start_to_the_dated_rule(rules: Rules) -> None:
+    text = (
+        "stage_id", "raw_sha256", "source_kind", "member_id", "source_ref", "item_key", "title",
+        "summary", "url", "published_text", "starts_text", "ends_text", "time_text", "venue",
+        "category_text", "deadline_text", "contact", "extra",
+    )  # fmt: skip
+    rows = [
+        {
+            **dict.fromkeys(text),
+            "stage_id": f"s{i}",
+            "raw_sha256": "raw0",
+            "position": i,
+            "source_kind": "csv",
+            "member_id": "m01",
+            "source_ref": "inbox/m01/2026-11-report.csv",
+            "title": "実用化事例 見学会（宇部市内企業）",
+            "category_text": "事例",
+            "starts_text": starts,
+            "staged_at": datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+        }
+        for i, starts in enumerate(["2026-12-08", None])
+    ]
+    schema = {
+        **dict.fromkeys(text, pl.String),
+        "position": pl.Int64,
+        "staged_at": pl.Datetime("us", "Asia/Tokyo"),
+    }
+    activities, _ = build_activities(pl.DataFrame(rows, schema=schema), rules)
+    assert activities.sort("stage_id").select("category", "category_rule").rows() == [
+        ("event", "dated:見学会"),
+        ("success_case", "member:区分=事例"),
+    ]

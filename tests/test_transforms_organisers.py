@@ -13,7 +13,12 @@ from renkei.feeds.parse import parse_feed
 from renkei.normalize.rules import load_rules
 from transforms.activities import build_activities
 from transforms.classify import Rules
-from transforms.organisers import mentioned_members, merge_cohosted
+from transforms.organisers import (
+    mentioned_members,
+    merge_cohosted,
+    report_organisers,
+    unmatched_organisers,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "normalize"
 MEMBERS = pl.DataFrame(
@@ -184,3 +189,49 @@ def test_organiser_sentence_does_not_pick_up_the_venue() -> None:
 
 def test_forum_title_is_display_cleaned(activities: pl.DataFrame) -> None:
     assert activities.filter(pl.col("member_id") == "bank")["title"][0] == FORUM
+
+
+def test_report_organiser_is_read_from_extra_under_any_organiser_header() -> None:
+    staged = pl.DataFrame(
+        {
+            "stage_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
+            "source_kind": ["csv", "csv", "csv", "csv", "csv", "feed"],
+            "extra": [
+                '{"機関名": " テスト大学 "}',
+                '{"備考": "要予約", "主催者（必須）": "テスト実行委員会"}',
+                '{"Organizer": "Test Bank"}',
+                '{"備考": "要予約"}',
+                None,
+                '{"機関名": "フィードの値"}',  # a feed's extra is not a report column
+            ],
+        }
+    )
+    assert report_organisers(staged).rows() == [
+        ("s1", "テスト大学"),
+        ("s2", "テスト実行委員会"),
+        ("s3", "Test Bank"),
+    ]
+
+
+def test_a_report_organiser_follows_its_activity_into_the_merge() -> None:
+    frame = pl.DataFrame(
+        [
+            _row("a1", "univ", "技術交流会", 10, None),
+            _row("a2", "cci", "技術交流会", 10, None),  # merged into a1
+        ]
+    )
+    named = pl.DataFrame(
+        {
+            "activity_id": ["a2", "a2", "a1"],
+            "organiser": ["やまなみ銀行 地域振興部", "交流会実行委員会", "テスト大学"],
+        }
+    )
+    _, organisers, merges = merge_cohosted(frame, MEMBERS, named)
+    assert organisers.rows() == [
+        ("a1", "univ", "host", "publisher"),
+        ("a1", "bank", "co_host", "report:機関名"),
+        ("a1", "cci", "co_host", "merge:same_title_date"),
+    ]
+    assert unmatched_organisers(named, MEMBERS, merges).rows() == [
+        ("a1", "交流会実行委員会", "report:機関名")
+    ]

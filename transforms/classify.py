@@ -21,7 +21,10 @@ __all__ = ["CATEGORIES", "GUIDELINES", "Rules", "classify", "rules_from_mapping"
 
 CATEGORIES = ("event", "call", "news", "success_case", "training", "other")
 GUIDELINES = (1, 2, 3)
-_SECTIONS = ("categories", "member_categories", "guidelines")
+_SECTIONS = ("phrases", "categories", "member_categories", "guidelines")
+# Categories a dated event word in the title turns into ``event`` (a dated 見学会 showing a
+# success case is still an event); call and training keep their own sections.
+_DATED_EVENT_OVER = ("success_case", "news")
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,14 @@ class Rules:
     member_categories: (word in a member's own 区分, category) pairs; matched as a substring
         of the 区分 after NFKC, so 「セミナー・イベント」 matches セミナー.
     guidelines: (guideline number, keyword) pairs.
+    phrases: (phrase, category) pairs, e.g. 受講者募集 → training: tried before every
+        keyword, and in the title before the member's 区分 too.
     """
 
     categories: tuple[tuple[str, str], ...]
     member_categories: tuple[tuple[str, str], ...]
     guidelines: tuple[tuple[int, str], ...]
+    phrases: tuple[tuple[str, str], ...] = ()
 
 
 def _nfkc(text: str) -> str:
@@ -57,6 +63,16 @@ def rules_from_mapping(d: Mapping[str, Any]) -> Rules:
     unknown = [k for k in d if k not in _SECTIONS]
     if unknown:
         raise ValueError(f"分類辞書に未知の項目があります：{', '.join(map(str, unknown))}")
+    phrases: list[tuple[str, str]] = []
+    for phrase, name in dict(d.get("phrases", {})).items():
+        if name not in CATEGORIES:
+            raise ValueError(
+                f"分類辞書 [phrases] の「{phrase}」の分類「{name}」は未知の分類です"
+                f"（使えるのは {', '.join(CATEGORIES)}）"
+            )
+        if not _nfkc(phrase):
+            raise ValueError("分類辞書 [phrases] に空の語句があります")
+        phrases.append((_nfkc(phrase), name))
     categories: list[tuple[str, str]] = []
     for name, value in dict(d.get("categories", {})).items():
         if name not in CATEGORIES:
@@ -86,7 +102,7 @@ def rules_from_mapping(d: Mapping[str, Any]) -> Rules:
                 f"分類辞書 [guidelines] の「{key}」は指針番号（1, 2, 3）ではありません"
             )
         guidelines.extend((number, word) for word in _keywords("guidelines", str(key), value))
-    return Rules(tuple(categories), tuple(members), tuple(guidelines))
+    return Rules(tuple(categories), tuple(members), tuple(guidelines), tuple(phrases))
 
 
 def rules_from_toml(text: str) -> Rules:
@@ -139,13 +155,18 @@ def classify(
     summary: str = "summary",
     category_text: str = "category_text",
     source_kind: str = "source_kind",
+    starts_at: str = "starts_at",
 ) -> pl.DataFrame:
     """Add category, category_rule, guideline (Int8) and guideline_rule.
 
-    Category precedence: the member's own 区分 when it maps (``member:区分=公募``); else the
-    first keyword, by rule priority, in the title, then in the summary
-    (``keyword:セミナー``); else ``default`` — ``news`` for feed items, ``other`` for CSV
-    rows. Guideline: first guideline keyword in title, then summary; else null.
+    Category precedence: a phrase in the title (``keyword:受講者募集``); else the member's
+    own 区分 when it maps (``member:区分=公募``); else the first phrase or keyword, by rule
+    priority (phrases first), in the title, then in the summary (``keyword:セミナー``); else
+    ``default`` — ``news`` for feed items, ``other`` for CSV rows. Then a dated activity
+    (``starts_at`` set; a frame without that column counts as undated) whose title has an
+    event keyword becomes ``event`` if it was success_case or news (``dated:見学会``),
+    unless a title phrase decided it (「開催報告」 stays news).
+    Guideline: first guideline keyword in title, then summary; else null.
     """
 
     def text_col(name: str) -> pl.Expr:
@@ -161,9 +182,19 @@ def classify(
     member_shown = display_text(text_col(category_text)).str.normalize("NFKC")
     member_key = pl.col("_k_member")
 
-    words = [w for _, w in rules.categories]
+    pairs = [(c, w) for w, c in rules.phrases] + list(rules.categories)
+    words = [w for _, w in pairs]
     keyword_rule = _first_match(texts, words, [f"keyword:{w}" for w in words], pl.String())
-    keyword_cat = _first_match(texts, words, [c for c, _ in rules.categories], pl.String())
+    keyword_cat = _first_match(texts, words, [c for c, _ in pairs], pl.String())
+    p_words = [w for w, _ in rules.phrases]
+    phrase_rule = _first_match(texts[:1], p_words, [f"keyword:{w}" for w in p_words], pl.String())
+    phrase_cat = _first_match(texts[:1], p_words, [c for _, c in rules.phrases], pl.String())
+    e_words = [w for c, w in rules.categories if c == "event"]
+    dated_rule = _first_match(texts[:1], e_words, [f"dated:{w}" for w in e_words], pl.String())
+    if starts_at not in df.columns:
+        dated_rule = pl.lit(None, dtype=pl.String())
+    else:
+        dated_rule = pl.when(pl.col(starts_at).is_not_null()).then(dated_rule)
     member_words = [w for w, _ in rules.member_categories]
     member_cat = _first_match(
         [member_key], member_words, [c for _, c in rules.member_categories], pl.String()
@@ -178,11 +209,18 @@ def classify(
 
     return (
         df.with_columns(
-            _member_cat=member_cat, _keyword_cat=keyword_cat, _keyword_rule=keyword_rule
+            _phrase_cat=phrase_cat,
+            _phrase_rule=phrase_rule,
+            _member_cat=member_cat,
+            _keyword_cat=keyword_cat,
+            _keyword_rule=keyword_rule,
+            _dated_rule=dated_rule,
         )
         .with_columns(
-            category=pl.coalesce("_member_cat", "_keyword_cat", default_cat),
-            category_rule=pl.when(pl.col("_member_cat").is_not_null())
+            category=pl.coalesce("_phrase_cat", "_member_cat", "_keyword_cat", default_cat),
+            category_rule=pl.when(pl.col("_phrase_rule").is_not_null())
+            .then(pl.col("_phrase_rule"))
+            .when(pl.col("_member_cat").is_not_null())
             .then(pl.concat_str(pl.lit("member:区分="), member_shown))
             .when(pl.col("_keyword_rule").is_not_null())
             .then(pl.col("_keyword_rule"))
@@ -190,5 +228,25 @@ def classify(
             guideline=guideline,
             guideline_rule=guideline_rule,
         )
-        .drop("_member_cat", "_keyword_cat", "_keyword_rule", "_k_title", "_k_summary", "_k_member")
+        .with_columns(
+            _dated=pl.col("_phrase_cat").is_null()
+            & pl.col("_dated_rule").is_not_null()
+            & pl.col("category").is_in(_DATED_EVENT_OVER)
+        )
+        .with_columns(
+            category=pl.when("_dated").then(pl.lit("event")).otherwise("category"),
+            category_rule=pl.when("_dated").then("_dated_rule").otherwise("category_rule"),
+        )
+        .drop(
+            "_phrase_cat",
+            "_phrase_rule",
+            "_member_cat",
+            "_keyword_cat",
+            "_keyword_rule",
+            "_dated_rule",
+            "_dated",
+            "_k_title",
+            "_k_summary",
+            "_k_member",
+        )
     )

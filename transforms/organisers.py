@@ -9,6 +9,10 @@ the organisers: the publishing members of every merged activity plus members nam
 ``organiser_members`` resolves organiser names as members write them in a report's 機関名
 column: legal forms ignored, a parent body written first (国立高等専門学校機構 呉工業高等専門学校),
 a department written after (○○大学 産学連携センター), and the registry's aliases (広大, 呉高専).
+``report_organisers`` reads that column back from a staged row's ``extra`` (the intake keeps
+it there under its header as written); ``merge_cohosted`` makes a member it names a co-host
+(rule ``report:機関名``) and ``unmatched_organisers`` keeps a name that matches no member as
+written (table ``activity_organiser_names``, migration 018).
 
 Two activities are the same event when they have the same title match key **and** the same
 start date, or the same URL **and** the same start date (both without a start date counts
@@ -17,7 +21,9 @@ as the same). Different event dates are never merged, however similar the titles
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 
 import polars as pl
 
@@ -26,10 +32,15 @@ from transforms.text import match_key, member_name_key
 __all__ = [
     "MERGES_SCHEMA",
     "ORGANISERS_SCHEMA",
+    "ORGANISER_HEADERS",
+    "ORGANISER_NAMES_SCHEMA",
+    "REPORT_RULE",
     "member_keys",
     "mentioned_members",
     "merge_cohosted",
     "organiser_members",
+    "report_organisers",
+    "unmatched_organisers",
 ]
 
 ORGANISERS_SCHEMA = pl.Schema(
@@ -37,9 +48,22 @@ ORGANISERS_SCHEMA = pl.Schema(
         "activity_id": pl.String(),
         "member_id": pl.String(),
         "role": pl.String(),  # host (the kept activity's member) | co_host
-        "rule": pl.String(),  # publisher | merge:same_title_date | merge:same_url | text:主催
+        # publisher | merge:same_title_date | merge:same_url | text:主催 | report:機関名
+        "rule": pl.String(),
     }
 )
+
+# An organiser named in a report that matches no member, kept as written.
+ORGANISER_NAMES_SCHEMA = pl.Schema(
+    {"activity_id": pl.String(), "name": pl.String(), "rule": pl.String()}
+)
+REPORT_RULE = "report:機関名"
+
+# The headers a report's organiser column has (renkei.submissions.read maps them to the
+# field "organiser" and keeps the column in ``extra`` under the header as written).
+ORGANISER_HEADERS = ("機関名", "主催者", "主催", "organiser", "organizer", "organisation",
+                     "organization", "host")  # fmt: skip
+_HEADER_MARKS = re.compile(r"[※*＊]?\(?(必須|任意|required|optional)\)?|[\s\u3000※*＊]")
 
 MERGES_SCHEMA = pl.Schema(
     {
@@ -163,6 +187,79 @@ def organiser_members(names: pl.Series, members: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _header_key(header: str) -> str:
+    """As renkei.submissions.read.header_key: NFKC, lower case, marks and spaces removed."""
+    return _HEADER_MARKS.sub("", unicodedata.normalize("NFKC", header).lower())
+
+
+_ORGANISER_KEYS = frozenset(_header_key(h) for h in ORGANISER_HEADERS)
+
+
+def _organiser_in(extra: str) -> str | None:
+    """The first non-blank value under an organiser header in one ``extra`` JSON object (the
+    intake coalesces several organiser columns in the same order)."""
+    try:
+        cells = json.loads(extra)
+    except ValueError:
+        return None
+    if not isinstance(cells, dict):
+        return None
+    for header, value in cells.items():
+        if _header_key(header) in _ORGANISER_KEYS and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def report_organisers(staged: pl.DataFrame) -> pl.DataFrame:
+    """(stage_id, organiser): the 機関名 of staged report rows, read from ``extra`` (Python
+    runs once per distinct ``extra`` text); rows without one are left out."""
+    schema = pl.Schema({"stage_id": pl.String(), "organiser": pl.String()})
+    rows = staged.filter(pl.col("extra").is_not_null() & (pl.col("source_kind") == "csv"))
+    if rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    found = {e: _organiser_in(e) for e in rows.get_column("extra").unique().to_list()}
+    return (
+        rows.select(
+            "stage_id",
+            organiser=pl.col("extra").replace_strict(found, return_dtype=pl.String()),
+        )
+        .drop_nulls("organiser")
+        .cast(schema)
+    )
+
+
+def _named(named: pl.DataFrame | None, members: pl.DataFrame) -> pl.DataFrame:
+    """(activity_id, organiser, member_id): report organisers with the member each names."""
+    if named is None or named.is_empty():
+        schema = dict.fromkeys(("activity_id", "organiser", "member_id"), pl.String())
+        return pl.DataFrame(schema=schema)
+    resolved = organiser_members(named.get_column("organiser"), members)
+    return named.select("activity_id", "organiser").join(
+        resolved, on="organiser", how="left", maintain_order="left"
+    )
+
+
+def unmatched_organisers(
+    named: pl.DataFrame | None, members: pl.DataFrame, merges: pl.DataFrame
+) -> pl.DataFrame:
+    """ORGANISER_NAMES_SCHEMA: the report organisers of ``named`` (activity_id, organiser)
+    that name no member, on the activity kept by ``merges`` (from merge_cohosted)."""
+    kept = merges.select(activity_id="merged_activity_id", _kept="activity_id")
+    return (
+        _named(named, members)
+        .filter(pl.col("member_id").is_null())
+        .join(kept, on="activity_id", how="left", maintain_order="left")
+        .select(
+            activity_id=pl.coalesce("_kept", "activity_id"),
+            name="organiser",
+            rule=pl.lit(REPORT_RULE),
+        )
+        .unique(["activity_id", "name"], keep="first", maintain_order=True)
+        .sort("activity_id", "name")
+        .cast(ORGANISER_NAMES_SCHEMA)
+    )
+
+
 def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """(activity_id, member_id) for members named in a 主催/共催 sentence of title or summary.
 
@@ -211,14 +308,15 @@ def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.Dat
 
 
 def merge_cohosted(
-    activities: pl.DataFrame, members: pl.DataFrame
+    activities: pl.DataFrame, members: pl.DataFrame, named: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Fold same-event activities together.
 
     ``activities`` has at least activity_id, member_id, title, title_key, summary, url,
-    starts_at and first_seen_at; ``members`` has member_id and name. Returns (kept
-    activities with the input's schema and order, organisers, merges); a kept activity's
-    first_seen_at becomes the earliest of its group.
+    starts_at and first_seen_at; ``members`` has member_id and name; ``named`` (optional)
+    has activity_id and organiser, a report's 機関名 (a member it names is an organiser,
+    rule ``report:機関名``). Returns (kept activities with the input's schema and order,
+    organisers, merges); a kept activity's first_seen_at becomes the earliest of its group.
     """
     grouped = _components(activities)
     title_key, _ = _group_keys()
@@ -243,6 +341,12 @@ def merge_cohosted(
         .join(group_of, on="activity_id")
         .select(activity_id="_group", member_id="member_id", rule=pl.lit("text:主催"))
     )
+    reported = (
+        _named(named, members)
+        .drop_nulls("member_id")
+        .join(group_of, on="activity_id")
+        .select(activity_id="_group", member_id="member_id", rule=pl.lit(REPORT_RULE))
+    )
     publishers = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
         "activity_id", "member_id", rule=pl.lit("publisher")
     )
@@ -251,7 +355,7 @@ def merge_cohosted(
     )
     rank = {"publisher": 0}
     organisers = (
-        pl.concat([publishers, from_merges, mentioned], how="vertical")
+        pl.concat([publishers, from_merges, reported, mentioned], how="vertical")
         .with_columns(
             _rank=pl.col("rule").replace_strict(rank, default=1, return_dtype=pl.Int8()),
             _pos=pl.int_range(pl.len()),

@@ -152,6 +152,8 @@ def _glyphs_checked(name: str) -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     for w in caught:
+        if issubclass(w.category, ResourceWarning):
+            continue  # the garbage collector closing some other file meanwhile: not ours
         if "missing from font" in str(w.message):
             log.error("chart %s: %s (drawn as a box)", name, w.message)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -9,7 +9,9 @@ the clock.
 One implementation for every runner: read (``staged_for_normalize`` and friends), compute
 (``Build``: clean, classify, dedupe — ``build_here`` in this process, or the Dask path's
 function that runs the same ``build_here`` on a cluster worker), then merge co-hosted
-announcements, apply overrides and write in one transaction.
+announcements, apply overrides and write in one transaction. A report's 機関名 (kept in the
+staged row's ``extra``) names a co-host member, or is kept as written
+(``activity_organiser_names``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from renkei.normalize.rules import load_rules
 from transforms import contracts
 from transforms.activities import build_activities
 from transforms.classify import CATEGORIES, Rules
-from transforms.organisers import merge_cohosted
+from transforms.organisers import merge_cohosted, report_organisers, unmatched_organisers
 from transforms.overrides import apply_overrides
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
@@ -90,6 +92,7 @@ class _Computed:
     quarantine: pl.DataFrame
     organisers: pl.DataFrame
     merges: pl.DataFrame
+    organiser_names: pl.DataFrame  # report organisers that name no member, as written
 
 
 def _compute(
@@ -100,10 +103,16 @@ def _compute(
     activities, quarantine = build(staged, rules, summary_chars)
     contracts.check(activities, contracts.ACTIVITIES)
     contracts.check(quarantine, contracts.QUARANTINE)
-    activities, organisers, merges = merge_cohosted(activities, run_query(con, "member_names"))
+    members = run_query(con, "member_names")
+    # a report's 機関名, on the activity its (winning) staged row became
+    named = report_organisers(staged).join(
+        activities.select("stage_id", "activity_id"), on="stage_id"
+    )
+    activities, organisers, merges = merge_cohosted(activities, members, named)
+    names = unmatched_organisers(named, members, merges)
     activities = apply_overrides(activities, run_query(con, "activity_overrides_all"))
     contracts.check(activities, contracts.ACTIVITIES)  # what is written: after the overrides
-    return _Computed(staged.height, activities, quarantine, organisers, merges)
+    return _Computed(staged.height, activities, quarantine, organisers, merges, names)
 
 
 def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> None:
@@ -118,7 +127,11 @@ def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> 
             stage="normalize",
             now=now,
         )
-    _with_batch(con, "replace_activity_organisers", result.organisers)
+    con.register("names", result.organiser_names)
+    try:
+        _with_batch(con, "replace_activity_organisers", result.organisers)
+    finally:
+        con.unregister("names")
     _with_batch(con, "replace_activity_merges", result.merges)
 
 
