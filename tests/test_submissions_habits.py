@@ -300,3 +300,17 @@ def test_a_corrected_file_without_the_kikanmei_drops_the_co_host_and_the_kept_na
     assert rows(
         settings, "SELECT DISTINCT member_id, role, rule FROM activity_organisers ORDER BY ALL"
     ) == [("aca-22", "host", "publisher")]
+
+
+def test_an_activity_withdrawn_by_a_correction_loses_its_kept_organiser_name_at_once(
+    settings: Settings,
+) -> None:
+    submit(settings, "names.csv", NAMES)
+    pipeline.normalize(settings)
+    assert rows(settings, "SELECT name FROM activity_organiser_names") == [
+        ("呉ものづくり実行委員会",)
+    ]
+    without = "\n".join(line for line in NAMES.split("\n") if "ものづくり展" not in line)
+    submit(settings, "names.csv", without)  # the correction withdraws that activity
+
+    assert rows(settings, "SELECT count(*) FROM activity_organiser_names") == [(0,)]

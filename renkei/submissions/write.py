@@ -324,8 +324,8 @@ def _write(
             )
         )
         gone = sorted(withdrawn - set(held["activity_id"].to_list()))
-        for name in ("withdraw_activity_organisers", "withdraw_activity_merges",
-                     "withdraw_activities"):  # fmt: skip
+        for name in ("withdraw_activity_organisers", "withdraw_activity_organiser_names",
+                     "withdraw_activity_merges", "withdraw_activities"):  # fmt: skip
             if gone:
                 execute(con, name, {"ids": gone})
     if staged is not None:  # staged part by part, with the parts' verdicts
