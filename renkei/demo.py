@@ -20,7 +20,8 @@ from renkei import pipeline
 from renkei.core.background_server import serving
 from renkei.core.errors import RenkeiError
 from renkei.core.runs import tracked_run
-from renkei.core.settings import load_settings
+from renkei.core.settings import Settings, load_settings
+from renkei.core.staff import add_user, get_user
 from renkei.newsletter.review import export_parts, preview
 from renkei.scaffold import init_folder
 from warehouse.connection import open_warehouse
@@ -28,6 +29,12 @@ from warehouse.queries import run_query
 
 DEMO_ORIGIN = "http://feeds.demo.invalid"  # examples/members.csv names feeds under this
 DEMO_APPROVER = "renkei demo (auto-approved)"
+# Console accounts of the demo folder only (printed by the demo; never use them elsewhere).
+DEMO_ACCOUNTS = (
+    ("demo-editor", "デモ 編集者", "editor", "demo-editor-pass"),
+    ("demo-approver", "デモ 承認者", "approver", "demo-approver-pass"),
+    ("demo-admin", "デモ 管理者", "admin", "demo-admin-pass"),
+)
 CONTENT_TYPES = {
     ".rdf": "application/rdf+xml",
     ".rss": "application/rss+xml",
@@ -155,7 +162,20 @@ def run_demo(out: Path, echo=print) -> DemoReport:
         echo(f"  {name:<17}{path}")
     present = sum(1 for f in settings.publish_dir.rglob("*") if f.is_file())
     echo(f"  ({present} files in {settings.publish_dir}: events, members, statistics, charts)")
+    demo_accounts(settings)
+    echo("")
+    echo(f"console (Japanese web UI): renkei console -c {out / 'renkei.toml'}")
+    echo("  then open http://127.0.0.1:8765/ and sign in (DEMO ONLY accounts):")
+    for login, name, role, password in DEMO_ACCOUNTS:
+        echo(f"    {role:<9}{login} / {password}  ({name})")
     return report
+
+
+def demo_accounts(settings: Settings) -> None:
+    """The demo folder's console accounts (made once; a re-run keeps them)."""
+    for login, name, role, password in DEMO_ACCOUNTS:
+        if get_user(settings, login) is None:
+            add_user(settings, login, name=name, role=role, password=password, by="renkei demo")
 
 
 def demo_send_date(period: str) -> date:

@@ -97,12 +97,19 @@ def watch_inbox(settings: Settings, inbox: Path | None, echo: Callable[[str], No
 
 
 def send(
-    settings: Settings, issue_id: str, run: Runner = direct, *, resend_unknown: bool = False
+    settings: Settings,
+    issue_id: str,
+    run: Runner = direct,
+    *,
+    resend_unknown: bool = False,
+    resend_failed: bool = False,
 ) -> SendReport:
     """Send an approved issue once per address (crash-safe; see ``renkei.delivery.send``);
-    ``resend_unknown``: send exactly the deliveries whose outcome is unknown again."""
+    ``resend_unknown`` / ``resend_failed``: send exactly those deliveries again."""
     ensure_fresh(settings, issue_id)  # stale approvals must be given again
-    return run(send_issue)(settings, issue_id, resend_unknown=resend_unknown)
+    return run(send_issue)(
+        settings, issue_id, resend_unknown=resend_unknown, resend_failed=resend_failed
+    )
 
 
 def publish(settings: Settings, run: Runner = direct) -> list[Path]:

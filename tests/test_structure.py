@@ -23,6 +23,7 @@ OURS = ("renkei", "flows", "transforms", "warehouse", "newsletter_templates")
 LAZY_ALLOWED = {
     "renkei.newsletter.approval_input": "Prefect (RunInput): over a second to import",
     "renkei.delivery.unsubscribe_server": "uvicorn and Starlette, for `renkei serve` only",
+    "renkei.console.app": "Starlette, uvicorn, Jinja2 and Argon2, for `renkei console` only",
 }
 
 

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 
@@ -21,18 +22,30 @@ from warehouse.errors import WarehouseBusy, WarehouseError
 from warehouse.migrations import migrate
 
 TIMEZONE = "Asia/Tokyo"
+# How long an open waits for another process to let go of the file, when the caller does not
+# say. A web request sets it shorter for its thread (a person is waiting; the page says the
+# warehouse is busy instead), everything else keeps ten seconds.
+WAIT_SECONDS: ContextVar[float] = ContextVar("renkei_warehouse_wait_seconds", default=10.0)
 
 
 def _holder_path(path: Path) -> Path:
     return path.with_name(path.name + ".holder")
 
 
-def _describe_holder(path: Path) -> str:
+def holder(path: Path) -> dict[str, str] | None:
+    """The note of the process holding the warehouse for writing (stage, pid, since), if any."""
     try:
-        note = json.loads(_holder_path(path).read_text(encoding="utf-8"))
-        return f"{note['stage']} since {note['since']} (pid {note['pid']})"
-    except (OSError, ValueError, KeyError):
+        note = json.loads(_holder_path(Path(path)).read_text(encoding="utf-8"))
+        return {"stage": str(note["stage"]), "since": str(note["since"]), "pid": str(note["pid"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _describe_holder(path: Path) -> str:
+    note = holder(path)
+    if note is None:
         return "another process"
+    return f"{note['stage']} since {note['since']} (pid {note['pid']})"
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -51,7 +64,8 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBP
                 raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
-                    f"warehouse busy: {_describe_holder(path)} holds {path}; try again shortly"
+                    f"warehouse busy: {_describe_holder(path)} holds {path}; try again shortly",
+                    holder=holder(path),
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
@@ -63,7 +77,7 @@ def open_warehouse(
     *,
     read_only: bool = False,
     stage: str = "renkei",
-    wait_seconds: float = 10.0,
+    wait_seconds: float | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a connection with the schema migrated (writers) and the session in JST."""
     path = Path(path)
@@ -73,7 +87,8 @@ def open_warehouse(
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only, wait_seconds)
+    wait = WAIT_SECONDS.get() if wait_seconds is None else wait_seconds
+    con = _connect(path, read_only, wait)
     holder = _holder_path(path)
     try:
         con.execute(f"SET TimeZone = '{TIMEZONE}'")  # constant, not a value from input

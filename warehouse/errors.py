@@ -17,3 +17,7 @@ class WarehouseBusy(WarehouseError):
     """Another process holds the DuckDB file."""
 
     exit_code = 75  # EX_TEMPFAIL: try again later
+
+    def __init__(self, message: str, *, holder: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder  # the holder's note (stage, pid, since), when it left one

@@ -33,13 +33,23 @@ def send(
             "was written, no reply came), with the same Message-ID. They may get two copies.",
         ),
     ] = False,
+    resend_failed: Annotated[
+        bool,
+        typer.Option(
+            "--resend-failed",
+            help="Send again exactly the deliveries that failed (5xx too: check the address "
+            "first), with the same Message-ID. Unsubscribed contacts are never sent to.",
+        ),
+    ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Send an approved issue to every subscribed contact, at most once each."""
     report = stage(
         config,
         "send_newsletter",
-        lambda s: pipeline.send(s, issue_id, resend_unknown=resend_unknown),
+        lambda s: pipeline.send(
+            s, issue_id, resend_unknown=resend_unknown, resend_failed=resend_failed
+        ),
     )
     for line in report.failed:
         typer.echo(f"  failed: {line}")

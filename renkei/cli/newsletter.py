@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -12,9 +12,9 @@ from renkei.cli.app import ConfigOpt, app, stage
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import DEFAULT_CONFIG, load_settings
 from renkei.delivery.proof import send_test as send_one
-from renkei.newsletter.approval import announce_approval, resume_waiting_run
+from renkei.newsletter.approval import approve_and_release, reject_and_release
 from renkei.newsletter.compose import PeriodError
-from renkei.newsletter.editing import edit_issue
+from renkei.newsletter.editing import edit_issue, move_item
 from renkei.newsletter.review import preview as write_preview
 
 
@@ -84,18 +84,15 @@ def approve(
     comment: Annotated[str | None, typer.Option(help="Reviewer's comment.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Record a named person's approval of the current draft (resumes a waiting flow run)."""
-    from renkei.newsletter.approval_input import answer
-
+    """Record a named person's approval of the current draft (resumes a waiting flow run).
+    The last person who edited the draft may not approve it ([newsletter] four_eyes)."""
     settings = load_settings(config)
-    digest = pipeline.approve(settings, issue_id, by=by, content_sha256=sha, comment=comment)
-    typer.echo(f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})")
-    # the waiting run first: once announced, the send may take the warehouse for a while
-    recorded = answer(approved=True, reviewer=by, comment=comment or "")
-    note = resume_waiting_run(settings, issue_id, recorded)
-    if note:
-        typer.echo(note)
-    typer.echo(announce_approval(issue_id))
+    result = approve_and_release(
+        settings, issue_id, by=by, content_sha256=sha, comment=comment,
+        four_eyes=settings.newsletter.four_eyes,
+    )  # fmt: skip
+    for line in result.notes:
+        typer.echo(line)
 
 
 @app.command()
@@ -106,15 +103,9 @@ def reject(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Return an issue to draft with the reason (resumes a waiting flow run)."""
-    from renkei.newsletter.approval_input import answer
-
-    settings = load_settings(config)
-    pipeline.reject(settings, issue_id, by=by, reason=reason)
-    typer.echo(f"issue {issue_id} returned to draft by {by}: {reason}")
-    recorded = answer(approved=False, reviewer=by, comment=reason)
-    note = resume_waiting_run(settings, issue_id, recorded)
-    if note:
-        typer.echo(note)
+    result = reject_and_release(load_settings(config), issue_id, by=by, reason=reason)
+    for line in result.notes:
+        typer.echo(line)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -138,18 +129,31 @@ def edit(
     summary: Annotated[list[str], typer.Option(help="ACTIVITY_ID=new summary.")] = [],  # noqa: B006
     order: Annotated[str | None, typer.Option(help="Sections, e.g. calls,events,news.")] = None,
     editorial: Annotated[str | None, typer.Option(help="Editorial note (巻頭言).")] = None,
+    up: Annotated[str | None, typer.Option("--up", help="Activity id to move up one.")] = None,
+    down: Annotated[
+        str | None, typer.Option("--down", help="Activity id to move down one.")
+    ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Send date, YYYY-MM-DD (default: today, JST).")
+        str | None,
+        typer.Option("--as-of", help="Send date, YYYY-MM-DD (default: the draft's send date)."),
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Edit a draft (drop, pin, retitle, reorder, editorial) and recompile it."""
-    report = edit_issue(
-        load_settings(config), issue_id, by=by, drop=drop, pin=pin, undo=undo,
-        titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
-        order=order.split(",") if order else None, editorial=editorial,
-        as_of=_send_date(as_of),
-    )  # fmt: skip
+    """Edit a draft (drop, pin, retitle, reorder, move an item up or down within its
+    section, editorial) and recompile it."""
+    settings, when = load_settings(config), _send_date(as_of)
+    moves: list[tuple[str, Literal["up", "down"]]] = [(up, "up")] if up else []
+    moves += [(down, "down")] if down else []
+    report = None
+    if not moves or drop or pin or undo or title or summary or order or editorial is not None:
+        report = edit_issue(
+            settings, issue_id, by=by, drop=drop, pin=pin, undo=undo,
+            titles=_pairs(title, "--title"), summaries=_pairs(summary, "--summary"),
+            order=order.split(",") if order else None, editorial=editorial, as_of=when,
+        )  # fmt: skip
+    for activity_id, direction in moves:
+        report = move_item(settings, issue_id, activity_id, direction, by=by, as_of=when)
+    assert report is not None  # an edit, a move, or both
     typer.echo(report.summary())
 
 

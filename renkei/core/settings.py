@@ -81,6 +81,9 @@ class NewsletterSettings(_Section):
     # How long a compile flow run waits paused for approval, and how often it checks.
     approval_timeout_hours: int = Field(default=168, ge=1)
     approval_poll_seconds: int = Field(default=10, ge=1, le=600)
+    # Four-eyes rule: the last person who edited a draft may not approve it (`renkei
+    # approve` and the console pass this to renkei.newsletter.approval.approve).
+    four_eyes: bool = True
 
 
 class FeedSettings(_Section):
@@ -138,6 +141,31 @@ class IntakeSettings(_Section):
     max_shared_strings_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
 
+class ConsoleSettings(_Section):
+    """The secretariat's web console (`renkei console`, renkei/console/)."""
+
+    # Sessions: signed cookies; a session ends after this long without a request, and
+    # after this long in any case (then the person signs in again).
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    absolute_hours: int = Field(default=12, ge=1, le=24 * 14)
+    # Wrong passwords: after this many in a row the next wrong one locks the account.
+    max_failed_logins: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Sign-in attempts from one remote address per 10 minutes, whatever the account.
+    attempts_per_address: int = Field(default=30, ge=1, le=10_000)
+    # The cookie signing key: from this environment variable, else from this file (made
+    # on first use, mode 0600, next to the config).
+    secret_env: str = "RENKEI_CONSOLE_SECRET"
+    secret_file: Path = Path("console.key")
+    # Secure cookies: "auto" sets Secure when the request came over HTTPS (as the trusted
+    # reverse proxy says in X-Forwarded-Proto); "always" behind a proxy that terminates TLS.
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+    # Addresses whose X-Forwarded-For/-Proto headers are believed (the reverse proxy).
+    trusted_proxies: str = "127.0.0.1"
+    # A page waits this long for a flow that holds the warehouse, then says it is busy.
+    busy_wait_seconds: float = Field(default=3.0, ge=0, le=30)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RENKEI_", env_nested_delimiter="__", extra="forbid"
@@ -156,6 +184,7 @@ class Settings(BaseSettings):
     feeds: FeedSettings = FeedSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
     intake: IntakeSettings = IntakeSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     # Where the settings came from, for messages. Not a setting.
     source: Path = Field(default=DEFAULT_CONFIG, exclude=True)
@@ -192,6 +221,12 @@ class Settings(BaseSettings):
             if value is not None and not value.is_absolute():
                 mail = mail.model_copy(update={key: (base / value).resolve()})
         updates["mail"] = mail
+        console = self.console
+        if not console.secret_file.is_absolute():
+            console = console.model_copy(
+                update={"secret_file": (base / console.secret_file).resolve()}
+            )
+        updates["console"] = console
         return self.model_copy(update=updates)
 
 

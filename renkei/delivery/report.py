@@ -70,6 +70,54 @@ def delivery_report(settings: Settings, issue_id: str) -> DeliveryReport:
     return DeliveryReport(issue_id, rows)
 
 
+@dataclass(frozen=True)
+class DeliveryProblem:
+    """A delivery that is not ``sent``, with the server's reply as it was recorded."""
+
+    recipient: str
+    member_id: str | None
+    status: str  # failed | unknown | sending (in progress or interrupted)
+    smtp_code: int | None  # the reply's code (for an unknown: the last before the ".")
+    smtp_reply: str | None  # the reply's text
+    error: str | None  # what renkei made of it (for an unknown: what became of the link)
+    attempted_at: datetime | None
+    attempts: int
+    detail: str  # the one line `renkei deliveries` prints
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    issue_id: str
+    counts: dict[str, int]  # sent, failed, unknown, sending (+ any other status found)
+    problems: tuple[DeliveryProblem, ...]  # every delivery that is not sent
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def delivery_summary(settings: Settings, issue_id: str) -> DeliverySummary:
+    """Counts per status and every delivery that is not ``sent`` with the server's reply
+    (read-only; opens the warehouse, so it waits while a send holds it — during a send read
+    ``renkei.delivery.progress.read_progress`` instead)."""
+    report = delivery_report(settings, issue_id)
+    problems = tuple(
+        DeliveryProblem(
+            recipient=r["recipient"],
+            member_id=r["member_id"],
+            status=r["status"],
+            smtp_code=r["smtp_code"],
+            smtp_reply=r["smtp_reply"],
+            error=r["error"],
+            attempted_at=r["attempted_at"],
+            attempts=int(r["attempts"] or 0),
+            detail=r["detail"],
+        )
+        for r in report.failures
+    )
+    return DeliverySummary(issue_id, report.counts, problems)
+
+
 def artifact_rows(report: DeliveryReport) -> list[dict[str, str]]:
     """What `renkei deliveries` prints, as table rows: a count per status, then each
     delivery that is not ``sent`` with the server's reply."""

@@ -25,7 +25,13 @@ failure: the server cannot have accepted the message, so it is tried again (with
 (``DeliveryPaused``) and a rerun continues. An ``unknown`` is never sent again by a rerun:
 **at most once by default**. The secretariat decides: ``renkei send ISSUE
 --resend-unknown`` sends exactly the ``unknown`` ones again, with the same ``Message-ID``,
-so a receiving system can recognise a duplicate.
+so a receiving system can recognise a duplicate. Likewise ``--resend-failed`` sends exactly
+the ``failed`` ones again, 5xx included (an admin checked the address; a contact marked
+bounced by that 5xx gets it too, an unsubscribed one never); both together are allowed. A
+resend is audited with the addresses and leaves the issue's status as it was.
+
+**Progress.** While the send holds the warehouse, its progress is written beside the
+journal (``renkei.delivery.progress``: at the start, every half second, at the end).
 
 **A restarted run** (after replaying the journal, rows still ``sending``):
 
@@ -81,6 +87,7 @@ from renkei.delivery.outcomes import (
     count_unknown,
     resolve_interrupted,
 )
+from renkei.delivery.progress import ProgressWriter
 from renkei.delivery.unsubscribe import apply_pending, load_secret, make_token
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
@@ -144,6 +151,7 @@ class _Run:
     connection_failures: int = 0
     retryable: int = 0
     ahead: tuple[Recipient, bytes] | None = None  # the next message, built in advance
+    progress: ProgressWriter | None = None
 
     def message_bytes(self, recipient: Recipient) -> bytes:
         token = make_token(self.secret, self.factory.bulletin.issue_id, recipient.email)
@@ -184,13 +192,17 @@ class _Run:
             self.journal.record(dict(state))
 
         def finish(status: str, reply: Reply | None, error: str | None = None) -> None:
+            code = reply.code if reply and reply.code > 0 else None
+            text = reply.text if reply else None
             record(
                 status=status,
                 sent_at=_now() if status == "sent" else None,
-                smtp_code=reply.code if reply and reply.code > 0 else None,
-                smtp_reply=reply.text if reply else None,
+                smtp_code=code,
+                smtp_reply=text,
                 error=error,
             )
+            if self.progress is not None:
+                self.progress.count(email, status, code, text or error)
 
         temporary = 0
         while True:
@@ -254,25 +266,65 @@ class _Run:
             return
 
 
+def _todo(
+    con: duckdb.DuckDBPyConnection,
+    issue_id: str,
+    report: SendReport,
+    resend_unknown: bool,
+    resend_failed: bool,
+) -> list[tuple[Recipient, int]]:
+    """The recipients this run sends to, with their attempts so far."""
+    rows = run_query(con, "delivery_recipients", {"issue_id": issue_id})
+    if resend_unknown or resend_failed:  # exactly the chosen outcomes, nobody else
+        report.skipped = int((rows["delivery_status"] == "sent").sum())
+        params = {"issue_id": issue_id, "unknown": resend_unknown, "failed": resend_failed}
+        rows = run_query(con, "delivery_resend", params)
+        if not resend_unknown:
+            report.unknown_before = count_unknown(con, issue_id)
+    todo: list[tuple[Recipient, int]] = []
+    for r in rows.iter_rows(named=True):
+        status, code = r["delivery_status"], r["smtp_code"]
+        if not (resend_unknown or resend_failed):
+            if status == "sent":
+                report.skipped += 1
+                continue
+            if status == "unknown":
+                report.unknown_before += 1
+                continue
+            if status == "failed" and code is not None and code >= 500:
+                report.failed.append(f"{r['email']}: {code} (earlier run; not retried)")
+                continue
+        interests = tuple(t for t in (r["interests"] or "").split(",") if t)
+        name = r["member_name"] or r["member_id"]
+        recipient = Recipient(r["email"], r["member_id"], name, r["language"] or "ja", interests)
+        todo.append((recipient, r["attempts"] or 0))
+    return todo
+
+
 def send_issue(
     settings: Settings,
     issue_id: str,
     *,
     sleep: Callable[[float], None] = time.sleep,
     resend_unknown: bool = False,
+    resend_failed: bool = False,
 ) -> SendReport:
     """Send ``issue_id`` to every subscribed address that does not have it yet; with
-    ``resend_unknown``, send exactly the ``unknown`` outcomes again (same Message-ID)."""
+    ``resend_unknown`` / ``resend_failed``, send exactly the ``unknown`` / ``failed``
+    outcomes again (same Message-ID), and nothing else."""
     report = SendReport(issue_id)
+    resend = resend_unknown or resend_failed
     secret = load_secret(settings.mail)
     signer = DkimSigner.from_settings(settings.mail, settings.issuer)
     transport = make_transport(settings.mail)
     journal = SendJournal(settings.warehouse, issue_id)
+    progress: ProgressWriter | None = None
+    stopped: str | None = None
     try:
         with open_warehouse(settings.warehouse, stage="send_newsletter") as con:
             apply_pending(settings, con)
             journal.replay(con)  # a killed run's last states, before anything is decided
-            row = approved_issue(con, issue_id, resend_unknown)
+            row = approved_issue(con, issue_id, resend)
             if row is None:
                 report.already_sent = True
                 report.unknown_before = count_unknown(con, issue_id)
@@ -282,35 +334,21 @@ def send_issue(
             decided, _ = resolve_interrupted(con, settings, issue_id)
             report.resolved = len(decided)
             factory = MessageFactory(bulletin, settings.issuer)
+            todo = _todo(con, issue_id, report, resend_unknown, resend_failed)
+            progress = ProgressWriter(settings.warehouse, issue_id, len(todo))
+            progress.start()
             run = _Run(con, settings, transport, factory, secret, signer, report, journal, sleep)
-            recipients = run_query(con, "delivery_recipients", {"issue_id": issue_id})
-            todo: list[tuple[Recipient, int]] = []
-            for r in recipients.iter_rows(named=True):
-                status, code = r["delivery_status"], r["smtp_code"]
-                if status == "sent":
-                    report.skipped += 1
-                    continue
-                if status == "unknown" and not resend_unknown:
-                    report.unknown_before += 1
-                    continue
-                if resend_unknown and status != "unknown":
-                    continue  # exactly the unknown ones
-                if status == "failed" and code is not None and code >= 500:
-                    report.failed.append(f"{r['email']}: {code} (earlier run; not retried)")
-                    continue
-                interests = tuple(t for t in (r["interests"] or "").split(",") if t)
-                recipient = Recipient(
-                    r["email"], r["member_id"], r["member_name"], r["language"] or "ja", interests
-                )
-                todo.append((recipient, r["attempts"] or 0))
+            run.progress = progress
             try:
                 for i, (recipient, attempts) in enumerate(todo):
                     upcoming = todo[i + 1][0] if i + 1 < len(todo) else None
                     run.deliver(recipient, attempts, upcoming)
+                    progress.maybe_write()  # one clock read; a small file twice a second
                     journal.maybe_flush(con)  # between messages, never inside a transaction
             finally:
                 report.variants = factory.variants
                 journal.close(con)
+                resent = {"resent": [r.email for r, _ in todo]} if resend else {}
                 audit(
                     con,
                     "renkei",
@@ -322,9 +360,16 @@ def send_issue(
                     unknown=len(report.unknown),
                     resolved=report.resolved,
                     resend_unknown=resend_unknown,
+                    resend_failed=resend_failed,
+                    **resent,
                 )
-            if not run.retryable and not resend_unknown:  # all were tried to the end
+            if not run.retryable and not resend:  # all were tried to the end
                 execute(con, "mark_issue_sent", {"issue_id": issue_id, "now": _now()})
+    except BaseException as exc:
+        stopped = str(exc) or type(exc).__name__
+        raise
     finally:
         transport.close()
+        if progress is not None:  # after the warehouse is let go: readers may open it now
+            progress.finish(stopped)
     return report

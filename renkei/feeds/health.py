@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from renkei.core import text_table
+from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
 from warehouse.connection import open_warehouse
-from warehouse.queries import run_query
+from warehouse.queries import execute, run_query
+from warehouse.transaction import transaction
 
 JST = ZoneInfo("Asia/Tokyo")
 STATUSES = ("failing", "disabled", "never-fetched", "stale", "ok")  # worst first
@@ -45,6 +47,22 @@ def read_health(settings: Settings, now: datetime | None = None) -> pl.DataFrame
     now = now or datetime.now(UTC)
     with open_warehouse(settings.warehouse, read_only=True) as con:
         return run_query(con, "feed_health", {"now": now})
+
+
+def enable_feed(settings: Settings, member_id: str, *, by: str, now: datetime | None = None) -> str:
+    """Fetch a feed disabled after 410 Gone again from the next run (the secretariat found
+    it is back, e.g. the site was restored); audited. A feed still answering 410 is
+    disabled again by that run."""
+    with open_warehouse(settings.warehouse, stage="feed_enable") as con:
+        state = run_query(con, "feed_state_all").filter(pl.col("member_id") == member_id)
+        if state.is_empty() or state["disabled_at"][0] is None:
+            raise RenkeiError(f"フィード {member_id} は停止されていません")
+        reason = state["disabled_reason"][0]
+        with transaction(con):
+            execute(con, "console_ops_feed_enable",
+                    {"member_id": member_id, "now": now or datetime.now(UTC)})  # fmt: skip
+            audit(con, by, "feed_enable", member_id, disabled_reason=reason)
+    return f"{member_id}: フィードを再開しました（次回の取得で確認します）"
 
 
 def sort_health(frame: pl.DataFrame, by: SortBy = SortBy.status) -> pl.DataFrame:

@@ -44,8 +44,12 @@ def approve(
     by: str,
     content_sha256: str | None = None,
     comment: str | None = None,
+    four_eyes: bool = False,
 ) -> str:
-    """Record approval of the current draft; approving the same content again is a no-op."""
+    """Record approval of the current draft; approving the same content again is a no-op.
+
+    ``four_eyes`` (``[newsletter] four_eyes``): refuse the approval of the person who last
+    edited the draft (the newest ``edit`` entry of the audit log for this issue)."""
     if not by.strip():
         raise ApprovalError("--by: the approver's name is required")
     with open_warehouse(settings.warehouse, stage="approve") as con:
@@ -60,8 +64,19 @@ def approve(
             return digest
         if row["status"] != "draft":
             raise ApprovalError(f"issue {issue_id}: already {row['status']}")
+        if four_eyes and (editor := last_editor(con, issue_id)) == by.strip():
+            raise ApprovalError(
+                f"最後に編集した人（{editor}）は承認できません。"
+                "別の承認者に依頼してください（四つの目の原則）"
+            )
         _record_approval(con, issue_id, digest, by=by, comment=comment)
     return digest
+
+
+def last_editor(con, issue_id: str) -> str | None:
+    """Who last edited the issue's draft (None: nobody has edited it)."""
+    frame = run_query(con, "issue_last_editor", {"issue_id": issue_id})
+    return None if frame.is_empty() else str(frame["actor"][0]).strip()
 
 
 def _record_approval(con, issue_id: str, digest: str, *, by: str, comment: str | None) -> None:
@@ -77,8 +92,9 @@ def _record_rejection(con, issue_id: str, digest: str, *, by: str, reason: str) 
     audit(con, by, "reject", issue_id, content_sha256=digest, reason=reason)
 
 
-def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> None:
-    """Return the issue to draft; the reason is kept in the audit log."""
+def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> str:
+    """Return the issue to draft; the reason is kept in the audit log. Returns the content
+    hash of the draft rejected."""
     if not by.strip() or not reason.strip():
         raise ApprovalError("--by and --reason are required to reject an issue")
     with open_warehouse(settings.warehouse, stage="approve") as con:
@@ -86,6 +102,58 @@ def reject(settings: Settings, issue_id: str, *, by: str, reason: str) -> None:
         if row["status"] == "sent":
             raise ApprovalError(f"issue {issue_id}: already sent; it cannot be rejected")
         _record_rejection(con, issue_id, row["content_sha256"], by=by, reason=reason)
+    return str(row["content_sha256"])
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """What approving or rejecting did: the draft's content hash, and one line per step
+    (recorded, the waiting flow run resumed, the approval announced) as `renkei approve`
+    and `renkei reject` print them and the console shows them."""
+
+    digest: str
+    notes: list[str]
+
+
+def approve_and_release(
+    settings: Settings,
+    issue_id: str,
+    *,
+    by: str,
+    content_sha256: str | None = None,
+    comment: str | None = None,
+    four_eyes: bool = False,
+) -> ApprovalResult:
+    """Approve (see :func:`approve`), resume the compile flow run waiting on the issue, then
+    announce the approval (the on-approval deployment sends it). The CLI and the console
+    both call this; they pass ``four_eyes=settings.newsletter.four_eyes``."""
+    from renkei.newsletter.approval_input import answer
+
+    digest = approve(
+        settings, issue_id, by=by, content_sha256=content_sha256, comment=comment,
+        four_eyes=four_eyes,
+    )  # fmt: skip
+    notes = [f"issue {issue_id} approved by {by} (content sha256 {digest[:12]})"]
+    # the waiting run first: once announced, the send may take the warehouse for a while
+    recorded = answer(approved=True, reviewer=by, comment=comment or "")
+    if note := resume_waiting_run(settings, issue_id, recorded):
+        notes.append(note)
+    notes.append(announce_approval(issue_id))
+    return ApprovalResult(digest, notes)
+
+
+def reject_and_release(
+    settings: Settings, issue_id: str, *, by: str, reason: str
+) -> ApprovalResult:
+    """Reject (see :func:`reject`) and resume the compile flow run waiting on the issue."""
+    from renkei.newsletter.approval_input import answer
+
+    digest = reject(settings, issue_id, by=by, reason=reason)
+    notes = [f"issue {issue_id} returned to draft by {by}: {reason}"]
+    recorded = answer(approved=False, reviewer=by, comment=reason)
+    if note := resume_waiting_run(settings, issue_id, recorded):
+        notes.append(note)
+    return ApprovalResult(digest, notes)
 
 
 def ensure_fresh(settings: Settings, issue_id: str, *, now: datetime | None = None) -> None:

@@ -105,6 +105,7 @@ class Edits:
     titles: dict[str, str] = field(default_factory=dict)
     summaries: dict[str, str] = field(default_factory=dict)
     order: tuple[str, ...] = ()  # section keys, first to last
+    ranks: dict[str, int] = field(default_factory=dict)  # position in its section (moves)
 
     @classmethod
     def from_rows(cls, rows: list[dict]) -> Edits:
@@ -118,6 +119,11 @@ class Edits:
             titles=by_action.get("title", {}),
             summaries=by_action.get("summary", {}),
             order=tuple(k for k in order.split(",") if k),
+            ranks={
+                a: int(v)
+                for a, v in by_action.get("rank", {}).items()
+                if v.strip().lstrip("-").isdigit()
+            },
         )
 
 
@@ -129,6 +135,11 @@ def _apply_edits(rows: list[dict], edits: Edits) -> list[dict]:
         r["summary"] = edits.summaries.get(r["activity_id"], r["summary"])
         kept.append(r)
     return kept
+
+
+def edited_item(row: dict, edits: Edits) -> Item:
+    """One candidate row as its card would show it, with the editor's overrides."""
+    return _item(_apply_edits([row], edits)[0])
 
 
 SECTION_TITLES = {
@@ -174,6 +185,20 @@ def _exclusion(row: dict, reason: str, *, included: bool = False) -> Exclusion:
     )
 
 
+def _ranked(rows: list[dict], ranks: dict[str, int]) -> list[dict]:
+    """The section's shown rows in the order the editor gave (``renkei edit --up/--down``).
+
+    The rule: the cap chooses first (pins, then the section's natural order), then the
+    shown rows are sorted, stably, by their rank where one was given and by their natural
+    index (pins first) where not. A ranked row takes the position it was given; on a tie
+    with an unranked row the natural order decides. Moving an item stores a rank for every
+    item of its section, so only items new since the move fall back to their index."""
+    if not ranks:
+        return rows
+    natural = {r["activity_id"]: i for i, r in enumerate(rows)}
+    return sorted(rows, key=lambda r: ranks.get(r["activity_id"], natural[r["activity_id"]]))
+
+
 def sort_into_sections(
     candidates: pl.DataFrame,
     period: Period,
@@ -209,7 +234,8 @@ def sort_into_sections(
         rest = [r for r in chosen if r["activity_id"] not in edits.pinned]
         room = max(0, cap - len(pins))
         notes += [_exclusion(r, over_cap(title, cap)) for r in rest[room:]]
-        items = tuple(_item(r, reminder=r["activity_id"] in reminders) for r in pins + rest[:room])
+        shown_rows = _ranked(pins + rest[:room], edits.ranks)
+        items = tuple(_item(r, reminder=r["activity_id"] in reminders) for r in shown_rows)
         sections.append(Section(key, title, items, len(rest[room:]), more_url))
     if edits.order:
         order = {key: i for i, key in enumerate(edits.order)}

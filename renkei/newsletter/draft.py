@@ -14,12 +14,20 @@ from dataclasses import astuple, dataclass, field, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import duckdb
 import polars as pl
 
 from renkei.core.audit import audit
 from renkei.core.settings import Settings
 from renkei.core.staging import write_batch
-from renkei.newsletter.compose import Edits, Period, build_issue, events_until, sort_into_sections
+from renkei.newsletter.compose import (
+    Edits,
+    Period,
+    Selection,
+    build_issue,
+    events_until,
+    sort_into_sections,
+)
 from renkei.newsletter.model import Issue, Rendered, Section, content_digest
 from renkei.newsletter.render import (
     NewsletterTooLarge,
@@ -104,6 +112,33 @@ def _render(
     return sections, issue, render_issue(issue), skipped
 
 
+@dataclass(frozen=True)
+class Selected:
+    """The inputs of an issue's selection and its result (what a compile would carry)."""
+
+    candidates: pl.DataFrame
+    edits: Edits
+    selection: Selection
+
+
+def select_items(
+    con: duckdb.DuckDBPyConnection, settings: Settings, period: Period, as_of: date
+) -> Selected:
+    """Select the period's items for a send on ``as_of`` with the issue's edits, as the
+    compile does (read only: the move and the console's workbench use it too)."""
+    candidates = run_query(con, "issue_candidates", {
+        "issue_id": period.issue_id, "period_start": period.start, "period_end": period.end,
+        "events_until": events_until(period, settings.newsletter.upcoming_weeks),
+        "as_of": as_of,
+    })  # fmt: skip
+    edits = Edits.from_rows(run_query(con, "issue_edits", {"issue_id": period.issue_id}).to_dicts())
+    selection = sort_into_sections(
+        candidates, period, as_of=as_of, cap=settings.newsletter.section_cap,
+        more_url=settings.newsletter.dataset_url, edits=edits,
+    )  # fmt: skip
+    return Selected(candidates, edits, selection)
+
+
 def draft(
     settings: Settings,
     period_text: str | None = None,
@@ -126,30 +161,9 @@ def draft(
                 status=status,
                 note=f"already {status}; the draft is not recompiled",
             )
-        candidates = run_query(
-            con,
-            "issue_candidates",
-            {
-                "issue_id": period.issue_id,
-                "period_start": period.start,
-                "period_end": period.end,
-                "events_until": events_until(period, settings.newsletter.upcoming_weeks),
-                "as_of": as_of,
-            },
-        )
         if editorial is None and existing.height:  # an editorial note survives recompiles
             editorial = existing["editorial"][0]
-        edits = Edits.from_rows(
-            run_query(con, "issue_edits", {"issue_id": period.issue_id}).to_dicts()
-        )
-        selection = sort_into_sections(
-            candidates,
-            period,
-            as_of=as_of,
-            cap=settings.newsletter.section_cap,
-            more_url=settings.newsletter.dataset_url,
-            edits=edits,
-        )
+        selection = select_items(con, settings, period, as_of).selection
         sections, shown = selection.sections, selection.shown
         excluded = list(selection.excluded)
         if not shown:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
+
 from renkei.core.errors import ApprovalError
 from renkei.core.settings import Settings
 from renkei.newsletter.preview import Draft, sample_parts, write_preview
@@ -35,7 +37,14 @@ def review_folder(settings: Settings) -> Path:
 def load_fact_notes(settings: Settings, issue_id: str) -> tuple[tuple[str, str, str], ...]:
     """(activity_id, title, notes) of the issue's items whose facts were read from text."""
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        frame = run_query(con, "issue_fact_notes", {"issue_id": issue_id})
+        return fact_notes_of(con, issue_id)
+
+
+def fact_notes_of(
+    con: duckdb.DuckDBPyConnection, issue_id: str
+) -> tuple[tuple[str, str, str], ...]:
+    """:func:`load_fact_notes` on an open connection (the console's workbench)."""
+    frame = run_query(con, "issue_fact_notes", {"issue_id": issue_id})
     return tuple(frame.select("activity_id", "title", "fact_notes").iter_rows())
 
 

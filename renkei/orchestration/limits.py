@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
 
+from renkei.core.events import api_url
 from renkei.core.settings import Settings
+from warehouse.connection import holder
+from warehouse.errors import WarehouseBusy
 
 _HELD: ContextVar[tuple[str, ...]] = ContextVar("renkei_held_limits", default=())
 
@@ -42,3 +45,31 @@ def exclusive(*names: str, timeout_seconds: float = 3600) -> Iterator[None]:
 def writer(settings: Settings) -> AbstractContextManager[None]:
     """One warehouse writer at a time across all flow runs (a Prefect global limit)."""
     return exclusive(settings.orchestration.writer_limit)
+
+
+@contextmanager
+def writer_slot(settings: Settings, *, timeout_seconds: float) -> Iterator[None]:
+    """The warehouse writer slot for a process that is not a flow run (the console): the
+    same Prefect global limit the flows take, when a Prefect API is configured; nothing
+    otherwise. Raises WarehouseBusy, naming the holder, when no slot frees in time."""
+    if api_url() is None:
+        yield
+        return
+    from prefect.concurrency.sync import concurrency
+
+    stack = ExitStack()
+    try:
+        stack.enter_context(
+            concurrency(
+                settings.orchestration.writer_limit,
+                occupy=1,
+                timeout_seconds=timeout_seconds,
+                strict=False,
+            )
+        )
+    except TimeoutError:
+        raise WarehouseBusy(
+            "warehouse busy: a flow run holds the writer slot", holder=holder(settings.warehouse)
+        ) from None
+    with stack:
+        yield

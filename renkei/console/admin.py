@@ -1,0 +1,131 @@
+"""アカウント（admins manage the console's accounts) and 監査ログ (who did what, filtered)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from renkei.console.web import act, console, page, posted, redirect, signed_in
+from renkei.core.settings import Settings
+from renkei.core.staff import (
+    ROLE_JA,
+    ROLES,
+    AccountError,
+    add_user,
+    list_users,
+    reset_password,
+    set_disabled,
+)
+from warehouse.connection import open_warehouse
+from warehouse.queries import run_query
+
+ACTION_JA = {
+    "login": "ログイン", "logout": "ログアウト", "login_failed": "ログイン失敗",
+    "login_refused": "ログイン拒否", "user_add": "アカウント追加", "user_disable": "アカウント停止",
+    "user_enable": "アカウント再開", "user_reset_password": "パスワード再設定",
+    "draft": "下書き作成", "edit": "編集", "approve": "承認", "reject": "差し戻し",
+    "send": "送信", "send_requested": "送信開始", "send_test": "テスト送信", "hide": "非公開",
+    "unhide": "再公開", "unsubscribe": "配信停止", "subscribe": "配信先の追加",
+    "publish": "公開", "feed_enable": "フィード再開", "requeue": "再受付",
+    "contact_edit": "配信先の変更", "reviewer_add": "テスト送信先の追加",
+    "reviewer_remove": "テスト送信先の削除", "send_resolve": "送信結果の確定",
+    "classify": "分類", "rebuild": "再構築",
+}  # fmt: skip
+PAGE_SIZE = 100
+
+
+def read_audit(
+    settings: Settings, *, actor: str = "", action: str = "", subject: str = "",
+    since: date | None = None, until: date | None = None, offset: int = 0,
+) -> tuple[list[dict[str, Any]], list[str]]:  # fmt: skip
+    """Audit entries matching the filters, newest first (one page), and the actions seen."""
+    params = {
+        "actor": f"%{actor}%" if actor else None, "action": action or None,
+        "subject": f"%{subject}%" if subject else None,
+        "since": since, "until": until + timedelta(days=1) if until else None,
+        "limit": PAGE_SIZE + 1, "offset": offset,
+    }  # fmt: skip
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        rows = run_query(con, "console_audit", params).to_dicts()
+        actions = run_query(con, "console_audit_actions")["action"].to_list()
+    return rows, actions
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+async def audit_log(request: Request) -> Response:
+    await signed_in(request)
+    q = request.query_params
+    offset = max(0, int(q.get("offset", "0") or 0)) if (q.get("offset") or "0").isdigit() else 0
+    filters = {"actor": q.get("actor", ""), "action": q.get("action", ""),
+               "subject": q.get("subject", ""), "since": _date(q.get("since")),
+               "until": _date(q.get("until"))}  # fmt: skip
+    app = console(request)
+    rows, actions = await act(request, app.gate.read, read_audit, app.settings, **filters,
+                              offset=offset)  # fmt: skip
+    more = len(rows) > PAGE_SIZE
+    return page(request, "audit.html", rows=rows[:PAGE_SIZE], actions=actions, more=more,
+                offset=offset, filters=filters, ACTION_JA=ACTION_JA,
+                query={k: v for k, v in q.items() if k != "offset"})  # fmt: skip
+
+
+async def users(request: Request) -> Response:
+    await signed_in(request, "admin")
+    app = console(request)
+    rows = await act(request, app.gate.read, list_users, app.settings)
+    now = datetime.now().astimezone()
+    return page(request, "users.html", rows=rows, roles=ROLES, ROLE_JA=ROLE_JA, now=now)
+
+
+async def user_add(request: Request) -> Response:
+    user, form = await posted(request, "admin")
+    app = console(request)
+    login = str(form.get("login") or "").strip().lower()
+    try:
+        await act(request, app.gate.write, add_user, app.settings, login,
+                  name=str(form.get("name") or ""), role=str(form.get("role") or ""),
+                  password=str(form.get("password") or ""), by=user.display)  # fmt: skip
+    except AccountError as exc:
+        return redirect(request, "/users#add", f"追加できませんでした：{exc}", "error")
+    return redirect(request, "/users", f"アカウント {login} を追加しました")
+
+
+async def user_change(request: Request) -> Response:
+    user, form = await posted(request, "admin")
+    app = console(request)
+    login = request.path_params["login"]
+    what = str(form.get("do") or "")
+    if what in ("disable", "enable"):
+        if login == user.login and what == "disable":
+            return redirect(request, "/users", "自分のアカウントは停止できません", "error")
+        await act(request, app.gate.write, set_disabled, app.settings, login,
+                  disabled=what == "disable", by=user.display)  # fmt: skip
+        message = f"{login} を{'停止' if what == 'disable' else '再開'}しました"
+    elif what == "reset":
+        try:
+            await act(request, app.gate.write, reset_password, app.settings, login,
+                      password=str(form.get("password") or ""), by=user.display)  # fmt: skip
+        except AccountError as exc:
+            return redirect(request, "/users", f"再設定できませんでした：{exc}", "error")
+        message = f"{login} のパスワードを再設定しました（ロックも解除）"
+    else:
+        return redirect(request, "/users", "操作が分かりません", "error")
+    app.forget(login)
+    return redirect(request, "/users", message)
+
+
+ROUTES = [
+    Route("/audit", audit_log, methods=["GET"]),
+    Route("/users", users, methods=["GET"]),
+    Route("/users", user_add, methods=["POST"]),
+    Route("/users/{login}", user_change, methods=["POST"]),
+]

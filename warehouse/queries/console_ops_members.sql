@@ -1,0 +1,2 @@
+-- Member institutions for the console's filters.
+SELECT member_id, name FROM members ORDER BY member_id;

@@ -1,0 +1,1 @@
+SELECT * FROM console_users WHERE login = $login;

@@ -1,0 +1,1 @@
+UPDATE console_users SET disabled = $disabled WHERE login = $login;

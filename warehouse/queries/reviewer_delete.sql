@@ -1,0 +1,1 @@
+DELETE FROM reviewers WHERE email = $email;
