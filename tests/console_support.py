@@ -54,7 +54,7 @@ def console_folder(tmp_path_factory, target: Path) -> Path:
 
 
 @contextmanager
-def console_at(config: Path) -> Iterator[tuple[str, Settings]]:
+def console_at(config: Path, clock=None) -> Iterator[tuple[str, Settings]]:
     """The console as a process started without PREFECT_API_URL would run: a session's
     Prefect test server (prefect_test_harness) sets the process-global settings, which the
     server's threads would otherwise see."""
@@ -65,7 +65,7 @@ def console_at(config: Path) -> Iterator[tuple[str, Settings]]:
     with (
         temporary_settings(restore_defaults={PREFECT_API_URL}),
         prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()),
-        running(settings, config) as base,
+        running(settings, config, clock=clock) as base,
     ):
         yield base, settings
 

@@ -161,11 +161,11 @@ def test_hide_then_unhide_shows_in_the_page_and_the_audit_log(config: Path) -> N
         assert "非公開にする理由を書いてください" in client.get(empty.headers["location"]).text
         reply = client.post(
             f"/activities/{activity_id}/hide",
-            data={"csrf": csrf, "reason": "主催者から掲載取り下げの依頼"},
+            data={"csrf": csrf, "reason": "主催者から掲載取り下げの依頼", "title": HIROSHIMA_SEEDS},
         )
         assert reply.status_code == 303 and reply.headers["location"] == "/dataset"
         page = client.get("/dataset").text
-        assert f"活動 {activity_id} を非公開にしました" in page
+        assert f"「{HIROSHIMA_SEEDS}」を非公開にしました" in page
         assert "非公開の活動（1件）" in page and "主催者から掲載取り下げの依頼" in page
         assert f'action="/activities/{activity_id}/unhide"' in page
         audit = client.get("/audit?action=hide").text

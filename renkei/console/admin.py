@@ -36,6 +36,43 @@ ACTION_JA = {
     "classify": "分類", "rebuild": "再構築",
 }  # fmt: skip
 PAGE_SIZE = 100
+EDIT_JA = {"drop": "載せない", "pin": "ピン留め", "title": "見出し変更", "summary": "概要変更",
+           "order": "欄の順番", "rank": "並べ替え"}  # fmt: skip
+
+
+def describe(action: str, detail: dict[str, Any]) -> str:
+    """An audit entry's detail in a sentence the secretariat reads (ids shortened)."""
+    d = {k: v for k, v in detail.items() if k not in ("via", "remote")}
+    short = str(d.get("content_sha256") or "")[:12]
+    if action == "edit":
+        parts = [f"{EDIT_JA.get(c[1], c[1])}（{str(c[0])[:8] or '号全体'}）"
+                 for c in d.get("changes") or [] if len(c) > 1]  # fmt: skip
+        if d.get("move"):
+            parts.append(f"並べ替え（{'上へ' if d.get('direction') == 'up' else '下へ'}）")
+        if d.get("editorial"):
+            parts.append("巻頭言")
+        if d.get("undo"):
+            parts.append(f"編集の取り消し {len(d['undo'])}件")
+        return "・".join(parts) or "作り直し"
+    if action in ("hide", "unhide"):
+        title = f"『{d['title']}』" if d.get("title") else ""
+        return f"{title}理由：{d.get('reason') or '—'}"
+    if action == "approve":
+        return f"確認番号 {short}" + (f"、コメント：{d['comment']}" if d.get("comment") else "")
+    if action == "reject":
+        return f"理由：{d.get('reason') or '—'}"
+    if action == "draft":
+        return f"{d.get('items', '?')}件、送信予定日 {d.get('as_of', '—')}、確認番号 {short}"
+    if action == "send":
+        counts = (d.get("sent", 0), d.get("failed", 0), d.get("unknown", 0), d.get("skipped", 0))
+        return "送信 {}・失敗 {}・結果不明 {}・送信済みのため省略 {}".format(*counts)
+    if action == "login_failed":
+        return (
+            "ロックしました"
+            if d.get("locked")
+            else (f"連続 {d['failed']} 回目" if d.get("failed") else "未登録のログイン名")
+        )
+    return "、".join(f"{k}={str(v)[:60]}" for k, v in d.items() if k != "content_sha256")
 
 
 def read_audit(
@@ -74,7 +111,7 @@ async def audit_log(request: Request) -> Response:
                               offset=offset)  # fmt: skip
     more = len(rows) > PAGE_SIZE
     return page(request, "audit.html", rows=rows[:PAGE_SIZE], actions=actions, more=more,
-                offset=offset, filters=filters, ACTION_JA=ACTION_JA,
+                offset=offset, filters=filters, ACTION_JA=ACTION_JA, describe=describe,
                 query={k: v for k, v in q.items() if k != "offset"})  # fmt: skip
 
 

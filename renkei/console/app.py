@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from renkei.console import admin, auth, dashboard, issues, operations, published, sending
+from renkei.console import (
+    admin,
+    auth,
+    dashboard,
+    issues,
+    operations,
+    portal,
+    published,
+    sending,
+)
 from renkei.console.access import Busy, Gate
 from renkei.console.sessions import COOKIE, SessionCodec, load_key
 from renkei.console.web import Console, CsrfRefused, Forbidden, LoginRequired, login_url, page
@@ -92,10 +102,18 @@ async def _expected(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    titles = {404: "ページが見つかりません", 405: "この操作はできません"}
-    return page(request, "error.html", status_code=exc.status_code,
-                title=titles.get(exc.status_code, "エラー"),
-                message="アドレスを確かめるか、ダッシュボードから開き直してください。")  # fmt: skip
+    titles = {404: "ページが見つかりません", 405: "この操作はできません",
+              413: "ファイルが大きすぎます", 411: "受け付けられません",
+              403: "送信を受け付けませんでした"}  # fmt: skip
+    # our own Japanese detail; Starlette's default is the English reason phrase
+    detail = exc.detail if not str(exc.detail).isascii() else None
+    message = detail or "アドレスを確かめるか、最初の画面から開き直してください。"
+    title = titles.get(exc.status_code, "エラー")
+    return page(request, "error.html", status_code=exc.status_code, title=title, message=message)
+
+
+async def _portal_login(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/portal/", status_code=303)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -105,8 +123,13 @@ async def _crash(request: Request, exc: Exception) -> Response:
                 "続くときはシステム担当に連絡してください（記録は残っています）。")  # fmt: skip
 
 
-def make_app(settings: Settings, config_path: Path) -> Starlette:
-    codec = SessionCodec(load_key(settings.console), settings.console)
+def make_app(
+    settings: Settings, config_path: Path, *, clock: Callable[[], datetime] | None = None
+) -> Starlette:
+    """The console and the member portal; ``clock`` fixes the time portal uploads are
+    received at (tests compare their receipts with `renkei submit`'s byte for byte)."""
+    key = load_key(settings.console)
+    codec = SessionCodec(key, settings.console)
     routes = [
         Route("/login", auth.login_form, methods=["GET"]),
         Route("/login", auth.login, methods=["POST"]),
@@ -117,11 +140,12 @@ def make_app(settings: Settings, config_path: Path) -> Starlette:
         *operations.ROUTES,
         *published.ROUTES,
         *admin.ROUTES,
+        *portal.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers: dict[Any, Any] = {
         LoginRequired: _login_required, Forbidden: _forbidden, CsrfRefused: _csrf, Busy: _busy,
-        HTTPException: _http, Exception: _crash,
+        HTTPException: _http, Exception: _crash, portal.PortalLoginRequired: _portal_login,
         **{kind: _expected for kind in EXPECTED},
     }  # fmt: skip
     app = Starlette(
@@ -131,16 +155,18 @@ def make_app(settings: Settings, config_path: Path) -> Starlette:
     )
     app.state.console = Console(settings, Gate(settings), codec, config_path)
     app.state.limiter = auth.AddressLimiter(settings.console.attempts_per_address)
+    app.state.portal = portal.Portal(key, settings, clock=clock)
     return app
 
 
 def make_server(
-    settings: Settings, config_path: Path, host: str, port: int, *, log_level: str = "info"
-) -> uvicorn.Server:
+    settings: Settings, config_path: Path, host: str, port: int, *, log_level: str = "info",
+    clock: Callable[[], datetime] | None = None,
+) -> uvicorn.Server:  # fmt: skip
     """A uvicorn server for the console; the proxy's X-Forwarded-For/-Proto are believed
     only from ``console.trusted_proxies``."""
     config = uvicorn.Config(
-        make_app(settings, config_path), host=host, port=port, log_level=log_level,
+        make_app(settings, config_path, clock=clock), host=host, port=port, log_level=log_level,
         proxy_headers=True, forwarded_allow_ips=settings.console.trusted_proxies,
         server_header=False, http="h11", ws="none", lifespan="off",
         access_log=log_level == "info",
@@ -155,10 +181,11 @@ def serve(settings: Settings, config_path: Path, host: str, port: int) -> None:
 
 @contextmanager
 def running(
-    settings: Settings, config_path: Path, host: str = "127.0.0.1", port: int = 0
-) -> Iterator[str]:
+    settings: Settings, config_path: Path, host: str = "127.0.0.1", port: int = 0, *,
+    clock: Callable[[], datetime] | None = None,
+) -> Iterator[str]:  # fmt: skip
     """Serve on a background thread for the ``with`` block; yield ``http://host:port``."""
-    server = make_server(settings, config_path, host, port, log_level="warning")
+    server = make_server(settings, config_path, host, port, log_level="warning", clock=clock)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
     thread.start()

@@ -76,7 +76,8 @@ async def activity_hide(request: Request) -> Response:
                   reason=str(form.get("reason") or ""))  # fmt: skip
     except EXPECTED as exc:
         return redirect(request, _next(form), str(exc), "error")
-    message = f"活動 {activity_id} を非公開にしました（次の公開・会報の作成から外れます）"
+    name = str(form.get("title") or "").strip() or activity_id
+    message = f"「{name}」を非公開にしました（次の公開・会報の作成から外れます）"
     return redirect(request, _next(form), message)
 
 
@@ -88,7 +89,8 @@ async def activity_unhide(request: Request) -> Response:
         await act(request, app.gate.write, unhide, app.settings, activity_id, by=user.display)
     except EXPECTED as exc:
         return redirect(request, _next(form), str(exc), "error")
-    message = f"活動 {activity_id} を再公開しました（次の公開から載ります）"
+    name = str(form.get("title") or "").strip() or activity_id
+    message = f"「{name}」を再公開しました（次の公開から載ります）"
     return redirect(request, _next(form), message)
 
 

@@ -51,8 +51,11 @@ class Session:
 
 
 class SessionCodec:
-    def __init__(self, key: str, console: ConsoleSettings, clock=time.time) -> None:
-        self._serializer = URLSafeTimedSerializer(key, salt="renkei-console-session")
+    def __init__(
+        self, key: str, console: ConsoleSettings, clock=time.time, *,
+        salt: str = "renkei-console-session",
+    ) -> None:  # fmt: skip
+        self._serializer = URLSafeTimedSerializer(key, salt=salt)
         self._idle = console.idle_minutes * 60
         self._absolute = console.absolute_hours * 3600
         self._clock = clock

@@ -1,0 +1,1 @@
+SELECT * FROM portal_links WHERE token_sha256 = $token_sha256;
