@@ -10,6 +10,7 @@ import polars as pl
 
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
+from renkei.delivery.bounce_rules import unreachable_members
 from renkei.orchestration.alert_journal import PendingAlert, pending
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
@@ -22,6 +23,10 @@ class Status:
     issues: pl.DataFrame
     feeds: pl.DataFrame
     alerts: list[PendingAlert] = field(default_factory=list)  # not yet accepted by a server
+    # members whose every contact bounced or complained: ask them for a new address
+    unreachable: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # consultation figures per quarter and sector pair (renkei.collaboration)
+    consultations: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def pending_approvals(self) -> list[str]:
@@ -36,6 +41,8 @@ def read_status(settings: Settings) -> Status:
             issues=run_query(con, "status_issues"),
             feeds=run_query(con, "status_feeds"),
             alerts=pending(settings),
+            unreachable=unreachable_members(con),
+            consultations=run_query(con, "consultation_figures"),
         )
 
 

@@ -79,7 +79,8 @@ def test_edit_approve_send_and_audit_in_a_browser(
                 editor.locator(f"article[data-activity='{dropped}'] .badge.rejected")
             ).to_have_text("載せない")
             preview = editor.frame_locator(".frames [data-pane=desktop] iframe")
-            expect(preview.locator("body")).not_to_contain_text(title)
+            text_part = editor.locator("[data-pane=text] pre").inner_text()
+            assert f"◇ {title}" not in text_part  # (a 関連 line may still name it)
             pin = editor.locator("#excluded button[value=pin]").first
             pinned_title = pin.locator("xpath=ancestor::li").inner_text().split("（")[0].strip()
             pin.click()
@@ -87,6 +88,7 @@ def test_edit_approve_send_and_audit_in_a_browser(
             after_pin = shown_hash(editor)
             assert after_pin not in (before, after_drop)
             expect(preview.locator("body")).to_contain_text(pinned_title[:12])
+            assert f"◇ {pinned_title[:12]}" in editor.locator("[data-pane=text] pre").inner_text()
             # an editor sees no approve button, and the server refuses the request
             expect(editor.locator("form[action$='/approve']")).to_have_count(0)
             token = editor.locator("input[name=csrf]").first.get_attribute("value")
@@ -105,7 +107,7 @@ def test_edit_approve_send_and_audit_in_a_browser(
             approver.fill("form[action$='/approve'] input[name=comment]", "確認しました")
             approver.click("form[action$='/approve'] button[type=submit]")
             expect(approver.locator("p.flash")).to_contain_text(
-                f"承認しました（ハッシュ {after_pin}）"
+                f"承認しました（確認番号 {after_pin}）"
             )
             approver.click("form[action$='/send'] button[type=submit]")
             expect(approver.locator("[data-field=state_ja]")).to_have_text("送信中", timeout=30_000)

@@ -74,7 +74,8 @@ def test_datapackage_describes_licence_publisher_keys_in_two_languages(published
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
     assert package["publisher"]["title"] == settings.issuer.name
     assert package["version"] == "2026.11.30"
-    activities, members, events = package["resources"]
+    activities, members, events, related = package["resources"]
+    assert related["name"] == "related_activities"
     assert (activities["name"], members["name"], events["name"]) == (
         "activities", "members", "events",
     )  # fmt: skip
@@ -116,7 +117,8 @@ def test_no_contact_address_appears_in_any_published_file(published) -> None:
     emails = registry_emails()
     assert len(emails) == 4
     everything = [p for p in settings.publish_dir.rglob("*") if p.is_file()]
-    assert len(everything) == len(files) == 25
+    # + related_activities.csv, needs_seeds.csv, stats_consultations.csv (issue 20)
+    assert len(everything) == len(files) == 28
     for path in everything:
         data = path.read_bytes().lower()
         for email in emails:

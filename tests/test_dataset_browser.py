@@ -57,7 +57,8 @@ def test_index_page_shows_downloads_with_sizes_and_every_chart(workdir: Path, tm
     assert links == [
         "activities.csv", "activities.parquet", "activities.json", "members.csv", "events.csv",
         "datapackage.json", "events.ics", "activities.atom", "stats_counts.csv",
-        "stats_members.csv", "stats_collaboration.csv", "issues.atom",
+        "stats_members.csv", "stats_collaboration.csv", "stats_consultations.csv",
+        "needs_seeds.csv", "issues.atom",
     ]  # fmt: skip
     for href in links:
         assert (settings.publish_dir / href).is_file()

@@ -116,7 +116,7 @@ def test_datapackage_lists_the_japanese_values_and_frictionless_holds_the_csv_to
     published: Settings, tmp_path: Path
 ) -> None:
     package = json.loads((published.publish_dir / "datapackage.json").read_text("utf-8"))
-    activities, _, events = package["resources"]
+    activities, _, events, _ = package["resources"]
     fields = {f["name"]: f for f in activities["schema"]["fields"]}
     assert fields["区分(産学金官)"]["constraints"] == {"enum": ["産", "学", "金", "官"]}
     assert fields["種別"]["constraints"] == {
@@ -135,7 +135,7 @@ def test_datapackage_lists_the_japanese_values_and_frictionless_holds_the_csv_to
     # an English code in the CSV for people breaks the package's own constraint
     copy = tmp_path / "copy"
     copy.mkdir()
-    for name in ("datapackage.json", "members.csv", "events.csv"):
+    for name in ("datapackage.json", "members.csv", "events.csv", "related_activities.csv"):
         (copy / name).write_bytes((published.publish_dir / name).read_bytes())
     text = (published.publish_dir / "activities.csv").read_bytes().decode("utf-8-sig")
     (copy / "activities.csv").write_bytes(

@@ -93,7 +93,7 @@ def test_flows_run_every_stage_on_a_real_prefect_server(
     )
     pipeline.approve(load_settings(config), "2026-11", by="テスト承認者")
     assert send_newsletter(issue_id="2026-11", config=config).endswith("0 failed")
-    assert publish_dataset(config=config).startswith("25 files written")
+    assert publish_dataset(config=config).startswith("28 files written")
     # a re-run repeats nothing
     assert normalize(config=config) == "35 staged rows -> 34 activities, 0 quarantined, 1 merged"
     assert send_newsletter(issue_id="2026-11", config=config).endswith("nothing sent again")

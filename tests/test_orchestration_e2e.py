@@ -92,6 +92,8 @@ def test_deploy_creates_every_deployment_with_its_schedule_in_tokyo_time(e2e: E2
         "send_newsletter/on-approval": [],
         "publish_dataset/weekly": [("0 7 * * 1", "Asia/Tokyo")],
         "publish_dataset/after-send": [],
+        "process_bounces/hourly": [("17 * * * *", "Asia/Tokyo")],
+        "remind_consultations/weekly": [("0 9 * * 1", "Asia/Tokyo")],
     }
     assert {d["work_pool_name"] for d in deployments.values()} == {"renkei"}
 

@@ -197,10 +197,15 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(config: Path) -> 
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         limit = settings.intake.max_file_bytes
         # only the headers go out: the declared size alone is refused, no byte is read
-        status, body = _headers_only(base, "/portal/upload", {
-            "Cookie": cookie, "Content-Type": "multipart/form-data; boundary=b",
-            "Content-Length": str(limit + 10 * 1024 * 1024),
-        })  # fmt: skip
+        status, body = _headers_only(
+            base,
+            "/portal/upload",
+            {
+                "Cookie": cookie,
+                "Content-Type": "multipart/form-data; boundary=b",
+                "Content-Length": str(limit + 10 * 1024 * 1024),
+            },
+        )
         no_csrf = client.post("/portal/upload", files={"file": ("a.csv", cp932(GOOD), "text/csv")})
         ok = upload(client, "2026-12-report.csv", cp932(GOOD))
     assert status == 413 and "ファイルが大きすぎます（上限 32 MB）" in body
@@ -239,3 +244,36 @@ def test_the_portal_and_renkei_submit_give_identical_receipts_and_rows(
             ]
 
     assert rows(settings) == rows(cli_settings)
+
+
+def test_a_receipt_mail_carries_a_link_that_opens_the_receipt_in_the_portal(
+    config: Path, tmp_path: Path
+) -> None:
+    settings = load_settings(config)
+    settings = settings.model_copy(
+        update={
+            "console": settings.console.model_copy(
+                update={"public_url": "https://console.example.jp"}
+            )
+        }
+    )
+    arrived = settings.inbox / MEMBER / "2026-12-report.csv"
+    arrived.write_bytes(cp932(GOOD, BAD))
+    outcome = pipeline.ingest_submission(settings, arrived, MEMBER, raise_on_reject=False)
+    mail = settings.mail.outbox / "receipts" / outcome.sha256[:12]
+    raw = next(mail.glob("info*.eml")).read_bytes()
+    body = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    found = re.search(r"https://console\.example\.jp(/portal/link/\S+)", body)
+    assert found, body
+    with console_at(config) as (base, _):
+        client = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+        page = client.get(found.group(1))
+        signed = re.search(r'name="signed" value="([^"]+)"', page.text)
+        target = re.search(r'name="next" value="([^"]+)"', page.text)
+        assert signed and target
+        opened = client.post(
+            "/portal/link", data={"signed": signed.group(1), "next": target.group(1)}
+        )
+        receipt = client.get(opened.headers["location"])
+    assert opened.headers["location"] == f"/portal/receipts/{outcome.sha256}"
+    assert receipt.status_code == 200 and "直していただきたい行（1行）" in receipt.text

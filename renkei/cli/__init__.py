@@ -15,11 +15,11 @@ import sys
 import click
 import typer
 
-from renkei.cli import admin, console, delivery, intake, newsletter
+from renkei.cli import admin, collaboration, console, delivery, intake, newsletter
 from renkei.cli.app import app
 from renkei.core.errors import EXPECTED
 
-__all__ = ["admin", "app", "console", "delivery", "intake", "main", "newsletter"]
+__all__ = ["admin", "app", "collaboration", "console", "delivery", "intake", "main", "newsletter"]
 
 
 def _flowing(doc: str) -> str:

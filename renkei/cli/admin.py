@@ -70,6 +70,23 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     typer.echo(f"feeds: {state.feeds.height} known, {broken.height} broken")
     for row in broken.iter_rows(named=True):
         typer.echo(f"  {row['member_id']}: {row['error']} ({row['feed_url']})")
+    typer.echo(
+        f"members no bulletin reaches (every contact bounced or complained): "
+        f"{state.unreachable.height or 'none'}"
+    )
+    for row in state.unreachable.iter_rows(named=True):
+        typer.echo(f"  {row['member_id']} {row['name']}: {row['why']}")
+    figures = state.consultations
+    if figures.height:
+        totals = {k: int(figures[k].sum()) for k in
+                  ("requests", "introductions", "meetings", "collaborations")}  # fmt: skip
+        typer.echo(
+            "consultations: {requests} requests, {introductions} introductions, {meetings} "
+            "meetings, {collaborations} collaborations (by quarter and sector pair: "
+            "`renkei consultations figures`)".format(**totals)
+        )
+    else:
+        typer.echo("consultations: none yet")
     typer.echo(f"failure alerts not delivered: {len(state.alerts) or 'none'}")
     for alert in state.alerts:
         typer.echo(

@@ -10,6 +10,8 @@ import typer
 from renkei import pipeline
 from renkei.cli.app import ConfigOpt, app, stage
 from renkei.core.settings import DEFAULT_CONFIG, load_settings
+from renkei.delivery.bounce_mailbox import process_bounces
+from renkei.delivery.bounce_rules import list_suppressed, restore
 from renkei.delivery.report import delivery_report
 from renkei.delivery.subscribers import (
     SubscriberError,
@@ -20,6 +22,16 @@ from renkei.delivery.subscribers import (
     remove_subscriber,
 )
 from renkei.delivery.unsubscribe import apply_unsubscribe
+
+
+class _Written:
+    """The publish stage's result as `stage` prints it."""
+
+    def __init__(self, files: list) -> None:
+        self.files = files
+
+    def summary(self) -> str:
+        return f"{len(self.files)} files written"
 
 
 @app.command()
@@ -41,6 +53,14 @@ def send(
             "first), with the same Message-ID. Unsubscribed contacts are never sent to.",
         ),
     ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="After a complete send, write the open-data release (what the after-send "
+            "deployment does when Prefect runs the send).",
+        ),
+    ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Send an approved issue to every subscribed contact, at most once each."""
@@ -51,6 +71,8 @@ def send(
             s, issue_id, resend_unknown=resend_unknown, resend_failed=resend_failed
         ),
     )
+    if publish and not (report.failed or report.unknown or report.already_sent):
+        stage(config, "publish_dataset", lambda s: _Written(pipeline.publish(s)))
     for line in report.failed:
         typer.echo(f"  failed: {line}")
     for line in report.unknown:
@@ -69,6 +91,9 @@ def deliveries(
     typer.echo(report.summary())
     for row in report.failures:
         typer.echo(f"  {row['status']}: {row['recipient']} ({row['member_id']}): {row['detail']}")
+    for row in report.bounces:
+        said = " ".join(str(x) for x in (row["status_code"], row["diagnostic"]) if x)
+        typer.echo(f"  bounce {row['kind']}: {row['recipient']}: {said or '-'}")
 
 
 @app.command()
@@ -158,3 +183,44 @@ def subscribers_import(
     """Import contacts from a CSV file; every bad row is reported and nothing is saved."""
     count = import_subscribers(load_settings(config), file)
     typer.echo(f"imported {count} contacts from {file}")
+
+
+bounces_app = typer.Typer(
+    help="Bounces and complaints: read the bounce mailbox, list and restore suppressed addresses.",
+    no_args_is_help=True,
+)
+app.add_typer(bounces_app, name="bounces")
+
+
+@bounces_app.command("process")
+def bounces_process(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Read new messages from the bounce mailbox (the bounces table of renkei.toml), record each
+    once (hard, soft, delayed, complaint, autoreply, unknown) and suppress addresses by
+    the rules; messages are marked processed only after they are recorded."""
+    report = stage(config, "process_bounces", process_bounces)
+    for item in report.recorded:
+        if item.action:
+            typer.echo(f"  {item.action}: {item.recipient} ({item.kind}, issue {item.issue_id})")
+
+
+@bounces_app.command("list")
+def bounces_list(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Addresses the bulletin skips because of a bounce or complaint, with the reason."""
+    frame = list_suppressed(load_settings(config))
+    for row in frame.iter_rows(named=True):
+        typer.echo(
+            f"{row['email']}\t{row['member_id']}\t{row['suppression']}\t"
+            f"{row['since']:%Y-%m-%d}\t{row['reason'] or ''}"
+        )
+    typer.echo(f"{frame.height} suppressed addresses", err=True)
+
+
+@bounces_app.command("restore")
+def bounces_restore(
+    email: Annotated[str, typer.Argument(help="The bounced address to send to again.")],
+    by: Annotated[str, typer.Option("--by", help="Who restores it (audited).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send to a bounced address again (e.g. the member fixed their mailbox); audited.
+    An address unsubscribed after a complaint needs a new opt-in (`subscribers add`)."""
+    typer.echo(restore(load_settings(config), email, by))

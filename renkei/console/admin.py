@@ -34,6 +34,14 @@ ACTION_JA = {
     "contact_edit": "配信先の変更", "reviewer_add": "テスト送信先の追加",
     "reviewer_remove": "テスト送信先の削除", "send_resolve": "送信結果の確定",
     "classify": "分類", "rebuild": "再構築",
+    "member_request": "会員からの依頼", "member_request_done": "依頼の対応済み",
+    "consultation": "相談の受付", "consultation_introduced": "相談：紹介",
+    "consultation_asked": "相談：問い合わせ", "consultation_declined": "相談：お断り",
+    "consultation_outcome": "相談：結果の記録", "portal_link": "ログインリンク送付",
+    "portal_signin": "ポータルにログイン", "bounce_restore": "不達の解除",
+    "need_post": "ニーズ・シーズの投稿", "need_approve": "ニーズ・シーズの承認",
+    "need_reject": "ニーズ・シーズの見送り", "consultation_purge": "相談の個人情報削除",
+    "bounce_hard": "不達（恒久）", "bounce_soft": "不達（一時）", "bounce_complaint": "苦情",
 }  # fmt: skip
 PAGE_SIZE = 100
 EDIT_JA = {"drop": "載せない", "pin": "ピン留め", "title": "見出し変更", "summary": "概要変更",
@@ -42,7 +50,7 @@ EDIT_JA = {"drop": "載せない", "pin": "ピン留め", "title": "見出し変
 
 def describe(action: str, detail: dict[str, Any]) -> str:
     """An audit entry's detail in a sentence the secretariat reads (ids shortened)."""
-    d = {k: v for k, v in detail.items() if k not in ("via", "remote")}
+    d = {k: v for k, v in detail.items() if k not in ("via", "remote") and v not in (None, "")}
     short = str(d.get("content_sha256") or "")[:12]
     if action == "edit":
         parts = [f"{EDIT_JA.get(c[1], c[1])}（{str(c[0])[:8] or '号全体'}）"

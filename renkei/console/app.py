@@ -25,11 +25,16 @@ from starlette.staticfiles import StaticFiles
 from renkei.console import (
     admin,
     auth,
+    consultations,
     dashboard,
     issues,
+    needs_pages,
     operations,
     portal,
+    portal_consult,
+    portal_member,
     published,
+    requests_page,
     sending,
 )
 from renkei.console.access import Busy, Gate
@@ -141,6 +146,11 @@ def make_app(
         *published.ROUTES,
         *admin.ROUTES,
         *portal.ROUTES,
+        *portal_consult.ROUTES,
+        *consultations.ROUTES,
+        *needs_pages.ROUTES,
+        *portal_member.ROUTES,
+        *requests_page.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers: dict[Any, Any] = {

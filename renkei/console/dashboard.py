@@ -13,12 +13,16 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from renkei.collaboration.needs import list_needs
+from renkei.collaboration.requests import list_requests
 from renkei.console.web import console, page, signed_in
 from renkei.core.events import api_url
 from renkei.core.settings import Settings
+from renkei.delivery.bounce_rules import unreachable_members
 from renkei.feeds.health import read_health
 from renkei.orchestration.alert_journal import PendingAlert
 from renkei.status import read_status
+from renkei.submissions.member_requests import open_count
 from renkei.submissions.overview import read_overview
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
@@ -48,6 +52,10 @@ class Dashboard:
     runs: list[dict[str, Any]]
     scheduled: list[dict[str, Any]] = field(default_factory=list)
     prefect: str = "未設定"
+    consultations_new: int = 0  # consultation requests nobody has acted on yet
+    member_requests_open: int = 0  # corrections, withdrawals, colleagues to confirm
+    needs_pending: int = 0  # needs and seeds awaiting the secretariat's review
+    unreachable: list[dict[str, Any]] = field(default_factory=list)  # every contact suppressed
 
 
 def due_period(now: datetime) -> str:
@@ -65,6 +73,7 @@ def read_dashboard(settings: Settings, now: datetime | None = None) -> Dashboard
     overview = read_overview(settings, period)
     with open_warehouse(settings.warehouse, read_only=True) as con:
         deliveries = run_query(con, "console_delivery_problems").to_dicts()
+        unreachable = unreachable_members(con).to_dicts()
     feeds = [r for r in health.to_dicts() if r["status"] != "ok"]
     order = list(FEED_STATUS_JA)
     feeds.sort(key=lambda r: (order.index(r["status"]) if r["status"] in order else 9,
@@ -80,6 +89,10 @@ def read_dashboard(settings: Settings, now: datetime | None = None) -> Dashboard
         deliveries=deliveries,
         alerts=status.alerts,
         runs=status.runs.to_dicts(),
+        consultations_new=sum(1 for r in list_requests(settings) if r["status"] == "new"),
+        member_requests_open=open_count(settings),
+        needs_pending=sum(1 for n in list_needs(settings) if n["status"] == "pending"),
+        unreachable=unreachable,
     )
 
 

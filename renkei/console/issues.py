@@ -29,7 +29,7 @@ from renkei.newsletter.compose import SECTION_TITLES
 from renkei.newsletter.dates_ja import jp_date
 from renkei.newsletter.editing import edit_issue, move_item
 from renkei.newsletter.preview import SAMPLE_RECIPIENT, sample_parts
-from renkei.newsletter.render import personalise
+from renkei.newsletter.render import personalise, public_consult_link
 from renkei.newsletter.review import load_draft
 from renkei.newsletter.workbench import issue_workbench, list_issues
 from warehouse.connection import open_warehouse
@@ -107,8 +107,10 @@ async def show(request: Request) -> Response:
         raise HTTPException(404) from None
     four_eyes = app.settings.newsletter.four_eyes
     blocked = four_eyes and bench.last_editor == user.display
+    base = app.settings.console.public_url
     text = personalise(bench.text, recipient_name=SAMPLE_RECIPIENT,
-                       unsubscribe_url=app.settings.issuer.unsubscribe_url)  # fmt: skip
+                       unsubscribe_url=app.settings.issuer.unsubscribe_url,
+                       consult=public_consult_link(base) if base else None)  # fmt: skip
     today = _today()
     stale = bench.status != "sent" and bench.selected_as_of and bench.selected_as_of < today
     latest = next((h for h in bench.history if h.action in ("reject", "approve", "edit")), None)
@@ -130,7 +132,8 @@ async def preview_html(request: Request) -> Response:
         draft = await act(request, app.gate.read, load_draft, app.settings, issue_id)
     except ApprovalError:
         raise HTTPException(404) from None
-    html, text = sample_parts(draft, app.settings.issuer.unsubscribe_url)
+    html, text = sample_parts(draft, app.settings.issuer.unsubscribe_url,
+                              app.settings.console.public_url)  # fmt: skip
     body = text if request.query_params.get("part") == "text" else html
     kind = "text/plain" if request.query_params.get("part") == "text" else "text/html"
     response = HTMLResponse(body, media_type=kind)
@@ -252,7 +255,7 @@ async def approve(request: Request) -> Response:
     app = console(request)
     seen = str(form.get("content_sha256") or "")
     if len(seen) != 64:
-        raise ApprovalError("承認する下書きのハッシュがありません。ページを再読み込みしてください")
+        raise ApprovalError("承認する下書きの確認番号がありません。ページを再読み込みしてください")
     try:
         result = await act(
             request, app.gate.write, approve_and_release, app.settings, issue_id,
@@ -264,11 +267,11 @@ async def approve(request: Request) -> Response:
         text = str(exc)
         if "changed since you saw it" in text:
             text = (
-                f"下書きは、この画面を開いた後に変わりました（表示中のハッシュ {seen[:12]}）。"
+                f"下書きは、この画面を開いた後に変わりました（表示中の確認番号 {seen[:12]}）。"
                 "承認していません。最新の内容を確かめてから承認してください"
             )
         return redirect(request, _back(issue_id, "approval"), text, "error")
-    notes = [f"承認しました（ハッシュ {result.digest[:12]}）"]
+    notes = [f"承認しました（確認番号 {result.digest[:12]}）"]
     if any(n.startswith("resumed") for n in result.notes):
         notes.append("待機中の Prefect フロー実行を再開しました")
     if any(n.startswith("recorded, but") for n in result.notes):

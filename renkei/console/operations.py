@@ -20,6 +20,7 @@ from renkei.console.web import JST, act, console, page, posted, redirect, signed
 from renkei.core.audit import audit
 from renkei.core.errors import EXPECTED, RenkeiError
 from renkei.core.settings import Settings
+from renkei.delivery.bounce_rules import restore, suppressed_contacts
 from renkei.delivery.contacts_admin import (
     add_contact,
     apply_import,
@@ -184,6 +185,9 @@ def read_contacts(settings: Settings, member_id: str | None) -> dict[str, Any]:
     rows = list_subscribers(settings, member_id).to_dicts()
     with open_warehouse(settings.warehouse, read_only=True) as con:
         members = run_query(con, "console_ops_members").to_dicts()
+        suppressed = {r["email"]: r for r in suppressed_contacts(con).to_dicts()}
+    for row in rows:  # why the bulletin skips it: a bounce or a complaint, with the reply
+        row["suppressed"] = suppressed.get(row["email"])
     for row in rows:
         row["tags"] = [t for t in (row["interests"] or "").split(",") if t]
     return {"rows": rows, "members": members}
@@ -233,6 +237,18 @@ async def contact_edit(request: Request) -> Response:
     except EXPECTED as exc:
         return redirect(request, _back(form), str(exc), "error")
     return redirect(request, _back(form), message)
+
+
+async def contact_restore(request: Request) -> Response:
+    """A bounced address receives the bulletin again (renkei bounces restore; audited)."""
+    user, form = await posted(request, "admin")
+    app = console(request)
+    email = str(form.get("email") or "")
+    try:
+        await act(request, app.gate.write, restore, app.settings, email, user.display)
+    except EXPECTED as exc:
+        return redirect(request, _back(form), str(exc), "error")
+    return redirect(request, _back(form), f"{email} への配信を再開しました")
 
 
 async def contact_unsubscribe(request: Request) -> Response:
@@ -312,6 +328,7 @@ ROUTES = [
     Route("/contacts", contact_add, methods=["POST"]),
     Route("/contacts/edit", contact_edit, methods=["POST"]),
     Route("/contacts/unsubscribe", contact_unsubscribe, methods=["POST"]),
+    Route("/contacts/restore", contact_restore, methods=["POST"]),
     Route("/contacts/import/preview", import_preview, methods=["POST"]),
     Route("/contacts/import/apply", import_apply, methods=["POST"]),
 ]

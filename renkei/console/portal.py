@@ -183,13 +183,17 @@ def signin_mail(settings: Settings, contact: Contact, url: str) -> bytes:
     return message.as_bytes()
 
 
-def send_signin(settings: Settings, key: str, email: str, base_url: str) -> bool:
+def send_signin(
+    settings: Settings, key: str, email: str, base_url: str, next_path: str = "/portal/"
+) -> bool:
     """Mail a sign-in link when ``email`` is a registered contact; say nothing either way."""
     contact = find_contact(settings, email)
     if contact is None:
         return False
     signed = issue_link(settings, key, contact)
     url = f"{base_url.rstrip('/')}/portal/link/{signed}"
+    if next_path != "/portal/":
+        url += f"?next={quote(next_path)}"
     transport = make_transport(settings.mail)
     try:
         transport.deliver(
@@ -203,7 +207,8 @@ def send_signin(settings: Settings, key: str, email: str, base_url: str) -> bool
 
 async def home(request: Request) -> Response:
     if _session(request) is None:
-        return _page(request, "portal/signin.html")
+        return _page(request, "portal/signin.html",
+                     next=_safe_next(request.query_params.get("next")))  # fmt: skip
     _, contact = _contact(request)
     app = console(request)
     history = await _call(request, submission_history, app.settings, contact.member_id)
@@ -228,8 +233,10 @@ async def signin(request: Request) -> Response:
                      error="メールアドレスを入れてください")  # fmt: skip
     if gate.per_remote.allow(remote(request)) and gate.per_address.allow(email):
         base = str(request.base_url)
+        target = _safe_next(str(form.get("next") or ""))
         try:
-            await _call(request, send_signin, app.settings, gate.key, email, base, _write=True)
+            await _call(request, send_signin, app.settings, gate.key, email, base, target,
+                        _write=True)  # fmt: skip
         except EXPECTED:
             pass  # mail could not go out: the page says the same (the server log has it)
     return _page(request, SENT_PAGE, email=email)
@@ -242,7 +249,8 @@ async def link_page(request: Request) -> Response:
         contact = await _call(request, peek_link, app.settings, portal(request).key, signed)
     except LinkRefused as exc:
         return _page(request, "portal/signin.html", status_code=410, error=str(exc))
-    return _page(request, "portal/link.html", signed=signed, contact=contact)
+    target = _safe_next(request.query_params.get("next"))
+    return _page(request, "portal/link.html", signed=signed, contact=contact, next=target)
 
 
 async def link_use(request: Request) -> Response:
@@ -256,7 +264,14 @@ async def link_use(request: Request) -> Response:
     request.state.portal_session = gate.codec.new(
         contact.email, contact.member_id, contact.member_name
     )
-    return _go(request, "/portal/")
+    return _go(request, _safe_next(str(form.get("next") or "")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a page of the portal (never another site, never the console)."""
+    if target and target.startswith("/portal/") and "//" not in target and "\\" not in target:
+        return target
+    return "/portal/"
 
 
 async def signout(request: Request) -> Response:

@@ -61,6 +61,8 @@ def start_send(settings: Settings, config: Path, issue_id: str, *, by: str,
     args = [sys.executable, "-m", "renkei", "send", issue_id, "--config", str(config)]
     if resend:
         args.append(f"--resend-{resend}")
+    elif api_url() is None:  # no after-send deployment: the open data follows the send here
+        args.append("--publish")
     log = settings.warehouse.with_name(f"{settings.warehouse.name}.send-{issue_id}.log")
     progress = progress_path(settings.warehouse, issue_id)
     before = progress.stat().st_mtime_ns if progress.exists() else 0

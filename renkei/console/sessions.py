@@ -10,31 +10,21 @@ in between; each request that is answered renews the idle clock.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from renkei.core.settings import ConsoleSettings
+from renkei.core.signin import console_key
 
 COOKIE = "renkei_console"
 
 
 def load_key(console: ConsoleSettings) -> str:
-    """The signing key: the environment variable, else the key file (made on first use)."""
-    from_env = os.environ.get(console.secret_env, "").strip()
-    if from_env:
-        return from_env
-    path = Path(console.secret_file)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
+    """The signing key (see renkei.core.signin.console_key: the portal links use it too)."""
+    return console_key(console)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,56 @@ class ConsoleSettings(_Section):
     trusted_proxies: str = "127.0.0.1"
     # A page waits this long for a flow that holds the warehouse, then says it is busy.
     busy_wait_seconds: float = Field(default=3.0, ge=0, le=30)
+    # The address members reach the portal at (behind the proxy). When set, receipt mails
+    # carry a sign-in link for their contact (single use, 72 hours).
+    public_url: str | None = Field(default=None, pattern=r"^https://")
+    # 「この取組について相談する」 links in a bulletin work for this many days.
+    consult_link_days: int = Field(default=90, ge=1, le=730)
+
+
+class BounceSettings(_Section):
+    """Bounces and complaints (`renkei bounces process`, renkei/delivery/bounce_mailbox.py).
+
+    With ``bounce_domain`` set, each delivery's envelope sender is
+    ``bounce+<signed token>@<bounce_domain>`` (VERP), so a bounce names its delivery; the
+    mailbox that receives that domain's mail is read over IMAP."""
+
+    enabled: bool = False  # false: `renkei bounces process` and the flow do nothing
+    bounce_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)  # default: 993 tls, else 143
+    imap_security: Literal["tls", "starttls", "none"] = "tls"
+    imap_user: str | None = None
+    # The password is never in the file: the environment variable holding it, or a Prefect
+    # Secret block (used instead of the variable when named).
+    imap_password_env: str = "RENKEI_IMAP_PASSWORD"
+    imap_password_block: str | None = None
+    imap_folder: str = "INBOX"
+    # Processed messages are moved here (created when missing); empty: only marked seen.
+    processed_folder: str | None = "renkei-processed"
+    # Soft bounces (4.x.x) suppress an address when this many of its last soft_window
+    # deliveries bounced; a hard bounce (5.x.x) at once; a complaint unsubscribes.
+    soft_threshold: int = Field(default=3, ge=1, le=100)
+    soft_window: int = Field(default=5, ge=1, le=100)
+    batch_size: int = Field(default=50, ge=1, le=10_000)  # messages per warehouse commit
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BounceSettings:
+        if self.soft_threshold > self.soft_window:
+            raise ValueError("soft_threshold must not exceed soft_window")
+        if self.enabled and not (self.imap_host and self.imap_user):
+            raise ValueError("imap_host and imap_user are required when enabled = true")
+        return self
+
+
+class CollaborationSettings(_Section):
+    """Consultation requests and needs/seeds (renkei/collaboration/)."""
+
+    # A reminder lists requests with no outcome beyond the introduction for this long.
+    reminder_weeks: int = Field(default=4, ge=1, le=52)
+    # Personal parts (address, name, message) of requests and needs/seeds are erased this
+    # long after their last change; the counts stay for the figures.
+    retention_months: int = Field(default=36, ge=1, le=120)
 
 
 class Settings(BaseSettings):
@@ -185,6 +235,8 @@ class Settings(BaseSettings):
     orchestration: OrchestrationSettings = OrchestrationSettings()
     intake: IntakeSettings = IntakeSettings()
     console: ConsoleSettings = ConsoleSettings()
+    collaboration: CollaborationSettings = CollaborationSettings()
+    bounces: BounceSettings = BounceSettings()
 
     # Where the settings came from, for messages. Not a setting.
     source: Path = Field(default=DEFAULT_CONFIG, exclude=True)

@@ -10,19 +10,37 @@ and bulletins (``purpose``) for that contact.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
-from renkei.core.settings import Settings
+from renkei.core.settings import ConsoleSettings, Settings
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
 LINK_MINUTES = 30
+RECEIPT_LINK_MINUTES = 72 * 60  # a receipt is often read a day or two later
+
+
+def console_key(console: ConsoleSettings) -> str:
+    """The web app's signing key (sessions, sign-in links): the environment variable, else
+    the key file (made on first use, mode 0600)."""
+    from_env = os.environ.get(console.secret_env, "").strip()
+    if from_env:
+        return from_env
+    path = Path(console.secret_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
 
 
 class LinkRefused(RenkeiError):
@@ -113,3 +131,16 @@ def _check(
             audit(con, link["email"], "portal_signin", link["member_id"])
     row = contact_row.row(0, named=True)
     return Contact(row["email"], row["member_id"], row["member_name"], row["status"])
+
+
+def portal_link(
+    settings: Settings, contact: Contact, *, next_path: str, purpose: str
+) -> str | None:
+    """A sign-in URL for ``contact`` that opens ``next_path`` of the portal, when the
+    portal's public address is configured (``[console] public_url``); else None."""
+    base = settings.console.public_url
+    if not base:
+        return None
+    signed = issue_link(settings, console_key(settings.console), contact, purpose=purpose,
+                        minutes=RECEIPT_LINK_MINUTES)  # fmt: skip
+    return f"{base.rstrip('/')}/portal/link/{signed}?next={next_path}"

@@ -27,7 +27,7 @@ from jinja2 import Environment, select_autoescape
 from renkei.core.settings import Settings
 from renkei.dataset.atom import ATOM, tag_base
 from renkei.newsletter.interest_order import END_MARK, ITEM_MARK
-from renkei.newsletter.render import personalise
+from renkei.newsletter.render import personalise, public_consult_link
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 INDEX = """<!doctype html>
@@ -42,8 +42,12 @@ INDEX = """<!doctype html>
 
 def public_html(html: str, settings: Settings) -> str:
     """The sent HTML without personal parts."""
+    base = settings.console.public_url  # 「相談する」: the public page (sign in by mail)
     page = personalise(
-        html, recipient_name="読者各位", unsubscribe_url=settings.issuer.unsubscribe_url
+        html,
+        recipient_name="読者各位",
+        unsubscribe_url=settings.issuer.unsubscribe_url,
+        consult=public_consult_link(base) if base else None,
     )
     keep = {settings.issuer.contact_email.lower()}
     if settings.issuer.unsubscribe_mailto:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 from renkei.dataset.events_ja import EVENT_COLUMNS_JA, OWN_COLUMNS_JA
 from renkei.dataset.tables import ALL_DAY_JA
 from renkei.newsletter.model import CATEGORY_JA, SECTOR_JA
@@ -71,10 +73,50 @@ MEMBER_FIELDS: list[tuple[str, str, str, str, str]] = [
     ("scope", "活動範囲", "string", "活動範囲", "Scope of activity"),
     ("feed_url", "フィードURL", "string", "公開フィードのURL", "Public feed URL"),
 ]
+# related_activities.csv (renkei.normalize.related, transforms/related.py)
+RELATED_FIELDS: list[tuple[str, str, str, str, str]] = [
+    ("activity_id", "活動ID", "string", "活動ID（activities.csv）", "Activity id"),
+    ("related_id", "関連活動ID", "string", "関連する他機関の活動ID", "Related activity id"),
+    ("rank", "順位", "integer", "関連の順位（1が最上位）", "Rank, 1 = best"),
+    (
+        "similarity",
+        "類似度",
+        "number",
+        "件名・概要の文字n-gram TF-IDFのコサイン類似度（0〜1）",
+        "Cosine similarity of title+summary character n-gram TF-IDF",
+    ),
+    ("member_name", "機関名", "string", "活動の機関名", "Member of the activity"),
+    ("related_member_name", "関連機関名", "string", "関連活動の機関名", "Member of the related"),
+    ("sector", "区分(産学金官)", "string", "活動の機関の区分", "Sector of the activity"),
+    ("related_sector", "関連区分(産学金官)", "string", "関連活動の機関の区分", "Related sector"),
+    ("sector_pair", "区分の組合せ", "string", "区分の組合せ（例: 産×学）", "Sector pair"),
+]
+RELATED_DESCRIPTION = (
+    "各活動に、件名・概要の文字n-gram（2〜3文字）TF-IDFのコサイン類似度がしきい値以上の"
+    "他機関の活動を最大3件。他の区分（産学金官）・他県の活動を優先して順位付け"
+    "（類似度に区分が異なれば+0.10、都道府県が異なれば+0.05）。同じ機関の活動は含まない。 / "
+    "For each activity, up to three activities of other members whose title+summary "
+    "character 2-3-gram TF-IDF cosine is above the threshold, other sectors and prefectures "
+    "first (+0.10 for another sector, +0.05 for another prefecture); never the same member."
+)
+
+
+def related_frame(related: pl.DataFrame) -> pl.DataFrame:
+    """related_activities as published: Japanese sector names, the pair (産×学), headers."""
+    sectors = [pl.col(c).replace(SECTOR_JA) for c in ("sector", "related_sector")]
+    return (
+        related.with_columns(sectors)
+        .with_columns(sector_pair=pl.concat_str("sector", "related_sector", separator="×"))
+        .select([c for c, *_ in RELATED_FIELDS])
+        .rename({c: h for c, h, *_ in RELATED_FIELDS})
+    )
+
+
 MEMBER_HEADERS_JA = {column: header for column, header, *_ in MEMBER_FIELDS}
 # What the CSVs for people may hold in their Japanese-valued columns (tables.japanese_values).
 JAPANESE_VALUES: dict[str, dict[str, Any]] = {
     "区分(産学金官)": {"constraints": {"enum": list(SECTOR_JA.values())}},
+    "関連区分(産学金官)": {"constraints": {"enum": list(SECTOR_JA.values())}},
     "種別": {"constraints": {"enum": list(CATEGORY_JA.values())}},
     "終日": {"trueValues": [ALL_DAY_JA[True]], "falseValues": [ALL_DAY_JA[False]]},
 }
@@ -117,8 +159,22 @@ def _events_schema() -> dict[str, Any]:
     }
 
 
-def descriptor(*, version: str, publisher: str, website: str, created: str) -> dict[str, Any]:
-    """The Data Package: activities, members and events with Table Schemas and keys."""
+PRIVACY_NOTE = (
+    " 公開しないもの：会員の連絡先メールアドレス、相談の申込者・氏名・内容、ニーズ・シーズの"
+    "投稿者の連絡先。needs_seeds.csv は事務局が確認して掲載中の技術ニーズ・シーズの題名と内容"
+    "（匿名の投稿は機関名・区分・都道府県なし）、stats_consultations.csv は相談・紹介・面談・"
+    "連携の件数（四半期・区分の組合せ別）だけを含む。 / Not published: contact addresses, who "
+    "asked what in a consultation, the posters of needs and seeds. needs_seeds.csv holds the "
+    "reviewed needs and seeds (anonymous ones without member, sector or prefecture); "
+    "stats_consultations.csv holds counts only."
+)
+
+
+def descriptor(
+    *, version: str, publisher: str, website: str, created: str, related: bool = True
+) -> dict[str, Any]:
+    """The Data Package: activities, members, events and related activities, with Table
+    Schemas and keys."""
     activities = _csv_resource(
         "activities",
         "activities.csv",
@@ -153,11 +209,28 @@ def descriptor(*, version: str, publisher: str, website: str, created: str) -> d
         "event-list dataset, in order, followed by renkei's own columns.",
     )
     events["schema"] = _events_schema()
+    pairs = _csv_resource(
+        "related_activities", "related_activities.csv", "関連活動 / Related activities",
+        RELATED_DESCRIPTION,
+    )  # fmt: skip
+    pairs["schema"] = {
+        "fields": [_field(h, t, ja, en) for _, h, t, ja, en in RELATED_FIELDS],
+        "primaryKey": ["活動ID", "順位"],
+        "foreignKeys": [
+            {"fields": ["活動ID"], "reference": {"resource": "activities", "fields": ["活動ID"]}},
+            {
+                "fields": ["関連活動ID"],
+                "reference": {"resource": "activities", "fields": ["活動ID"]},
+            },
+        ],
+    }
     return {
         "name": "renkei-activities",
         "title": "中国地域産学官連携 活動データ / Chugoku collaboration activities",
         "description": "中国地域産学官コラボレーションの会員機関の活動を水平展開のために公開する"
-        "オープンデータ。 / Open data of member activities, for reuse across the council. "
+        "オープンデータ。 / Open data of member activities, for reuse across the council."
+        + PRIVACY_NOTE
+        + " "
         + SPREADSHEET_NOTE,
         "version": version,
         "created": created,
@@ -165,5 +238,6 @@ def descriptor(*, version: str, publisher: str, website: str, created: str) -> d
         "publisher": {"title": publisher, "path": website},
         "homepage": website,
         "keywords": ["産学官連携", "イベント", "collaboration", "open data"],
-        "resources": [activities, members, events],
+        # related_activities is derived and recomputed: in the current release only
+        "resources": [activities, members, events, *([pairs] if related else [])],
     }

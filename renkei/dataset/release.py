@@ -3,6 +3,7 @@
 Layout of the publish folder::
 
     activities.{csv,parquet,json} members.csv events.csv datapackage.json   (current)
+    related_activities.csv                                                  (current)
     events.ics activities.atom stats_*.csv chart_*.png index.html           (current)
     releases/<issue>_<YYYY-MM-DD>/  frozen snapshot of the data after each sent issue
 
@@ -29,7 +30,7 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,48 @@ from warehouse.queries import run_query
 
 JST = ZoneInfo("Asia/Tokyo")
 RELEASES = "releases"
+RELATED_CSV = "related_activities.csv"
+NEEDS_CSV = "needs_seeds.csv"  # current release only: approved and not yet expired
+NEEDS_HEADERS = {
+    "need_id": "ID", "kind": "種類", "title": "題名", "body": "内容", "expires_on": "掲載期限",
+    "member_name": "機関名（匿名は空）", "sector": "区分", "prefecture": "都道府県",
+}  # fmt: skip
+
+
+CONSULTATION_HEADERS = {
+    "quarter": "四半期", "requester_sector": "相談者の区分", "organiser_sector": "主催者の区分",
+    "requests": "相談", "introductions": "紹介", "meetings": "面談・打合せ",
+    "collaborations": "共同研究・事業化",
+}  # fmt: skip
+
+
+def consultations_frame(figures: pl.DataFrame) -> pl.DataFrame:
+    """Consultation counts as published: Japanese headers and sectors (産学金官); counts
+    only, never a name."""
+    if figures.is_empty():
+        return pl.DataFrame(schema=dict.fromkeys(CONSULTATION_HEADERS.values(), pl.String))
+    sectors = [pl.col(c).replace(datapackage.SECTOR_JA)
+               for c in ("requester_sector", "organiser_sector")]  # fmt: skip
+    return (
+        figures.with_columns(sectors)
+        .select(list(CONSULTATION_HEADERS))
+        .rename(CONSULTATION_HEADERS)
+    )
+
+
+def needs_frame(needs: pl.DataFrame) -> pl.DataFrame:
+    """Needs and seeds as published: Japanese kinds and headers; never an address."""
+    if needs.is_empty():
+        return pl.DataFrame({h: [] for h in NEEDS_HEADERS.values()}, schema=dict.fromkeys(
+            NEEDS_HEADERS.values(), pl.String))  # fmt: skip
+    kinds = {"need": "技術ニーズ", "seed": "技術シーズ"}
+    return (
+        needs.with_columns(pl.col("kind").replace(kinds))
+        .select(list(NEEDS_HEADERS))
+        .rename(NEEDS_HEADERS)
+    )  # current release only (derived, recomputed)
+
+
 SNAPSHOT_FILES = {
     "activities.csv", "activities.parquet", "activities.json", "members.csv", "events.csv",
 }  # fmt: skip
@@ -76,8 +119,13 @@ class Snapshot:
     sent_issues: pl.DataFrame
     hidden_in_issues: pl.DataFrame  # hidden items of sent issues (withheld in the archive)
     hidden_ids: list[str]  # every hidden activity (taken out of snapshots too)
+    related: pl.DataFrame  # related_activities whose both sides are published
     issue_id: str | None
     sent_on: str | None
+    # approved needs/seeds still open (anonymous ones without member, sector, prefecture)
+    needs: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # consultation figures per quarter and sector pair: counts only, never names
+    consultations: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def read_snapshot(settings: Settings, now: datetime) -> Snapshot:
@@ -106,6 +154,9 @@ def read_snapshot(settings: Settings, now: datetime) -> Snapshot:
             sent_issues=run_query(con, "dataset_sent_issues"),
             hidden_in_issues=run_query(con, "dataset_hidden_in_sent_issues"),
             hidden_ids=run_query(con, "dataset_hidden_ids")["activity_id"].to_list(),
+            related=run_query(con, "dataset_related_activities"),
+            needs=run_query(con, "needs_public", {"on": today}),
+            consultations=run_query(con, "consultation_figures"),
             issue_id=issue["issue_id"][0] if issue.height else None,
             sent_on=issue["sent_on"][0] if issue.height else None,
         )
@@ -128,8 +179,11 @@ def _csv(frame: pl.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_datapackage(folder: Path, *, settings: Settings, version: str, created: str) -> Path:
+def write_datapackage(
+    folder: Path, *, settings: Settings, version: str, created: str, related: bool = True
+) -> Path:
     package = datapackage.descriptor(
+        related=related,
         version=version,
         publisher=settings.issuer.name,
         website=settings.issuer.website,
@@ -148,6 +202,7 @@ def write_data_files(snap: Snapshot, folder: Path, pool: ThreadPoolExecutor) -> 
         pool.submit(write_dataset, snap.activities, folder),
         pool.submit(lambda: [_csv(members, folder / "members.csv")]),
         pool.submit(lambda: [_csv(events_ja.events_frame(snap.activities), folder / "events.csv")]),
+        pool.submit(lambda: [_csv(datapackage.related_frame(snap.related), folder / RELATED_CSV)]),
     ]
     return [path for job in jobs for path in job.result()]
 
@@ -180,9 +235,11 @@ def write_current(snap: Snapshot, folder: Path, *, settings: Settings, now: date
     )
     files += [ics, feed]
     files += stats.write_tables(
-        {"counts": snap.counts, "members": snap.member_stats, "collaboration": snap.collaboration},
+        {"counts": snap.counts, "members": snap.member_stats, "collaboration": snap.collaboration,
+         "consultations": consultations_frame(snap.consultations)},
         folder,
-    )
+    )  # fmt: skip
+    files.append(_csv(needs_frame(snap.needs), folder / NEEDS_CSV))
     files += charts
     files += archive.write_archive(snap.sent_issues, folder, settings, snap.hidden_in_issues)
     index = folder / "index.html"
@@ -226,7 +283,9 @@ def publish_release(settings: Settings, now: datetime | None = None) -> list[Pat
                 if path.name in SNAPSHOT_FILES:  # the same bytes: link, do not write twice
                     _link_or_copy(path, frozen / path.name)
             created = now.astimezone(JST).isoformat(timespec="seconds")
-            write_datapackage(frozen, settings=settings, version=snapshot_name, created=created)
+            write_datapackage(
+                frozen, settings=settings, version=snapshot_name, created=created, related=False
+            )
             check_files(sorted(frozen.iterdir()), frozen)
             os.rename(frozen, releases / snapshot_name)  # appears whole, or not at all
             written += sorted((releases / snapshot_name).iterdir())

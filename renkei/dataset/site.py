@@ -63,6 +63,8 @@ LABELS = {
     "stats_counts.csv": "集計: 区分・都道府県・種別・月別の件数",
     "stats_members.csv": "集計: 機関ごとの報告状況",
     "stats_collaboration.csv": "集計: 区分・県をまたぐ連携",
+    "stats_consultations.csv": "集計: 相談・紹介・面談・連携の件数（四半期・区分の組合せ別）",
+    "needs_seeds.csv": "技術ニーズ・シーズ（掲載中のもの。匿名の投稿は機関名・区分・県なし）",
     "issues.atom": "メルマガ各号のフィード（Atom）",
 }
 CHART_ALT = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -31,7 +32,7 @@ from renkei.core.mail_transport import WireReady
 from renkei.core.settings import IssuerSettings, MailSettings
 from renkei.newsletter.interest_order import Layout
 from renkei.newsletter.model import content_digest
-from renkei.newsletter.render import RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
+from renkei.newsletter.render import CONSULT_MARKER, RECIPIENT_MARKER, UNSUBSCRIBE_MARKER
 
 DKIM_HEADERS = (
     b"From",
@@ -103,17 +104,20 @@ def build_message(
     *,
     now: datetime,
     token: str | None = None,
+    consult: Callable[[str], str] | None = None,
 ) -> EmailMessage:
     """The message for one recipient, built by the ``email`` package (the reference that
     ``MessageFactory`` must equal). ``token``: the signed unsubscribe token (always passed
-    when sending; see ``renkei.delivery.unsubscribe``)."""
+    when sending; see ``renkei.delivery.unsubscribe``); ``consult``: activity_id → this
+    recipient's 「相談する」 link (renkei.core.consult_link)."""
     unsubscribe = unsubscribe_url(issuer, token)
     html, text = bodies_for(bulletin, recipient)
 
     def personalise(body: str) -> str:
-        return body.replace(UNSUBSCRIBE_MARKER, unsubscribe).replace(
+        body = body.replace(UNSUBSCRIBE_MARKER, unsubscribe).replace(
             RECIPIENT_MARKER, recipient.member_name
         )
+        return CONSULT_MARKER.sub(lambda m: consult(m.group(1)) if consult else "", body)
 
     msg = EmailMessage(policy=policy.SMTP)  # CRLF, RFC 2047 words folded correctly
     msg["Subject"] = bulletin.subject
@@ -172,7 +176,9 @@ class _Stretch:
         return tail
 
 
-_SLOTS = re.compile(f"({re.escape(UNSUBSCRIBE_MARKER)}|{re.escape(RECIPIENT_MARKER)})".encode())
+_SLOTS = re.compile(
+    f"({re.escape(UNSUBSCRIBE_MARKER)}|{re.escape(RECIPIENT_MARKER)}|%%CONSULT:[A-Za-z0-9_-]+%%)".encode()
+)
 
 
 class _Part:
@@ -190,11 +196,17 @@ class _Part:
         self.stretches = [_Stretch(p) for p in pieces[0::2]]
         self.slots = pieces[1::2]
 
-    def encode(self, values: dict[bytes, bytes], out: list[bytes]) -> None:
+    def encode(
+        self, values: dict[bytes, bytes], out: list[bytes],
+        consult: Callable[[str], str] | None = None,
+    ) -> None:  # fmt: skip
         out.append(self.head)
         carry = self.stretches[0].after(b"", out)
         for slot, stretch in zip(self.slots, self.stretches[1:], strict=True):
-            carry = stretch.after(carry + values[slot], out)
+            value = values.get(slot)
+            if value is None:  # a %%CONSULT:<activity_id>%% slot
+                value = consult(slot[10:-2].decode()).encode() if consult else b""
+            carry = stretch.after(carry + value, out)
         if carry:
             out.append(_b64(carry))
 
@@ -246,10 +258,15 @@ class MessageFactory:
         """How many orderings have been prepared so far."""
         return len(self._variants)
 
-    def build(self, recipient: Recipient, *, now: datetime, token: str | None) -> bytes:
-        """The message's bytes; ``WireReady`` (SMTP form) unless the address is not ASCII."""
+    def build(
+        self, recipient: Recipient, *, now: datetime, token: str | None,
+        consult: Callable[[str], str] | None = None,
+    ) -> bytes:  # fmt: skip
+        """The message's bytes; ``WireReady`` (SMTP form) unless the address is not ASCII.
+        ``consult``: activity_id → this recipient's 「相談する」 link."""
         if not recipient.email.isascii():  # SMTPUTF8 address: let the email package do it
-            msg = build_message(self.bulletin, recipient, self.issuer, now=now, token=token)
+            msg = build_message(self.bulletin, recipient, self.issuer, now=now, token=token,
+                                consult=consult)  # fmt: skip
             return bytes(msg)
         unsubscribe = unsubscribe_url(self.issuer, token)
         subject = quote("unsubscribe " + (token or recipient.email))
@@ -266,7 +283,7 @@ class MessageFactory:
         }
         out = [self._fixed, head.encode()]
         for part in self._parts(recipient.interests):
-            part.encode(values, out)
+            part.encode(values, out, consult)
         out.append(self._close)
         return WireReady(b"".join(out))
 

@@ -6,13 +6,14 @@ last words, so the secretariat can check with the recipient or resend
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from renkei.core.errors import ApprovalError
 from renkei.core.settings import Settings
+from renkei.delivery.bounce_rules import issue_events
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 
@@ -21,6 +22,17 @@ from warehouse.queries import run_query
 class DeliveryReport:
     issue_id: str
     rows: list[dict[str, Any]]
+    # bounces and complaints read from the bounce mailbox afterwards (renkei bounces process)
+    bounces: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def bounce_counts(self) -> dict[str, int]:
+        """Distinct addresses per kind: hard, soft, delayed, complaint."""
+        seen: dict[str, set[str]] = {"hard": set(), "soft": set(), "delayed": set()}
+        seen["complaint"] = set()
+        for row in self.bounces:
+            seen.setdefault(row["kind"], set()).add(row["recipient"])
+        return {kind: len(who) for kind, who in seen.items()}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -34,11 +46,17 @@ class DeliveryReport:
         return [r for r in self.rows if r["status"] != "sent"]
 
     def summary(self) -> str:
-        c = self.counts
-        return (
+        c, b = self.counts, self.bounce_counts
+        line = (
             f"issue {self.issue_id}: {c['sent']} sent, {c['failed']} failed, "
             f"{c['unknown']} unknown, {c['sending']} in progress or interrupted"
         )
+        if self.bounces:  # what the bounce mailbox said afterwards (renkei bounces process)
+            line += (
+                f"; bounced afterwards: {b['hard']} hard, {b['soft']} soft, "
+                f"{b['complaint']} complaints"
+            )
+        return line
 
     @property
     def unknown(self) -> list[dict[str, Any]]:
@@ -65,9 +83,10 @@ def delivery_report(settings: Settings, issue_id: str) -> DeliveryReport:
         if run_query(con, "issue_by_id", {"issue_id": issue_id}).is_empty():
             raise ApprovalError(f"issue {issue_id}: no such issue (see `renkei status`)")
         rows = run_query(con, "delivery_report", {"issue_id": issue_id}).to_dicts()
+        bounces = issue_events(con, issue_id).to_dicts()
     for row in rows:
         row["detail"] = _detail(row)
-    return DeliveryReport(issue_id, rows)
+    return DeliveryReport(issue_id, rows, bounces)
 
 
 @dataclass(frozen=True)

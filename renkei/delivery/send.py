@@ -68,6 +68,7 @@ from typing import Any
 import duckdb
 
 from renkei.core.audit import audit
+from renkei.core.consult_link import link_maker
 from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import (
     ConnectionFailure,
@@ -79,6 +80,8 @@ from renkei.core.mail_transport import (
     make_transport,
 )
 from renkei.core.settings import Settings
+from renkei.core.signin import console_key
+from renkei.delivery.bounce_rules import suppressed_counts
 from renkei.delivery.journal import SendJournal
 from renkei.delivery.message import Bulletin, DkimSigner, MessageFactory, Recipient, message_id
 from renkei.delivery.outcomes import (
@@ -89,6 +92,7 @@ from renkei.delivery.outcomes import (
 )
 from renkei.delivery.progress import ProgressWriter
 from renkei.delivery.unsubscribe import apply_pending, load_secret, make_token
+from renkei.delivery.verp import return_path
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 
@@ -113,6 +117,7 @@ class SendReport:
     variants: int = 0  # orderings of the items prepared (interests first; one when none)
     unknown: list[str] = field(default_factory=list)  # decided unknown in this run
     unknown_before: int = 0  # unknown from earlier runs, left as they are (at most once)
+    suppressed: dict[str, int] = field(default_factory=dict)  # skipped: bounced, complaint
 
     def summary(self) -> str:
         if self.already_sent:
@@ -124,6 +129,9 @@ class SendReport:
             )
             if self.unknown:
                 line += f", {len(self.unknown)} unknown (no reply after the final '.')"
+        if self.suppressed:
+            why = ", ".join(f"{n} {k}" for k, n in sorted(self.suppressed.items()))
+            line += f"; {sum(self.suppressed.values())} suppressed addresses skipped ({why})"
         if self.unknown_before:
             line += (
                 f"; {self.unknown_before} unknown from an earlier run, not resent "
@@ -152,10 +160,26 @@ class _Run:
     retryable: int = 0
     ahead: tuple[Recipient, bytes] | None = None  # the next message, built in advance
     progress: ProgressWriter | None = None
+    consult_key: str | None = None  # the web app's key, for 「相談する」 links
+
+    def sender(self, email: str) -> str:
+        """The envelope sender: the delivery's VERP return path when a bounce domain is set."""
+        domain = self.settings.bounces.bounce_domain
+        issue_id = self.factory.bulletin.issue_id
+        if domain:
+            return return_path(self.secret, issue_id, email, domain)
+        return str(self.settings.issuer.contact_email)
 
     def message_bytes(self, recipient: Recipient) -> bytes:
-        token = make_token(self.secret, self.factory.bulletin.issue_id, recipient.email)
-        data = self.factory.build(recipient, now=_now(), token=token)
+        issue_id = self.factory.bulletin.issue_id
+        token = make_token(self.secret, issue_id, recipient.email)
+        base = self.settings.console.public_url  # 「相談する」 links need the portal's address
+        consult = None
+        if base:
+            if self.consult_key is None:  # read once per run
+                self.consult_key = console_key(self.settings.console)
+            consult = link_maker(self.consult_key, base, recipient.email, issue_id)
+        data = self.factory.build(recipient, now=_now(), token=token, consult=consult)
         return self.signer.sign(data) if self.signer else data
 
     def prepare(self, upcoming: Recipient | None) -> None:
@@ -220,7 +244,7 @@ class _Run:
             try:
                 reply = self.transport.deliver(
                     data,
-                    sender=str(self.settings.issuer.contact_email),
+                    sender=self.sender(email),
                     recipient=email,
                     issue_id=issue_id,
                     handed_over=handed_over,
@@ -335,6 +359,7 @@ def send_issue(
             report.resolved = len(decided)
             factory = MessageFactory(bulletin, settings.issuer)
             todo = _todo(con, issue_id, report, resend_unknown, resend_failed)
+            report.suppressed = {} if resend_unknown or resend_failed else suppressed_counts(con)
             progress = ProgressWriter(settings.warehouse, issue_id, len(todo))
             progress.start()
             run = _Run(con, settings, transport, factory, secret, signer, report, journal, sleep)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from renkei.core.settings import Settings
-from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Section
+from renkei.newsletter.model import Issue, Issuer, Item, Organiser, Related, Section
 from renkei.newsletter.selection import Exclusion, duplicate, over_cap, place
 from transforms.text import strip_invisible_text
 
@@ -93,7 +93,15 @@ def _item(row: dict, *, reminder: bool = False) -> Item:
         audience=_clean(row.get("audience_text")),
         schedule=_clean(row.get("schedule_text")),
         fact_notes=_clean(row.get("fact_notes")),
+        related=_related(row.get("related")),
     )
+
+
+def _related(value: dict | None) -> Related | None:
+    """The 「関連：」 line's activity (issue_candidates.sql best_related), if any."""
+    if not value or not value.get("title"):
+        return None
+    return Related(_clean(value["title"]), _clean(value["member_name"] or ""), value["sector"])
 
 
 @dataclass(frozen=True)
@@ -295,6 +303,8 @@ def build_issue(
         sections=sections,
         editorial=_clean(editorial),
         generated_at=generated_at,
+        # per-recipient 「相談する」 links need the portal's public address
+        extra={"consult": "1"} if settings.console.public_url else {},
     )
 
 

@@ -29,6 +29,7 @@ from renkei.newsletter.compose import (
     sort_into_sections,
 )
 from renkei.newsletter.model import Issue, Rendered, Section, content_digest
+from renkei.newsletter.needs_section import needs_section
 from renkei.newsletter.render import (
     NewsletterTooLarge,
     SkippedItem,
@@ -165,6 +166,9 @@ def draft(
             editorial = existing["editorial"][0]
         selection = select_items(con, settings, period, as_of).selection
         sections, shown = selection.sections, selection.shown
+        if shown:  # approved needs and seeds ride along with an issue; they never make one
+            needs = run_query(con, "needs_public", {"on": as_of}).to_dicts()
+            sections = (*sections, *needs_section(needs))
         excluded = list(selection.excluded)
         if not shown:
             return DraftReport(

@@ -43,6 +43,16 @@ class Organiser:
 
 
 @dataclass(frozen=True)
+class Related:
+    """The best related activity of another member (related_activities, rank 1), shown as
+    one line 「関連：<title>（<member>、<産学金官>）」 under the item."""
+
+    title: str
+    member_name: str
+    sector: str  # industry | academia | finance | government
+
+
+@dataclass(frozen=True)
 class Item:
     activity_id: str
     title: str
@@ -65,6 +75,7 @@ class Item:
     # One line per fact read from free text (where it came from), for the reviewer's
     # preview page only: never rendered into the mail.
     fact_notes: str | None = None
+    related: Related | None = None  # at most one line, only above the measured similarity
 
 
 @dataclass(frozen=True)

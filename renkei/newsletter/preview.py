@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from renkei.newsletter.render import personalise
+from renkei.newsletter.render import personalise, public_consult_link
 from renkei.newsletter.selection import Exclusion
 
 SAMPLE_RECIPIENT = "（受信者の機関名）"
@@ -99,10 +99,17 @@ class Draft:
     fact_notes: tuple[tuple[str, str, str], ...] = ()
 
 
-def sample_parts(draft: Draft, unsubscribe_url: str) -> tuple[str, str]:
-    """The draft's HTML and text with sample values in the per-recipient places."""
+def sample_parts(
+    draft: Draft, unsubscribe_url: str, consult_base: str | None = None
+) -> tuple[str, str]:
+    """The draft's HTML and text with sample values in the per-recipient places (the
+    「相談する」 links lead to the public page; a reader's own link is made at send time)."""
+    consult = public_consult_link(consult_base) if consult_base else None
     fill = {"recipient_name": SAMPLE_RECIPIENT, "unsubscribe_url": unsubscribe_url}
-    return personalise(draft.html, **fill), personalise(draft.text, **fill)
+    return (
+        personalise(draft.html, **fill, consult=consult),
+        personalise(draft.text, **fill, consult=consult),
+    )
 
 
 def _excluded(draft: Draft) -> str:
@@ -154,8 +161,10 @@ def _action(draft: Draft) -> str:
     return ""
 
 
-def write_preview(draft: Draft, folder: Path, unsubscribe_url: str) -> Path:
-    mail_html, mail_text = sample_parts(draft, unsubscribe_url)
+def write_preview(
+    draft: Draft, folder: Path, unsubscribe_url: str, consult_base: str | None = None
+) -> Path:
+    mail_html, mail_text = sample_parts(draft, unsubscribe_url, consult_base)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{draft.issue_id}-preview.html"
     target.write_text(

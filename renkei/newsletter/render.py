@@ -25,6 +25,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,9 @@ from renkei.newsletter.textwrap_ja import DEFAULT_WIDTH, wrap_text
 from transforms.text import match_key, member_name_key
 
 UNSUBSCRIBE_MARKER = "%%UNSUBSCRIBE_URL%%"
+# 「この取組について相談する」: one per item, replaced per recipient at send time
+# (renkei.core.consult_link); a sample or the public page in previews and the archive.
+CONSULT_MARKER = re.compile(r"%%CONSULT:([A-Za-z0-9_-]+)%%")
 RECIPIENT_MARKER = "%%RECIPIENT_NAME%%"
 MAX_HTML_BYTES = 102_400  # Gmail clips messages whose HTML exceeds ~102 KB
 TEXT_WIDTH = DEFAULT_WIDTH  # display columns (35 full-width characters)
@@ -110,8 +114,11 @@ def sector_ja(sector: str) -> str:
     return SECTOR_JA.get(sector, sector)
 
 
+NEED_KIND_JA = {"need": "技術ニーズ", "seed": "技術シーズ"}
+
+
 def category_ja(category: str) -> str:
-    return CATEGORY_JA.get(category, CATEGORY_JA["other"])
+    return CATEGORY_JA.get(category) or NEED_KIND_JA.get(category) or CATEGORY_JA["other"]
 
 
 def contact_href(contact: str | None) -> str | None:
@@ -242,6 +249,7 @@ def _context(issue: Issue) -> dict[str, object]:
         or jp_month_label(issue.period_start, issue.period_end),
         "period_text": jp_period(issue.period_start, issue.period_end),
         "rule": "━" * (TEXT_WIDTH // 2),
+        "consult": issue.extra.get("consult") == "1",
     }
 
 
@@ -266,7 +274,7 @@ def validate_links(html: str) -> list[str]:
     bad: list[str] = []
     for m in _HREF_RE.finditer(html):
         href = html_lib.unescape(next(g for g in m.groups() if g is not None)).strip()
-        if href == UNSUBSCRIBE_MARKER:
+        if href == UNSUBSCRIBE_MARKER or CONSULT_MARKER.fullmatch(href):
             continue
         low = href.lower()
         if low.startswith("mailto:") and len(href) > len("mailto:"):
@@ -351,11 +359,22 @@ def unrenderable_items(issue: Issue) -> list[SkippedItem]:
     return bad
 
 
-def personalise(body: str, *, recipient_name: str, unsubscribe_url: str) -> str:
+def personalise(
+    body: str, *, recipient_name: str, unsubscribe_url: str,
+    consult: Callable[[str], str] | None = None,
+) -> str:  # fmt: skip
     """Substitute the per-recipient parts into once-rendered HTML or text (card comments,
-    see ``renkei.newsletter.interest_order``, are removed)."""
-    return (
+    see ``renkei.newsletter.interest_order``, are removed). ``consult``: activity_id → the
+    consultation link (a reader's own at send time; the public page in previews and the
+    archive, see ``public_consult_link``)."""
+    text = (
         strip_marks(body)
         .replace(UNSUBSCRIBE_MARKER, unsubscribe_url)
         .replace(RECIPIENT_MARKER, recipient_name)
     )
+    return CONSULT_MARKER.sub(lambda m: consult(m.group(1)) if consult else "", text)
+
+
+def public_consult_link(base_url: str) -> Callable[[str], str]:
+    """Where a reader without a personal link asks: the portal signs them in by mail."""
+    return lambda activity_id: f"{base_url.rstrip('/')}/portal/consult?activity={activity_id}"

@@ -52,7 +52,12 @@ def preview(settings: Settings, issue_id: str, folder: Path | None = None) -> Pa
     """Write the side-by-side preview page; return its path."""
     draft = load_draft(settings, issue_id)
     draft = replace(draft, fact_notes=load_fact_notes(settings, issue_id))
-    return write_preview(draft, folder or review_folder(settings), settings.issuer.unsubscribe_url)
+    return write_preview(
+        draft,
+        folder or review_folder(settings),
+        settings.issuer.unsubscribe_url,
+        settings.console.public_url,
+    )
 
 
 def export_parts(
@@ -60,7 +65,7 @@ def export_parts(
 ) -> tuple[Path, Path]:
     """Write the issue's HTML and text (sample recipient filled in) as plain files."""
     draft = load_draft(settings, issue_id)
-    html, text = sample_parts(draft, settings.issuer.unsubscribe_url)
+    html, text = sample_parts(draft, settings.issuer.unsubscribe_url, settings.console.public_url)
     target = folder or review_folder(settings)
     target.mkdir(parents=True, exist_ok=True)
     html_path, text_path = target / f"{issue_id}.html", target / f"{issue_id}.txt"

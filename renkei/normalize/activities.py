@@ -27,6 +27,7 @@ from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
 from renkei.normalize.invariants import assert_invariants
+from renkei.normalize.related import replace_related
 from renkei.normalize.rules import load_rules
 from transforms import contracts
 from transforms.activities import build_activities
@@ -147,6 +148,7 @@ def normalize(settings: Settings, build: Build = build_here) -> NormalizeReport:
         result = _compute(con, rules, settings.summary_chars, build)
         with transaction(con):
             _write(con, result, datetime.now(UTC))
+            replace_related(con)  # derived from the activities just written
             assert_invariants(con)  # before the commit: a table that breaks them is not kept
         return _report(con, result)
 
@@ -166,6 +168,7 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
             _write(con, result, datetime.now(UTC))
             if not before.is_empty():
                 _with_batch(con, "restore_activity_timestamps", before)
+            replace_related(con)
             assert_invariants(con)  # before the commit: a table that breaks them is not kept
         report = _report(con, result)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)

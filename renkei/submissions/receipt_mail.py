@@ -15,6 +15,7 @@ from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import DeliveryError, make_transport
 from renkei.core.registry import Member
 from renkei.core.settings import Settings
+from renkei.core.signin import find_contact, portal_link
 from renkei.submissions.receipts import (
     MAIL_LISTED,
     clean_name,
@@ -24,7 +25,9 @@ from renkei.submissions.receipts import (
 )
 
 
-def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
+def receipt_message(
+    settings: Settings, outcome, to: str, portal_url: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     verdict = (
         "受け付けできませんでした"
@@ -40,7 +43,13 @@ def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
     message["Message-ID"] = make_msgid("receipt", domain=domain)
     facts = outcome.receipt_facts
     body = render_receipt(facts, listed=MAIL_LISTED) if facts else outcome.receipt_text
-    message.set_content(body, charset="utf-8")
+    text = body
+    if portal_url:  # the mail only: the receipt file is the same for every way in
+        text += (
+            "\n会員ポータルで受付結果を見る・出し直す（このリンクはあなた専用です。"
+            f"72時間、1回だけ使えます）：\n{portal_url}\n"
+        )
+    message.set_content(text, charset="utf-8")
     if body != outcome.receipt_text:  # lists cut short: the whole receipt goes along
         message.add_attachment(
             receipt_bytes(outcome.receipt_text),
@@ -49,6 +58,18 @@ def receipt_message(settings: Settings, outcome, to: str) -> EmailMessage:
             filename=receipt_name(outcome.file_name),
         )
     return message
+
+
+def _portal_url(settings: Settings, to: str, outcome) -> str | None:
+    """A sign-in link to this receipt in the member portal, when the portal has a public
+    address and ``to`` is a registered contact of the member."""
+    if not settings.console.public_url:
+        return None
+    contact = find_contact(settings, to)
+    if contact is None or contact.member_id != outcome.member_id:
+        return None
+    return portal_link(settings, contact, next_path=f"/portal/receipts/{outcome.sha256}",
+                       purpose="receipt")  # fmt: skip
 
 
 def mail_receipt(settings: Settings, outcome, member: Member) -> None:
@@ -62,7 +83,9 @@ def mail_receipt(settings: Settings, outcome, member: Member) -> None:
         return
     try:
         for to in member.contact_emails:
-            data = receipt_message(settings, outcome, to).as_bytes()
+            data = receipt_message(
+                settings, outcome, to, _portal_url(settings, to, outcome)
+            ).as_bytes()
             try:
                 transport.deliver(
                     data,

@@ -3,3 +3,4 @@ DELETE FROM activities;
 DELETE FROM activity_organisers;
 DELETE FROM activity_merges;
 DELETE FROM quarantine WHERE stage = 'normalize';
+DELETE FROM related_activities;

@@ -58,6 +58,19 @@ organisers AS (
     JOIN members m USING (member_id)
     WHERE o.activity_id IN (SELECT activity_id FROM candidates)
     GROUP BY o.activity_id
+),
+-- the best related activity of another member (related_activities, rank 1 of those still
+-- shown), for the 「関連：」 line under the item
+best_related AS (
+    SELECT r.activity_id,
+           arg_min({'title': b.title, 'member_name': rm.name, 'sector': rm.sector}, r.rank)
+               AS related
+    FROM related_activities r
+    JOIN activities b ON b.activity_id = r.related_id
+    JOIN members rm ON rm.member_id = b.member_id
+    WHERE r.activity_id IN (SELECT activity_id FROM candidates)
+      AND r.related_id NOT IN (SELECT activity_id FROM activity_hidden)
+    GROUP BY r.activity_id
 )
 SELECT d.activity_id, d.title, d.summary, d.url, d.category, d.starts_at, d.ends_at,
        d.all_day, d.venue, d.deadline_at, d.published_at, d.contact, d.reported_at,
@@ -66,12 +79,13 @@ SELECT d.activity_id, d.title, d.summary, d.url, d.category, d.starts_at, d.ends
        (s.activity_id IS NOT NULL) AS shown_before,
        o.organisers, coalesce(o.collaboration, false) AS collaboration,
        s.shown_in, (h.activity_id IS NOT NULL) AS hidden, h.reason AS hidden_reason,
-       dup.duplicates
+       dup.duplicates, br.related
 FROM dated d
 JOIN members m USING (member_id)
 LEFT JOIN sent_items s USING (activity_id)
 LEFT JOIN organisers o USING (activity_id)
 LEFT JOIN activity_hidden h USING (activity_id)
 LEFT JOIN duplicates dup USING (activity_id)
+LEFT JOIN best_related br USING (activity_id)
 WHERE d.activity_id IN (SELECT activity_id FROM candidates)
 ORDER BY d.starts_at NULLS LAST, d.reported_at, d.activity_id;

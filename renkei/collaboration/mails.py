@@ -1,0 +1,124 @@
+"""The secretariat's mails about a consultation, in Japanese: the introduction, a question
+for the requester, a decline. Sent through the one mail transport (SMTP or the outbox).
+
+The introduction goes as ONE mail to both parties when the requester agreed to share their
+contact; otherwise the organiser gets the request without the requester's address (the
+secretariat relays the answer) and the requester gets the organiser's contact.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from typing import Any
+
+from renkei.core.mail_transport import make_transport
+from renkei.core.settings import Settings
+
+
+def compose_mail(
+    settings: Settings, to: list[str], subject: str, body: str, *, reply_to_us: bool = True
+) -> EmailMessage:
+    issuer = settings.issuer
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((issuer.name, str(issuer.contact_email)))
+    message["To"] = ", ".join(to)
+    if reply_to_us:  # an introduction to both parties: replies go between them
+        message["Reply-To"] = str(issuer.contact_email)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid("consult", domain=str(issuer.contact_email).rsplit("@")[-1])
+    footer = f"\n--\n{issuer.name}\n{issuer.postal_address}\n{issuer.contact_email}\n"
+    message.set_content(body + footer, charset="utf-8")
+    return message
+
+
+def send_mail(settings: Settings, message: EmailMessage, to: list[str], tag: str) -> list[str]:
+    transport = make_transport(settings.mail)
+    sent = []
+    try:
+        for address in to:
+            transport.deliver(
+                message.as_bytes(), sender=str(settings.issuer.contact_email), recipient=address,
+                issue_id=f"consultations/{tag}", handed_over=lambda: None,
+            )  # fmt: skip
+            sent.append(address)
+    finally:
+        transport.close()
+    return sent
+
+
+def _who(row: dict[str, Any]) -> str:
+    name = row.get("requester_name") or "ご担当者"
+    return f"{row.get('requester_member_name') or row['requester_member']} {name}"
+
+
+def send_introduction(settings: Settings, row: dict[str, Any], *, note: str = "") -> list[str]:
+    number, title = row["consultation_id"], row.get("title") or "（取組）"
+    organiser = row.get("organiser_name") or row.get("organiser_member") or "主催機関"
+    hidden = bool(row.get("need_anonymous"))  # an anonymous need/seed: its poster stays unnamed
+    extra = f"\n事務局より：{note}\n" if note else ""
+    request = (
+        f"■ 取組：{title}（{'匿名の会員機関' if hidden else organiser}）\n"
+        f"■ ご相談の目的：{row['purpose']}\n"
+        f"■ ご相談の内容：\n{row['message']}\n"
+    )
+    subject = f"【ご紹介】{title}についてのご相談（相談番号 {number}）"
+    tag = f"{number}-introduction"
+    if row["consent_share"] and not hidden:
+        to = [row["requester_email"], *row["organiser_emails"]]
+        body = (
+            f"{organiser} ご担当者様\n{_who(row)}様\n\n"
+            "事務局です。次のご相談について、お二方をご紹介します。以降は直接ご連絡ください"
+            "（このメールに「全員に返信」すると、お二方と事務局に届きます）。\n\n"
+            f"{request}\n■ ご相談者：{_who(row)}（{row['requester_email']}）\n"
+            f"■ 主催機関の連絡先：{', '.join(row['organiser_emails'])}\n{extra}"
+        )
+        to_all = [*to, str(settings.issuer.contact_email)]
+        message = compose_mail(settings, to_all, subject, body, reply_to_us=False)
+        return send_mail(settings, message, to_all, tag)
+    to_organiser = list(row["organiser_emails"])
+    if row["consent_share"]:  # an anonymous need/seed: the poster may write to the requester
+        reach = f"ご相談者の連絡先：{_who(row)}（{row['requester_email']}）へ直接お返事ください。"
+    else:
+        reach = "ご相談者は連絡先の共有を希望されていないため、お返事は事務局あてにお送りください。"
+    body = (
+        f"{organiser} ご担当者様\n\n事務局です。貴機関の取組について、次のご相談が届きました。"
+        f"{reach}\n\n{request}\n"
+        f"■ ご相談者：{row.get('requester_member_name') or ''}\n{extra}"
+    )
+    sent = send_mail(
+        settings, compose_mail(settings, to_organiser, subject, body), to_organiser, tag
+    )
+    to_requester = [row["requester_email"]]
+    emails = ", ".join(row["organiser_emails"])
+    contact = "" if hidden else f"直接のご連絡先は次のとおりです。\n■ 主催機関の連絡先：{emails}\n"
+    body = (
+        f"{_who(row)}様\n\n事務局です。ご相談を相手方にお伝えしました。お返事は事務局から"
+        f"お知らせします。\n\n{request}\n{contact}{extra}"
+    )
+    message = compose_mail(settings, to_requester, subject, body)
+    return sent + send_mail(settings, message, to_requester, f"{tag}-requester")
+
+
+def send_question(settings: Settings, row: dict[str, Any], question: str) -> list[str]:
+    number, title = row["consultation_id"], row.get("title") or "（取組）"
+    to = [row["requester_email"]]
+    body = (
+        f"{_who(row)}様\n\n事務局です。「{title}」についてのご相談（相談番号 {number}）を"
+        f"お取り次ぎするにあたり、次の点を教えてください。このメールにご返信ください。\n\n{question}\n"
+    )
+    subject = f"【確認】ご相談について（相談番号 {number}）"
+    return send_mail(settings, compose_mail(settings, to, subject, body), to, f"{number}-question")
+
+
+def send_decline(settings: Settings, row: dict[str, Any], reason: str) -> list[str]:
+    number, title = row["consultation_id"], row.get("title") or "（取組）"
+    to = [row["requester_email"]]
+    body = (
+        f"{_who(row)}様\n\n事務局です。「{title}」についてのご相談（相談番号 {number}）は、"
+        f"次の理由によりお取り次ぎを見送らせていただきます。\n\n{reason}\n\n"
+        "ほかの取組や別のご相談は、いつでもお寄せください。\n"
+    )
+    subject = f"【ご連絡】ご相談について（相談番号 {number}）"
+    return send_mail(settings, compose_mail(settings, to, subject, body), to, f"{number}-decline")

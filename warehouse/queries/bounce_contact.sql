@@ -1,0 +1,1 @@
+SELECT email, member_id, status, suppressed_reason FROM contacts WHERE email = $email;

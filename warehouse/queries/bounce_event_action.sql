@@ -1,0 +1,1 @@
+UPDATE bounce_events SET action = $action WHERE event_key = $key;

@@ -1,0 +1,1 @@
+SELECT count(*) AS open FROM member_requests WHERE status = 'open';
