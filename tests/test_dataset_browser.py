@@ -143,7 +143,7 @@ def test_statistics_page_is_japanese_with_japanese_chart_labels(workdir: Path, t
             "2026年6月〜2031年1月の計5件。最多は鳥取県と広島県（各2件）。",
             "2026年6月〜2031年1月の計5件。最多はイベント・セミナー（3件）。",
         ]  # fmt: skip
-        assert seen["headings"] == ["ダウンロード", "号ごとの固定版", "統計"]
+        assert seen["headings"] == ["ダウンロード", "号ごとの固定版", "統計", "連携につながったか"]
         text = seen["text"]
         assert f"出典：{settings.issuer.name}\n版：2026.11.30" in text  # not （出典: …（…））。
         for name in sorted(seen["files"], key=len, reverse=True):  # stats_members.csv first

@@ -143,3 +143,39 @@ def test_an_approved_anonymous_need_is_in_the_next_draft_and_the_data_without_th
             assert CONTACT not in text, path
             if TITLE in text:
                 assert path.name == "needs_seeds.csv", path
+
+
+def test_a_signed_in_member_answers_a_need_from_the_public_form(config: Path) -> None:
+    from renkei.collaboration.needs import post_need, review_need
+    from renkei.collaboration.requests import list_requests
+
+    settings = load_settings(config)
+    number = post_need(
+        settings,
+        member_id="aca-13",
+        email="sangaku@hiroshima-u.example.jp",
+        kind="seed",
+        title="分析装置を開放します",
+        body="表面分析装置を会員に開放します。",
+        anonymous=True,
+        expires_on=date.today() + timedelta(days=30),
+    )
+    review_need(settings, number, approve=True, by="編集 花子（henshu）")
+    with console_at(config) as (base, _):
+        member = portal_client(base, settings)
+        form = member.get(f"/portal/consult?activity=need-{number}").text
+        sent = member.post(
+            "/portal/consult",
+            data={
+                "csrf": csrf_of(form),
+                "activity_id": f"need-{number}",
+                "purpose": "施設利用",
+                "message": "装置を使わせてください。",
+                "name": "岡山 花子",
+            },
+        )
+    assert "（匿名の会員機関）" in form and "None" not in form
+    assert 'name="consent" value="yes" >' in form  # not ticked until the reader ticks it
+    assert sent.status_code == 200 and "ご相談を受け付けました" in sent.text
+    [request] = list_requests(settings)
+    assert request["activity_id"] == f"need-{number}" and request["consent_share"] is False

@@ -17,7 +17,8 @@ from warehouse.queries import execute, run_query, sql
 from warehouse.transaction import transaction
 
 KIND_JA = {"need": "技術ニーズ（求めています）", "seed": "技術シーズ（提供できます）"}
-STATUS_JA = {"pending": "確認待ち", "approved": "掲載中", "rejected": "見送り"}
+STATUS_JA = {"pending": "確認待ち", "approved": "承認済み（次の会報・公開データに掲載）",
+             "rejected": "見送り"}  # fmt: skip
 MAX_DAYS = 366
 
 

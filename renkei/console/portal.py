@@ -124,7 +124,8 @@ def _page(request: Request, template: str, status_code: int = 200, **context: An
     session = getattr(request.state, "portal_session", None)
     response = TEMPLATES.TemplateResponse(
         request, template,
-        {"csrf": session.csrf if session else "", "member": session, **context},
+        {"csrf": session.csrf if session else "", "member": session,
+         "issuer": console(request).settings.issuer, **context},
         status_code=status_code,
     )  # fmt: skip
     return _respond(request, response)

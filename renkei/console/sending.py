@@ -30,6 +30,7 @@ from renkei.core.audit import audit
 from renkei.core.errors import ApprovalError
 from renkei.core.events import api_url
 from renkei.core.settings import Settings
+from renkei.delivery.bounce_rules import issue_events
 from renkei.delivery.progress import SendProgress, progress_path, read_progress
 from renkei.delivery.report import delivery_report
 from renkei.newsletter.workbench import issue_workbench
@@ -95,6 +96,7 @@ def read_delivery(settings: Settings, issue_id: str) -> dict[str, Any]:
     report = delivery_report(settings, issue_id)
     with open_warehouse(settings.warehouse, read_only=True) as con:
         recipients = run_query(con, "delivery_recipients", {"issue_id": issue_id})
+        bounces = issue_events(con, issue_id).to_dicts()  # what the bounce mailbox said
     to_send = recipients.filter(
         ~recipients["delivery_status"].is_in(["sent", "unknown"])
         | recipients["delivery_status"].is_null()
@@ -105,7 +107,7 @@ def read_delivery(settings: Settings, issue_id: str) -> dict[str, Any]:
         published is None or (bench.sent_at is not None and published < bench.sent_at)
     )
     return {"bench": bench, "report": report, "to_send": to_send, "published": published,
-            "stale_dataset": stale_dataset}  # fmt: skip
+            "stale_dataset": stale_dataset, "bounces": bounces}  # fmt: skip
 
 
 async def show(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -48,6 +49,15 @@ img{max-width:100%;height:auto}img.chart{width:100%}
 {% for c in charts %}<figure><img class="chart" src="{{ c.href }}" alt="{{ c.alt }}">
 <figcaption>{{ c.caption|phrases }}</figcaption></figure>
 {% endfor %}</div>
+<h2>連携につながったか</h2>
+{% if consultations %}
+<p>{{ "会報などからの相談と、事務局の紹介のその後（件数のみ）。"|phrases }}</p>
+<table id="consultations"><thead><tr>
+{%- for h in consultations[0] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
+{%- for row in consultations %}<tr>
+{%- for v in row.values() %}<td>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+{% else %}<p>{{ "まだ相談の件数はありません。"|phrases }}</p>{% endif %}
 </body></html>
 """
 
@@ -122,9 +132,14 @@ def render_index(
         for p in files if p.name in LABELS
     ]  # fmt: skip
     charts = [chart_entry(folder, p) for p in files if p.name in CHART_ALT]
+    counts = folder / "stats_consultations.csv"
+    consultations = []
+    if counts.is_file():
+        with counts.open(encoding="utf-8-sig", newline="") as handle:
+            consultations = list(csv.DictReader(handle))
     env = Environment(autoescape=select_autoescape(default=True))
     env.filters["phrases"] = phrase_html
     return env.from_string(PAGE).render(
         title=title, publisher=publisher, version=version, downloads=downloads,
-        charts=charts, snapshots=snapshots,
+        charts=charts, snapshots=snapshots, consultations=consultations,
     )  # fmt: skip
