@@ -3,9 +3,7 @@ for errors — a person never sees a traceback, and a busy warehouse is a 処理
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -40,6 +38,7 @@ from renkei.console import (
 from renkei.console.access import Busy, Gate
 from renkei.console.sessions import COOKIE, SessionCodec, load_key
 from renkei.console.web import Console, CsrfRefused, Forbidden, LoginRequired, login_url, page
+from renkei.core.background_server import serving_uvicorn
 from renkei.core.errors import EXPECTED
 from renkei.core.settings import Settings
 
@@ -196,17 +195,5 @@ def running(
 ) -> Iterator[str]:  # fmt: skip
     """Serve on a background thread for the ``with`` block; yield ``http://host:port``."""
     server = make_server(settings, config_path, host, port, log_level="warning", clock=clock)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError(f"console: could not listen on {host}:{port}")
-            threading.Event().wait(0.02)
-        bound = server.servers[0].sockets[0].getsockname()
-        yield f"http://{bound[0]}:{bound[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        loop.close()
+    with serving_uvicorn(server, "console") as base:
+        yield base

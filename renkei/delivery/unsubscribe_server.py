@@ -15,9 +15,7 @@ runs in a worker thread, never on the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import html
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from renkei.core.background_server import serving_uvicorn
 from renkei.core.errors import WarehouseBusy
 from renkei.core.settings import Settings
 from renkei.delivery.unsubscribe import TokenError, apply_unsubscribe, load_secret, verify_token
@@ -135,17 +134,5 @@ def serve(settings: Settings, host: str, port: int) -> None:
 def running(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve on a background thread for the ``with`` block; yield ``http://host:port``."""
     server = make_server(settings, host, port)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError(f"unsubscribe endpoint: could not listen on {host}:{port}")
-            threading.Event().wait(0.02)
-        bound = server.servers[0].sockets[0].getsockname()
-        yield f"http://{bound[0]}:{bound[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        loop.close()
+    with serving_uvicorn(server, "unsubscribe endpoint") as base:
+        yield base
