@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from renkei.collaboration.mails import compose_mail, send_mail
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
@@ -73,6 +74,34 @@ def review_need(
         })  # fmt: skip
         audit(con, by, "need_approve" if approve else "need_reject", f"need-{need_id}",
               note=note.strip() or None)  # fmt: skip
+    _tell_poster(settings, found.row(0, named=True), approve=approve, note=note.strip())
+
+
+def _tell_poster(settings: Settings, row: dict[str, Any], *, approve: bool, note: str) -> None:
+    """The poster hears the review by mail (after it is recorded; a mail failure does not
+    undo it — the portal shows the same)."""
+    until = f"{row['expires_on'].month}月{row['expires_on'].day}日"
+    if approve:
+        hidden = "（機関名は出しません）" if row["anonymous"] else ""
+        body = (
+            f"ご担当者様\n\n事務局です。ご投稿の「{row['title']}」を確認しました。"
+            f"次の会報と公開データに{until}まで掲載します{hidden}。"
+            "お問い合わせがあれば事務局からお知らせします。\n"
+        )
+    else:
+        body = (
+            f"ご担当者様\n\n事務局です。ご投稿の「{row['title']}」は、"
+            f"次の理由で掲載を見送りました。\n\n{note}\n\n"
+            "内容を見直して、会員ポータルからもう一度お送りいただけます。\n"
+        )
+    subject = f"【技術ニーズ・シーズ】{'掲載します' if approve else '掲載を見送りました'}"
+    to = [row["email"]]
+    try:
+        send_mail(
+            settings, compose_mail(settings, to, subject, body), to, f"needs-{row['need_id']}"
+        )
+    except RenkeiError:
+        pass
 
 
 def public_needs(settings: Settings, on: date) -> list[dict[str, Any]]:
