@@ -124,7 +124,9 @@ def test_an_approved_anonymous_need_is_in_the_next_draft_and_the_data_without_th
     draft_before = pipeline.draft(settings, ISSUE, as_of=SEND_DATE)
     assert TITLE not in load_draft(settings, ISSUE).text  # not before the review
     review_need(settings, number, approve=True, by="編集 花子（henshu）")
-    told = next((settings.mail.outbox / f"needs-{number}").glob("*.eml")).read_bytes()
+    told = next(
+        (settings.mail.outbox / "consultations" / f"needs-{number}").glob("*.eml")
+    ).read_bytes()
     told_body = message_from_bytes(told, policy=policy.default).get_body(("plain",)).get_content()
     assert f"「{TITLE}」を確認しました" in told_body and "機関名は出しません" in told_body
     assert pipeline.draft(settings, ISSUE, as_of=SEND_DATE).content_sha256 != (
