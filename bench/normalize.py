@@ -2,6 +2,7 @@
 
     python bench/normalize.py                 # 1,000,000 rows, baseline on a 20,000-row sample
     python bench/normalize.py 100000 5000     # rows, baseline sample rows
+    python bench/normalize.py --incremental [1000000 [1000]]   # rows normalised, new rows
 
 Rows: Japanese titles, summaries with markup and entities, mixed date forms (ISO, 2026/12/5,
 令和8年12月5日, R8.12.12, full-width digits, 平成31年5月1日), 5% near-duplicates (the same
@@ -17,25 +18,31 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from renkei.core.settings import load_settings
 from renkei.core.staging import STAGED_SCHEMA
+from renkei.normalize import activities as full
+from renkei.normalize.activities import NormalizeReport
 from renkei.normalize.rules import load_rules
+from renkei.scaffold import init_folder
 from transforms.activities import build_activities
 from transforms.classify import Rules
 from transforms.dates import DateParseError, parse_datetime_text
-from transforms.organisers import merge_cohosted
+from transforms.organisers import ORGANISER_NAMES_SCHEMA, merge_cohosted
+from warehouse.connection import open_warehouse
 from warehouse.migrations import migrate
 from warehouse.queries import execute
+from warehouse.transaction import transaction
 
 DATES = [
     "令和8年12月5日",
@@ -103,7 +110,9 @@ def staged(n: int) -> pl.DataFrame:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process (VmHWM: ru_maxrss of a child counts its parent's at fork)."""
+    hwm = [x for x in Path("/proc/self/status").read_text().splitlines() if x[:6] == "VmHWM:"]
+    return int(hwm[0].split()[1]) / 1024
 
 
 def _warehouse(folder: Path, name: str) -> duckdb.DuckDBPyConnection:
@@ -122,6 +131,7 @@ def vectorised(frame: pl.DataFrame, rules: Rules, folder: Path) -> dict[str, flo
     timings["dedup"] = time.perf_counter() - mark
     mark = time.perf_counter()
     con = _warehouse(folder, "vectorised.duckdb")
+    con.register("names", pl.DataFrame(schema=dict(ORGANISER_NAMES_SCHEMA)))  # none in bench
     for statement, batch in (
         ("upsert_activities", activities),
         ("replace_activity_organisers", organisers),
@@ -273,6 +283,116 @@ def main(n: int, sample: int, inserts: int = 1_000) -> None:
         )
 
 
+# --- incremental normalise (issue 22): n rows normalised, then `new` rows staged -----------
+
+
+def _new_rows(n: int, new: int) -> pl.DataFrame:
+    """``new`` staged rows after ``n``: mostly new events; every 20th a newer version of an
+    old feed item (same member and item key), every 20th another member's re-announcement of
+    an old event (a merge spanning old and new rows)."""
+    k = pl.int_range(new, dtype=pl.Int64, eager=True)
+    old = staged(n)[((k * 997) % n // 3 * 3).to_list()]  # feed rows (i % 3 == 0)
+    other = old.with_columns(
+        member_id=pl.format("aca-{}", ((k + 7) % 40).cast(pl.String)).str.replace(
+            r"^aca-(\d)$", "aca-0$1"
+        ),
+        item_key=pl.concat_str(pl.lit("again"), k.cast(pl.String)),
+    )
+    kind = k % 20
+    rows = pl.concat([
+        staged(n + new).tail(new).filter((kind > 1).to_list()),
+        old.filter((kind == 1).to_list()),
+        other.filter((kind == 0).to_list()),
+    ])  # fmt: skip
+    j = pl.int_range(pl.len(), dtype=pl.Int64)
+    return rows.with_columns(
+        stage_id=pl.concat_str(pl.lit("new"), j.cast(pl.String)),
+        raw_sha256=pl.concat_str(pl.lit("rnew"), (j // 100).cast(pl.String)),
+        position=j % 100,
+        staged_at=pl.lit(NOW + timedelta(days=1)).dt.convert_time_zone("Asia/Tokyo"),
+    ).cast(dict(STAGED_SCHEMA))
+
+
+def _stage(settings_path: Path, frame: pl.DataFrame) -> None:
+    settings = load_settings(settings_path)
+    with open_warehouse(settings.warehouse) as con:
+        con.register("batch", frame)
+        con.execute("INSERT INTO stg_items BY NAME SELECT * FROM batch")
+        con.unregister("batch")
+
+
+def _full_without_related(settings_path: Path) -> NormalizeReport:
+    """The full normalise (as `renkei normalize` does it without state), minus the related
+    activities (TF-IDF over 1,000,000 activities does not fit the bench)."""
+    settings = load_settings(settings_path)
+    rules = load_rules(settings.classification)
+    with open_warehouse(settings.warehouse) as con:
+        now = datetime.now(UTC)
+        members, overrides, fp = full._inputs(con, settings, rules)
+        result = full._compute(
+            con, rules, settings.summary_chars, full.build_here, members, overrides
+        )
+        with transaction(con):
+            full._write(con, result, now)
+            full._write_state(con, result)
+            report = full._report(con, result)
+            full._record(con, report, at=now, fp=fp, gone=0)
+    return report
+
+
+def _child(settings_path: str, what: str) -> None:
+    """One measured run in a fresh process: prints seconds, peak RSS and the report."""
+    started = time.perf_counter()
+    if what == "full":
+        report = _full_without_related(Path(settings_path))
+    else:
+        report = full.normalize(load_settings(settings_path))
+    seconds = time.perf_counter() - started
+    print(f"{seconds:.3f} {_peak_mb():.0f} {report.summary()} | {report.processed()}")
+
+
+def _measure(settings_path: Path, what: str) -> tuple[float, float, str]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(settings_path), what],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    seconds, peak, rest = out.split(" ", 2)
+    return float(seconds), float(peak), rest
+
+
+def incremental(n: int, new: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "work"
+        init_folder(folder)
+        settings_path = folder / "renkei.toml"
+        settings = load_settings(settings_path)
+        members = MEMBERS.with_columns(
+            sector=pl.lit("academia"), prefecture=pl.lit("鳥取県"), updated_at=pl.lit(NOW)
+        )
+        with open_warehouse(settings.warehouse) as con:
+            con.register("batch", members)
+            con.execute("INSERT INTO members BY NAME SELECT * FROM batch")
+            con.unregister("batch")
+        _stage(settings_path, staged(n))
+        seconds, peak, line = _measure(settings_path, "full")
+        print(f"full normalise of {n:,} staged rows (no related; state kept): "
+              f"{seconds:.1f}s, peak RSS {peak:,.0f} MB — {line}")  # fmt: skip
+        _stage(settings_path, _new_rows(n, new))
+        seconds, peak, line = _measure(settings_path, "incremental")
+        print(f"incremental normalise, {new:,} new staged rows on {n:,}: {seconds:.2f}s, "
+              f"peak RSS {peak:,.0f} MB (target < 3 s, < 500 MB) — {line}")  # fmt: skip
+        seconds, peak, line = _measure(settings_path, "incremental")
+        print(
+            f"incremental normalise, nothing new: {seconds:.2f}s, peak RSS {peak:,.0f} MB — {line}"
+        )
+
+
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    main(args[0] if args else 1_000_000, args[1] if len(args) > 1 else 20_000)
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:2] == ["--incremental"]:
+        args = [int(a) for a in sys.argv[2:]]
+        incremental(args[0] if args else 1_000_000, args[1] if len(args) > 1 else 1_000)
+    else:
+        args = [int(a) for a in sys.argv[1:]]
+        main(args[0] if args else 1_000_000, args[1] if len(args) > 1 else 20_000)

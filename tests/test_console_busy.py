@@ -64,7 +64,7 @@ def test_a_page_says_busy_while_a_flow_holds_the_warehouse_and_works_after(
     console, base = start_console(config)
     try:
         editor = client(base, "henshu")
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), "6"],
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), "4.5"],
                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
         assert holder.stdout and holder.stdout.readline().strip() == "holding"
         started = time.monotonic()

@@ -192,11 +192,12 @@ def _reason(condition: pl.Expr, text: pl.Expr | str) -> pl.Expr:
 
 
 def build_activities(
-    staged: pl.DataFrame, rules: Rules, *, summary_chars: int = 200
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    staged: pl.DataFrame, rules: Rules, *, summary_chars: int = 200, rows: bool = False
+) -> tuple[pl.DataFrame, ...]:
     """Clean, date, classify and deduplicate staged rows.
 
-    Returns (activities, quarantine) with ACTIVITIES_SCHEMA and QUARANTINE_SCHEMA.
+    Returns (activities, quarantine) with ACTIVITIES_SCHEMA and QUARANTINE_SCHEMA; with
+    ``rows``, also (stage_id, activity_id) for every good row (incremental normalise).
     Quarantine holds every bad staged row; activities hold, per activity_id, the good row
     with the latest staged_at (then highest position, then stage_id). So a re-fetched item
     whose newest version is bad keeps its last good version in this batch's output.
@@ -334,6 +335,7 @@ def build_activities(
     good = df.filter(pl.col("_reason").is_null()).with_columns(
         activity_id=sha256_hex(natural_key).str.head(20)
     )
+    row_ids = good.select("stage_id", "activity_id")
     good = good.with_columns(
         first_seen_at=_jst(pl.col("staged_at"), good.schema["staged_at"]).min().over("activity_id")
     )
@@ -376,4 +378,4 @@ def build_activities(
         )
     )
     activities = good.select([pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items()])
-    return activities, quarantine
+    return (activities, quarantine, row_ids) if rows else (activities, quarantine)

@@ -35,6 +35,7 @@ __all__ = [
     "ORGANISER_HEADERS",
     "ORGANISER_NAMES_SCHEMA",
     "REPORT_RULE",
+    "group_keys",
     "member_keys",
     "mentioned_members",
     "merge_cohosted",
@@ -90,6 +91,12 @@ def _group_keys() -> tuple[pl.Expr, pl.Expr]:
         pl.concat_str(pl.col("url").str.strip_chars_end("/"), day, separator="|")
     )
     return title_key, url_key
+
+
+def group_keys(activities: pl.DataFrame) -> pl.DataFrame:
+    """(activity_id, k_title, k_url): the keys ``merge_cohosted`` links activities by."""
+    title_key, url_key = _group_keys()
+    return activities.select("activity_id", k_title=title_key, k_url=url_key)
 
 
 def _components(df: pl.DataFrame) -> pl.DataFrame:

@@ -20,8 +20,10 @@ from renkei.newsletter.review import preview as write_preview
 
 @app.command()
 def normalize(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Clean, classify and deduplicate staged rows into the activities table."""
-    stage(config, "normalize", pipeline.normalize)
+    """Clean, classify and deduplicate staged rows into the activities table (only what is
+    new or changed since the last run; `renkei rebuild` recomputes everything)."""
+    report = stage(config, "normalize", pipeline.normalize)
+    typer.echo(report.processed())
 
 
 @app.command()

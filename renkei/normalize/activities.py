@@ -26,14 +26,20 @@ import polars as pl
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
+from renkei.normalize.incremental import SMALL_INCREMENT, compute_increment, write_increment
 from renkei.normalize.invariants import assert_invariants
 from renkei.normalize.related import replace_related
 from renkei.normalize.rules import load_rules
+from renkei.normalize.state import (
+    derive,
+    fingerprint,
+    record_run,
+    state_fingerprint,
+    with_frames,
+)
 from transforms import contracts
 from transforms.activities import build_activities
 from transforms.classify import CATEGORIES, Rules
-from transforms.organisers import merge_cohosted, report_organisers, unmatched_organisers
-from transforms.overrides import apply_overrides
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, run_query
 from warehouse.transaction import transaction
@@ -61,6 +67,16 @@ class NormalizeReport:
     activities: int  # rows in the activities table afterwards
     quarantined: int
     merged: int = 0  # activities folded into another (co-hosted / announced twice)
+    mode: str = "full"  # full | incremental
+    new_rows: int | None = None  # staged rows processed (new or changed when incremental)
+    touched: int | None = None  # activities recomputed (before merging)
+
+    def processed(self) -> str:
+        """What this run processed (recorded in normalize_runs too)."""
+        return (
+            f"{self.mode}: {self.new_rows or 0} new/changed staged rows, "
+            f"{self.touched or 0} activities touched"
+        )
 
     def summary(self) -> str:
         merged = f", {self.merged} merged" if self.merged else ""
@@ -74,7 +90,8 @@ def build_here(
     staged: pl.DataFrame, rules: Rules, summary_chars: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Clean, classify and dedupe in this process (the default ``Build``)."""
-    return build_activities(staged, rules, summary_chars=summary_chars)
+    activities, quarantine = build_activities(staged, rules, summary_chars=summary_chars)
+    return activities, quarantine
 
 
 def _with_batch(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, **params) -> None:
@@ -94,40 +111,50 @@ class _Computed:
     organisers: pl.DataFrame
     merges: pl.DataFrame
     organiser_names: pl.DataFrame  # report organisers that name no member, as written
+    groups: pl.DataFrame  # every activity before merging: its group and keys
+    rows: pl.DataFrame | None  # (stage_id, activity_id) of good rows; None: state not kept
 
 
 def _compute(
-    con: duckdb.DuckDBPyConnection, rules: Rules, summary_chars: int, build: Build
+    con: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    summary_chars: int,
+    build: Build,
+    members: pl.DataFrame,
+    overrides: pl.DataFrame,
 ) -> _Computed:
     staged = run_query(con, "staged_for_normalize")
     contracts.check(staged, contracts.STAGED)
-    activities, quarantine = build(staged, rules, summary_chars)
+    rows = None
+    if build is build_here:  # the state incremental normalise needs comes with it
+        activities, quarantine, rows = build_activities(
+            staged, rules, summary_chars=summary_chars, rows=True
+        )
+    else:
+        activities, quarantine = build(staged, rules, summary_chars)
     contracts.check(activities, contracts.ACTIVITIES)
     contracts.check(quarantine, contracts.QUARANTINE)
-    members = run_query(con, "member_names")
-    # a report's 機関名, on the activity its (winning) staged row became
-    named = report_organisers(staged).join(
-        activities.select("stage_id", "activity_id"), on="stage_id"
-    )
-    activities, organisers, merges = merge_cohosted(activities, members, named)
-    names = unmatched_organisers(named, members, merges)
-    activities = apply_overrides(activities, run_query(con, "activity_overrides_all"))
-    contracts.check(activities, contracts.ACTIVITIES)  # what is written: after the overrides
-    return _Computed(staged.height, activities, quarantine, organisers, merges, names)
+    d = derive(staged, activities, members, overrides)
+    return _Computed(staged.height, d.activities, quarantine, d.organisers, d.merges,
+                     d.organiser_names, d.groups, rows)  # fmt: skip
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame, now) -> None:
+    if not quarantine.is_empty():
+        _with_batch(
+            con,
+            "insert_quarantine",
+            quarantine.with_columns(detail=pl.lit(None, pl.String)),
+            stage="normalize",
+            now=now,
+        )
 
 
 def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> None:
     """Write one normalise result; the caller holds the transaction."""
     if not result.activities.is_empty():
         _with_batch(con, "upsert_activities", result.activities, now=now)
-    if not result.quarantine.is_empty():
-        _with_batch(
-            con,
-            "insert_quarantine",
-            result.quarantine.with_columns(detail=pl.lit(None, pl.String)),
-            stage="normalize",
-            now=now,
-        )
+    _insert_quarantine(con, result.quarantine, now)
     con.register("names", result.organiser_names)
     try:
         _with_batch(con, "replace_activity_organisers", result.organisers)
@@ -138,19 +165,76 @@ def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> 
 
 def _report(con: duckdb.DuckDBPyConnection, result: _Computed) -> NormalizeReport:
     count = con.execute("SELECT count(*) FROM activities").fetchall()[0][0]
-    return NormalizeReport(result.staged, count, result.quarantine.height, result.merges.height)
+    return NormalizeReport(
+        result.staged, count, result.quarantine.height, result.merges.height,
+        new_rows=result.staged, touched=result.groups.height,
+    )  # fmt: skip
 
 
-def normalize(settings: Settings, build: Build = build_here) -> NormalizeReport:
-    """Recompute activities, organisers and merges from staging; upsert in one transaction."""
+def _inputs(con: duckdb.DuckDBPyConnection, settings: Settings, rules: Rules):
+    members = run_query(con, "member_names")
+    fp = fingerprint(rules, settings.summary_chars, members)
+    return members, run_query(con, "activity_overrides_all"), fp
+
+
+def _write_state(con: duckdb.DuckDBPyConnection, result: _Computed) -> None:
+    if result.rows is None:
+        execute(con, "normalize_clear_state")
+    else:
+        with_frames(con, "normalize_full_state", batch=result.rows, groups=result.groups)
+
+
+def _record(con, report: NormalizeReport, *, at: datetime, fp: str | None, gone: int) -> None:
+    seconds = (datetime.now(UTC) - at).total_seconds()
+    record_run(con, at=at, mode=report.mode, fp=fp, staged_rows=report.new_rows or 0,
+               gone_rows=gone, touched=report.touched or 0, seconds=seconds)  # fmt: skip
+
+
+def _incremental(con, settings: Settings, rules: Rules, members, overrides, fp: str, now):
+    inc = compute_increment(con, rules, settings.summary_chars, members, overrides)
+    if inc.new_rows + inc.gone_rows > SMALL_INCREMENT:
+        execute(con, "normalize_memory_reset")
+    with transaction(con):
+        if inc.derived is not None and not inc.derived.activities.is_empty():
+            _with_batch(con, "upsert_activities", inc.derived.activities, now=now)
+        write_increment(con, inc)
+        _insert_quarantine(con, inc.quarantine, now)
+        assert_invariants(con)  # before the commit: a table that breaks them is not kept
+        staged, activities, quarantined, merged = run_query(con, "normalize_counts").row(0)
+        report = NormalizeReport(staged, activities, quarantined, merged, "incremental",
+                                 inc.new_rows, inc.scope.height)  # fmt: skip
+        _record(con, report, at=now, fp=fp, gone=inc.gone_rows)
+    return report
+
+
+def normalize(
+    settings: Settings, build: Build = build_here, *, full: bool = False
+) -> NormalizeReport:
+    """Bring activities, organisers and merges up to date with staging, in one transaction.
+
+    Incremental (renkei.normalize.incremental) when the last normalise kept its state and
+    nothing else an activity depends on changed since; otherwise (or with ``full``) every
+    staged row is recomputed and upserted.
+    """
     rules = load_rules(settings.classification)
     with open_warehouse(settings.warehouse, stage="normalize") as con:
-        result = _compute(con, rules, settings.summary_chars, build)
+        now = datetime.now(UTC)
+        members, overrides, fp = _inputs(con, settings, rules)
+        if not full and build is build_here and state_fingerprint(con) == fp:
+            execute(con, "normalize_memory_small")
+            try:
+                return _incremental(con, settings, rules, members, overrides, fp, now)
+            finally:
+                execute(con, "normalize_memory_reset")
+        result = _compute(con, rules, settings.summary_chars, build, members, overrides)
         with transaction(con):
-            _write(con, result, datetime.now(UTC))
+            _write(con, result, now)
             replace_related(con)  # derived from the activities just written
             assert_invariants(con)  # before the commit: a table that breaks them is not kept
-        return _report(con, result)
+            _write_state(con, result)
+            report = _report(con, result)
+            _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
+        return report
 
 
 def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
@@ -161,16 +245,20 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
     """
     rules = load_rules(settings.classification)
     with open_warehouse(settings.warehouse, stage="rebuild") as con:
+        now = datetime.now(UTC)
         before = run_query(con, "activity_timestamps")
-        result = _compute(con, rules, settings.summary_chars, build)
+        members, overrides, fp = _inputs(con, settings, rules)
+        result = _compute(con, rules, settings.summary_chars, build, members, overrides)
         with transaction(con):
             execute(con, "clear_normalized")
-            _write(con, result, datetime.now(UTC))
+            _write(con, result, now)
             if not before.is_empty():
                 _with_batch(con, "restore_activity_timestamps", before)
             replace_related(con)
             assert_invariants(con)  # before the commit: a table that breaks them is not kept
-        report = _report(con, result)
+            _write_state(con, result)
+            report = _report(con, result)
+            _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)
     return report
 
