@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import renkei_cli
+from console_demo_support import assert_the_printed_console_opens, run_demo
 from typer.testing import CliRunner
 
 from renkei.cli import app, main
@@ -127,7 +128,7 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
 
 
 def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
-    first = renkei("demo", "--out", "demo-out", cwd=tmp_path)
+    first = run_demo(tmp_path)  # its process group is empty once it has ended
     assert first.returncode == 0, first.stderr
     assert "DEMO ONLY" in first.stdout
     out = tmp_path / "demo-out"
@@ -161,6 +162,7 @@ def test_demo_twice_same_counts_and_nothing_sent_twice(tmp_path: Path) -> None:
     )
     assert sent.stdout.splitlines() == ["n", "11"]
 
+    assert_the_printed_console_opens(first.stdout, tmp_path)
     html = (out / "newsletter" / "2026-11.html").read_text("utf-8")
     assert "<mj-" not in html and "@media" in html  # compiled, responsive MJML output
 

@@ -1,5 +1,6 @@
 """After the quickstart: the demo ends on its own, leaves no server running, and prints the
-one command that opens the console on its data and the demo logins that work there."""
+one command that opens the console on its data and the demo logins that work there (used by
+tests/test_cli.py's demo test, so the demo runs once for both)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,25 @@ import httpx
 from delivery_support import free_port
 
 
-def test_the_demo_prints_a_console_command_and_logins_that_work(tmp_path: Path) -> None:
+def run_demo(cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`renkei demo --out demo-out` in its own process group, which must be empty once the
+    demo has ended (no feed server, no console left running)."""
     demo = subprocess.Popen(
-        [sys.executable, "-m", "renkei", "demo", "--out", "demo-out"], cwd=tmp_path,
+        [sys.executable, "-m", "renkei", "demo", "--out", "demo-out"], cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     out, err = demo.communicate(timeout=300)
-    assert demo.returncode == 0, err
     try:  # nothing of the demo's process group is left (no feed server, no console)
         os.killpg(demo.pid, 0)
         left = True
     except ProcessLookupError:
         left = False
     assert not left
+    return subprocess.CompletedProcess(demo.args, demo.returncode, out, err)
+
+
+def assert_the_printed_console_opens(out: str, tmp_path: Path) -> None:
+    """The one command the demo prints opens the console, and a printed login works."""
     command = re.search(r"^console \(Japanese web UI\): (renkei console -c \S+)$", out, re.M)
     logins = dict(re.findall(r"^\s+(?:editor|approver|admin)\s+(\S+) / (\S+)  ", out, re.M))
     assert command and set(logins) == {"demo-editor", "demo-approver", "demo-admin"}
