@@ -194,3 +194,44 @@ def test_personal_parts_are_erased_after_the_retention_period_and_the_counts_sta
         ).fetchall()
     assert row == [("", None, "（保存期間を過ぎたため削除）")]
     assert figures(settings) == counted
+
+
+def test_an_introduction_that_fails_halfway_records_what_went_out_and_stays_open(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renkei.collaboration.requests import (
+        ConsultationError,
+        create_request,
+        get_request,
+        introduce,
+    )
+
+    config = console_folder(tmp_path_factory, tmp_path / "w")
+    with ScriptedServer() as smtp:
+        for key, value in smtp_env(smtp.port).items():
+            monkeypatch.setenv(key, value)
+        settings = load_settings(config)
+        with open_warehouse(settings.warehouse, read_only=True) as con:
+            (activity,) = con.execute(
+                "SELECT min(activity_id) FROM activities WHERE member_id = 'aca-23'"
+            ).fetchone() or ("",)
+        number = create_request(
+            settings,
+            activity_id=activity,
+            issue_id=None,
+            email=READER,
+            member_id="ind-04",
+            name="岡山 花子",
+            purpose="共同研究",
+            message="共同研究のご相談",
+            consent_share=False,
+        )
+        smtp.rcpt_script[READER] = ["550 5.1.1 User unknown"]  # the second mail is refused
+        with pytest.raises(ConsultationError, match="紹介のメールを送り切れませんでした"):
+            introduce(settings, number, by="編集 花子（henshu）")
+        row = get_request(settings, number)
+    assert row["status"] == "new" and row["outcome"] is None
+    [failed] = [e for e in row["events"] if e["kind"] == "introduce_failed"]
+    assert failed["note"].startswith(
+        f"送信済み：{row['organiser_emails'][0]}。届かなかった：{READER}"
+    )

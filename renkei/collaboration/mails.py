@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
+from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import make_transport
 from renkei.core.settings import Settings
 
@@ -33,15 +34,31 @@ def compose_mail(
     return message
 
 
-def send_mail(settings: Settings, message: EmailMessage, to: list[str], tag: str) -> list[str]:
+class MailNotSent(RenkeiError):
+    """A mail was refused for one address; ``sent`` says which went out before it."""
+
+    def __init__(self, message: str, sent: list[str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+def send_mail(
+    settings: Settings, message: EmailMessage, to: list[str], tag: str,
+    already: list[str] | None = None,
+) -> list[str]:  # fmt: skip
+    """Deliver to each address; on a refusal raise MailNotSent naming what did go out
+    (``already``: addresses an earlier mail of the same step reached)."""
+    sent = list(already or [])
     transport = make_transport(settings.mail)
-    sent = []
     try:
         for address in to:
-            transport.deliver(
-                message.as_bytes(), sender=str(settings.issuer.contact_email), recipient=address,
-                issue_id=f"consultations/{tag}", handed_over=lambda: None,
-            )  # fmt: skip
+            try:
+                transport.deliver(
+                    message.as_bytes(), sender=str(settings.issuer.contact_email),
+                    recipient=address, issue_id=f"consultations/{tag}", handed_over=lambda: None,
+                )  # fmt: skip
+            except Exception as exc:  # the caller records what went out, then says why
+                raise MailNotSent(f"{address}: {exc}", sent) from exc
             sent.append(address)
     finally:
         transport.close()
@@ -98,7 +115,7 @@ def send_introduction(settings: Settings, row: dict[str, Any], *, note: str = ""
         f"お知らせします。\n\n{request}\n{contact}{extra}"
     )
     message = compose_mail(settings, to_requester, subject, body)
-    return sent + send_mail(settings, message, to_requester, f"{tag}-requester")
+    return send_mail(settings, message, to_requester, f"{tag}-requester", already=sent)
 
 
 def send_question(settings: Settings, row: dict[str, Any], question: str) -> list[str]:

@@ -123,7 +123,16 @@ def introduce(settings: Settings, consultation_id: int, *, by: str, note: str = 
         raise ConsultationError(
             "主催機関の連絡先が会員名簿にありません。名簿に登録してから紹介してください"
         )
-    sent = mails.send_introduction(settings, row, note=note.strip())
+    try:
+        sent = mails.send_introduction(settings, row, note=note.strip())
+    except mails.MailNotSent as exc:  # what went out is recorded; the request stays open
+        went = "、".join(exc.sent) or "なし"
+        _change(settings, consultation_id, by=by, kind="introduce_failed",
+                note=f"送信済み：{went}。届かなかった：{exc}")  # fmt: skip
+        raise ConsultationError(
+            f"紹介のメールを送り切れませんでした（送信済み：{went}。届かなかった：{exc}）。"
+            "宛先を確かめて、もう一度紹介してください"
+        ) from None
     _change(settings, consultation_id, by=by, kind="introduced", note=note.strip() or None,
             status="introduced", outcome="紹介済", outcome_at=datetime.now(UTC).date())  # fmt: skip
     return sent

@@ -38,6 +38,7 @@ ACTION_JA = {
     "consultation": "相談の受付", "consultation_introduced": "相談：紹介",
     "consultation_asked": "相談：問い合わせ", "consultation_declined": "相談：お断り",
     "consultation_outcome": "相談：結果の記録", "portal_link": "ログインリンク送付",
+    "consultation_introduce_failed": "相談：紹介メール不達",
     "portal_signin": "ポータルにログイン", "bounce_restore": "不達の解除",
     "need_post": "ニーズ・シーズの投稿", "need_approve": "ニーズ・シーズの承認",
     "need_reject": "ニーズ・シーズの見送り", "consultation_purge": "相談の個人情報削除",
