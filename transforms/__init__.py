@@ -3,7 +3,11 @@
 - text: display text, match keys, summaries, member-name keys
 - dates: Japanese/western/era/ISO/RFC 822 date reading (JST)
 - classify: keyword classification into categories and action guidelines
-- activities: staged rows → activities + quarantine (see SCHEMAS.md)
+- activities: staged rows → activities + quarantine (see SCHEMAS.md), in parts on threads
+- staged_rows: the row-by-row part of it (cleaning, dates, facts, classes, identity)
+- schemas: the staged, activities and quarantine frames
+- entities: HTML character references decoded in Polars, as html.unescape does
+- hashing: sha256 of text columns (stored keys), natively
 """
 
 from transforms.activities import (

@@ -3,192 +3,47 @@
 See transforms/SCHEMAS.md for the frames. Rows that cannot be published as they are
 (empty title, impossible dates, end before start) go to quarantine with one Japanese
 line for the secretariat; everything else becomes an activity.
+
+Every column but the choice of each activity's newest version depends on its own row
+(transforms.staged_rows), so the input is read in parts of ``PART_ROWS`` rows on as many
+threads as Polars has (Polars and DuckDB's hashing release the GIL): the intermediate
+columns (some forty) exist for a few parts at a time, never for the whole input, and an
+input that comes in parts (``build_activities_from``, e.g. staging read from DuckDB a
+batch at a time) is never held whole either.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
-from transforms.classify import Rules, classify
-from transforms.dates import DATETIME_DTYPE, DateParseError, parse_column, parse_time_range
-from transforms.facts import read_facts, title_core
-from transforms.text import display_text, match_key, strip_invisible, summarize
+from transforms.classify import Rules
+from transforms.schemas import ACTIVITIES_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
+from transforms.staged_rows import read_rows, safe_url
 
-__all__ = ["ACTIVITIES_SCHEMA", "QUARANTINE_SCHEMA", "STAGED_SCHEMA", "build_activities"]
+__all__ = [
+    "ACTIVITIES_SCHEMA",
+    "PART_ROWS",
+    "QUARANTINE_SCHEMA",
+    "STAGED_SCHEMA",
+    "build_activities",
+    "build_activities_from",
+    "safe_url",
+]
 
-_TEXT_COLUMNS = (
-    "stage_id", "raw_sha256", "source_kind", "member_id", "source_ref", "item_key", "title",
-    "summary", "url", "published_text", "starts_text", "ends_text", "time_text", "venue",
-    "category_text", "deadline_text", "contact", "extra",
-)  # fmt: skip
-
-_CLEANED_AT_THE_DOOR = (
-    "url", "published_text", "starts_text", "ends_text", "time_text", "category_text",
-    "deadline_text",
-)  # fmt: skip
-
-STAGED_SCHEMA = pl.Schema(
-    {
-        **dict.fromkeys(_TEXT_COLUMNS[:2], pl.String()),
-        "position": pl.Int64(),
-        **dict.fromkeys(_TEXT_COLUMNS[2:], pl.String()),
-        "staged_at": pl.Datetime("us"),  # any time zone is accepted: only its order is used
-    }
-)
-
-ACTIVITIES_SCHEMA = pl.Schema(
-    {
-        "activity_id": pl.String(),
-        "member_id": pl.String(),
-        "source": pl.String(),
-        "source_ref": pl.String(),
-        "stage_id": pl.String(),
-        "title": pl.String(),
-        "title_key": pl.String(),
-        "summary": pl.String(),
-        "url": pl.String(),
-        "category": pl.String(),
-        "category_rule": pl.String(),
-        "guideline": pl.Int8(),
-        "guideline_rule": pl.String(),
-        "starts_at": DATETIME_DTYPE,
-        "ends_at": DATETIME_DTYPE,
-        "all_day": pl.Boolean(),
-        "published_at": DATETIME_DTYPE,
-        "deadline_at": DATETIME_DTYPE,
-        "venue": pl.String(),
-        "contact": pl.String(),
-        "date_note": pl.String(),
-        "content_sha256": pl.String(),
-        "first_seen_at": DATETIME_DTYPE,
-        "online": pl.String(),  # 'online' | 'hybrid' | null (read from text)
-        "fee_text": pl.String(),
-        "capacity_text": pl.String(),
-        "audience_text": pl.String(),
-        "fact_notes": pl.String(),
-        # 全2回（12月19日・1月16日）各日9:30～16:00: days read from text that are separate
-        # sessions, not one range (starts_at/ends_at still span first to last)
-        "schedule_text": pl.String(),  # one Japanese line per fact read from text
-    }
-)
-
-QUARANTINE_SCHEMA = pl.Schema(
-    {
-        "stage_id": pl.String(),
-        "raw_sha256": pl.String(),
-        "position": pl.Int64(),
-        "member_id": pl.String(),
-        "reason": pl.String(),
-    }
-)
-
-_SEP = "\x1f"
+PART_ROWS = 50_000
 
 
-def _sha256_batch(s: pl.Series) -> pl.Series:
-    sha256 = hashlib.sha256
-    return pl.Series(
-        s.name,
-        # to_list() first: iterating a Series item by item costs as much as the hashing
-        [None if v is None else sha256(v.encode("utf-8")).hexdigest() for v in s.to_list()],
-        dtype=pl.String,
-    )
-
-
-def sha256_hex(expr: pl.Expr) -> pl.Expr:
-    # Not Expr.hash(): Polars documents its hash as unstable across versions and
-    # platforms, and these values are stored keys (activity_id) and change detectors.
-    return expr.map_batches(_sha256_batch, return_dtype=pl.String, is_elementwise=True)
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
-
-
-def safe_url(expr: pl.Expr) -> pl.Expr:
-    """The URL when it is http(s), mailto or scheme-less; null for javascript:, data: etc.
-
-    Browsers ignore ASCII whitespace and control characters inside a scheme
-    (``java\tscript:``), so the scheme is read with those removed.
-    """
-    squeezed = expr.str.replace_all(r"[\x00-\x20\x7f]", "").str.to_lowercase()
-    has_scheme = squeezed.str.contains(r"^[a-z][a-z0-9+.\-]*:")
-    allowed = squeezed.str.contains(r"^(?:https?|mailto):")
-    return pl.when(~has_scheme | allowed).then(expr)
-
-
-def _jst(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A datetime column in Asia/Tokyo (zone-less values are read as UTC)."""
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
-        expr = expr.dt.replace_time_zone("UTC")
-    return expr.dt.convert_time_zone("Asia/Tokyo").cast(DATETIME_DTYPE)
-
-
-def _check_staged(staged: pl.DataFrame) -> pl.DataFrame:
+def _check_staged(staged: pl.DataFrame) -> None:
     missing = [c for c in STAGED_SCHEMA if c not in staged.columns]
     if missing:
         raise ValueError(f"staged frame lacks columns: {', '.join(missing)}")
     kinds = set(staged.get_column("source_kind").drop_nulls().unique().to_list())
     if not kinds <= {"feed", "csv"} or staged.get_column("source_kind").null_count():
         raise ValueError(f"source_kind must be 'feed' or 'csv', got {sorted(map(str, kinds))}")
-    # What members wrote is cleaned at the door: no NUL, control, bidi or other invisible
-    # character reaches a date text, a category or a URL (display_text removes them from
-    # titles, summaries, venues and contacts). Staging keeps them, as received.
-    return staged.with_columns(
-        *[pl.col(c).cast(pl.String) for c in _TEXT_COLUMNS], pl.col("position").cast(pl.Int64)
-    ).with_columns(strip_invisible(pl.col(c)) for c in _CLEANED_AT_THE_DOOR)
-
-
-def _time_ranges(df: pl.DataFrame) -> pl.DataFrame:
-    """Add _t_start, _t_end (Time) and _t_error from time_text, once per distinct value."""
-    start: dict[str, time | None] = {}
-    end: dict[str, time | None] = {}
-    error: dict[str, str | None] = {}
-    for value in df.get_column("time_text").drop_nulls().unique().to_list():
-        try:
-            start[value], end[value] = parse_time_range(value)
-            error[value] = None
-        except DateParseError as exc:
-            start[value], end[value], error[value] = None, None, str(exc)
-    col = pl.col("time_text")
-    return df.with_columns(
-        _t_start=col.replace_strict(start, default=None, return_dtype=pl.Time()),
-        _t_end=col.replace_strict(end, default=None, return_dtype=pl.Time()),
-        _t_error=col.replace_strict(error, default=None, return_dtype=pl.String()),
-    )
-
-
-def _at_time(day: pl.Expr, clock: pl.Expr) -> pl.Expr:
-    """The date of ``day`` (JST) at ``clock``, as Datetime(us, Asia/Tokyo)."""
-    return day.dt.date().dt.combine(clock).dt.replace_time_zone("Asia/Tokyo")
-
-
-def _fact_notes() -> pl.Expr:
-    """One line per fact taken from the text (a structured field, when present, wins)."""
-    used = {
-        "_f_start_note": pl.col("_from_text"),
-        "_f_deadline_note": pl.col("_d_at").is_null(),
-        "_f_venue_note": pl.col("_venue").is_null(),
-        "_f_online_note": pl.lit(True),
-        "_f_fee_note": pl.lit(True),
-        "_f_capacity_note": pl.lit(True),
-        "_f_audience_note": pl.lit(True),
-        "_f_report_note": pl.lit(True),
-    }
-    lines = [pl.when(cond).then(pl.col(name)) for name, cond in used.items()]
-    return _blank_to_null(pl.concat_str(lines, separator="\n", ignore_nulls=True))
-
-
-def _iso(expr: pl.Expr) -> pl.Expr:
-    return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%:z").fill_null("")
-
-
-def _reason(condition: pl.Expr, text: pl.Expr | str) -> pl.Expr:
-    value = pl.lit(text) if isinstance(text, str) else text
-    return pl.when(condition).then(value).otherwise(None)
 
 
 def build_activities(
@@ -202,180 +57,69 @@ def build_activities(
     with the latest staged_at (then highest position, then stage_id). So a re-fetched item
     whose newest version is bad keeps its last good version in this batch's output.
     """
-    df = _check_staged(staged).with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64))
-    df = df.with_columns(
-        _title=display_text(pl.col("title")).fill_null(""),
-        _summary_full=display_text(pl.col("summary")).fill_null(""),
-        _url=safe_url(_blank_to_null(pl.col("url").str.strip_chars())),
-        _item_key=_blank_to_null(pl.col("item_key").str.strip_chars()),
-        _venue=_blank_to_null(display_text(pl.col("venue"))),
-        _contact=_blank_to_null(display_text(pl.col("contact"))),
-    ).with_columns(title_key=match_key(title_core(pl.col("_title"))))
+    _check_staged(staged)
+    parts = (staged.slice(at, PART_ROWS) for at in range(0, max(staged.height, 1), PART_ROWS))
+    built = build_activities_from(parts, rules, summary_chars=summary_chars)
+    return built if rows else built[:2]
 
-    for source, prefix in (
-        ("starts_text", "_s"),
-        ("ends_text", "_e"),
-        ("published_text", "_p"),
-        ("deadline_text", "_d"),
-    ):
-        df = parse_column(df, source, prefix)
-    # Facts read from the title and summary; year-less dates follow the publication date
-    # (or, without one, the day the row was staged).
-    staged_day = _jst(pl.col("staged_at"), df.schema["staged_at"]).dt.date()
-    df = df.with_columns(_anchor=pl.coalesce(pl.col("_p_at").dt.date(), staged_day))
-    df = read_facts(_time_ranges(df), title="_title", summary="_summary_full", anchor="_anchor")
 
-    # --- start / end -------------------------------------------------------------
-    # Structured fields win: the text's start (and its end) only when starts_text is blank.
-    from_text = pl.col("_s_at").is_null() & pl.col("_f_start_at").is_not_null()
-    s_at = pl.coalesce("_s_at", "_f_start_at")
-    s_has_time = pl.coalesce("_s_has_time", "_f_start_has_time").fill_null(False)
-    add_start_time = s_at.is_not_null() & ~s_has_time & pl.col("_t_start").is_not_null()
-    t_end = pl.col("_t_end")
-    text_end = from_text & pl.col("_e_at").is_null() & t_end.is_null()
-    df = df.with_columns(
-        starts_at=pl.when(add_start_time).then(_at_time(s_at, pl.col("_t_start"))).otherwise(s_at),
-        _start_has_time=s_has_time | add_start_time,
-    ).with_columns(
-        ends_at=pl.when(
-            pl.col("_e_at").is_not_null() & ~pl.col("_e_has_time") & t_end.is_not_null()
-        )
-        .then(_at_time(pl.col("_e_at"), t_end))
-        .when(pl.col("_e_at").is_not_null())
-        .then(pl.col("_e_at"))
-        .when(pl.col("starts_at").is_not_null() & t_end.is_not_null())
-        .then(_at_time(pl.col("starts_at"), t_end))
-        .when(text_end)
-        .then(pl.col("_f_end_at")),
-        _end_has_time=(
-            pl.col("_e_has_time").fill_null(False)
-            | t_end.is_not_null()
-            | (text_end & pl.col("_f_end_has_time").fill_null(False))
-        ),
-        _from_text=from_text,
-        all_day=~pl.col("_start_has_time"),
-    )
-    both_timed = pl.col("_start_has_time") & pl.col("_end_has_time")
-    ends_before = (
-        pl.col("starts_at").is_not_null()
-        & pl.col("ends_at").is_not_null()
-        & pl.when(both_timed)
-        .then(pl.col("ends_at") < pl.col("starts_at"))
-        .otherwise(pl.col("ends_at").dt.date() < pl.col("starts_at").dt.date())
-    )
+def _numbered(parts: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    at = 0
+    for part in parts:
+        _check_staged(part)
+        yield part.with_columns(_row=pl.int_range(at, at + pl.len(), dtype=pl.Int64))
+        at += part.height
 
-    # --- notes and quarantine reasons ------------------------------------------------
-    is_feed = pl.col("source_kind") == "feed"
-    df = df.with_columns(
-        date_note=_blank_to_null(
-            pl.concat_str(
-                _reason(pl.col("_s_note").is_not_null(), "開催日：" + pl.col("_s_note")),
-                _reason(pl.col("_e_note").is_not_null(), "終了日：" + pl.col("_e_note")),
-                _reason(pl.col("_p_note").is_not_null(), "掲載日：" + pl.col("_p_note")),
-                _reason(is_feed & pl.col("_p_error").is_not_null(), "掲載日" + pl.col("_p_error")),
-                _reason(pl.col("_d_note").is_not_null(), "申込締切：" + pl.col("_d_note")),
-                _reason(pl.col("_t_error").is_not_null(), "時間" + pl.col("_t_error")),
-                separator="；",
-                ignore_nulls=True,
-            )
-        ),
-        _reason=_blank_to_null(
-            pl.concat_str(
-                _reason(pl.col("_title") == "", "件名が空です"),
-                _reason(pl.col("_s_error").is_not_null(), "開催日" + pl.col("_s_error")),
-                _reason(pl.col("_e_error").is_not_null(), "終了日" + pl.col("_e_error")),
-                _reason(pl.col("_d_error").is_not_null(), "申込締切" + pl.col("_d_error")),
-                _reason(~is_feed & pl.col("_p_error").is_not_null(), "掲載日" + pl.col("_p_error")),
-                _reason(
-                    ends_before & pl.col("_e_at").is_not_null(),
-                    pl.format(
-                        "終了日「{}」が開催日「{}」より前です",
-                        pl.col("ends_text").str.strip_chars(),
-                        pl.col("starts_text").str.strip_chars().fill_null("（概要の記載）"),
-                    ),
-                ),
-                _reason(
-                    ends_before & pl.col("_e_at").is_null(),
-                    pl.format("終了時刻が開始時刻より前です：時間「{}」", pl.col("time_text")),
-                ),
-                separator="；",
-                ignore_nulls=True,
-            )
-        ),
-    )
 
-    quarantine = (
-        df.filter(pl.col("_reason").is_not_null())
-        .sort("_row")
-        .select(*[c for c in QUARANTINE_SCHEMA if c != "reason"], reason=pl.col("_reason"))
-        .cast(QUARANTINE_SCHEMA)
-    )
+def _in_order(
+    work: Iterable[pl.DataFrame], rules: Rules, summary_chars: int
+) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """read_rows of every part, in order, with a part or two per thread in flight."""
+    threads = pl.thread_pool_size()
+    done: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+    running: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for part in work:
+            running.append(pool.submit(read_rows, part, rules, summary_chars))
+            if len(running) > threads:
+                done.append(running.popleft().result())
+        done.extend(future.result() for future in running)
+    return done
 
-    # --- identity, classification, dedup --------------------------------------------
-    natural_key = (
-        pl.when(is_feed)
-        .then(
-            pl.concat_str(
-                pl.lit("feed"),
-                pl.col("member_id"),
-                pl.coalesce("_item_key", "_url", "title_key"),
-                separator="|",
-            )
-        )
-        .otherwise(
-            pl.concat_str(
-                pl.lit("csv"),
-                pl.col("member_id"),
-                pl.col("title_key"),
-                pl.col("starts_at").dt.to_string("%Y-%m-%d").fill_null(""),
-                separator="|",
-            )
-        )
-    )
-    good = df.filter(pl.col("_reason").is_null()).with_columns(
-        activity_id=sha256_hex(natural_key).str.head(20)
-    )
+
+def build_activities_from(
+    parts: Iterable[pl.DataFrame], rules: Rules, *, summary_chars: int = 200
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """build_activities of the staged rows of ``parts`` taken together, taking one part at
+    a time: (activities, quarantine, (stage_id, activity_id) of every good row)."""
+    done = _in_order(_numbered(parts), rules, summary_chars)
+    if not done:  # no part at all: the empty frames, with their columns
+        empty = _numbered([pl.DataFrame(schema=STAGED_SCHEMA)])
+        done = _in_order(empty, rules, summary_chars)
+    quarantine = pl.concat([q for q, _ in done]).drop("_row").cast(QUARANTINE_SCHEMA)
+    good = pl.concat([g for _, g in done])
+    del done
     row_ids = good.select("stage_id", "activity_id")
-    good = good.with_columns(
-        first_seen_at=_jst(pl.col("staged_at"), good.schema["staged_at"]).min().over("activity_id")
+    # The newest good version of each activity (latest staged_at, then highest position,
+    # then stage_id), chosen on the keys alone; the wide frame is filtered once, part by
+    # part (a gather would first copy it into one piece).
+    keys = good.select(
+        "activity_id",
+        "staged_at",
+        "position",
+        "stage_id",
+        first_seen_at=pl.col("_staged_jst").min().over("activity_id"),
+        _at=pl.int_range(pl.len(), dtype=pl.Int64),
     )
-    good = (
-        good.sort(["staged_at", "position", "stage_id"], descending=True, nulls_last=True)
-        .unique(subset="activity_id", keep="first", maintain_order=True)
-        .sort("_row")
+    newest = (
+        keys.sort(["staged_at", "position", "stage_id"], descending=True, nulls_last=True)
+        .unique(subset="activity_id", keep="any")
+        .get_column("_at")
     )
-    good = classify(
-        good, rules, title="_title", summary="_summary_full", category_text="category_text"
+    if newest.len() < good.height:  # older versions to drop
+        keep = keys.get_column("_at").is_in(newest.implode())
+        good, keys = good.filter(keep), keys.filter(keep)
+    activities = good.with_columns(first_seen_at=keys.get_column("first_seen_at")).select(
+        [pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items()]
     )
-    good = good.with_columns(
-        title=pl.col("_title"),
-        summary=summarize(pl.col("_summary_full"), summary_chars),
-        url=pl.col("_url"),
-        venue=pl.coalesce("_venue", "_f_venue"),
-        contact=pl.col("_contact"),
-        source=pl.col("source_kind"),
-        published_at=pl.col("_p_at"),
-        deadline_at=pl.coalesce("_d_at", "_f_deadline_at"),
-        online=pl.col("_f_online"),
-        fee_text=pl.col("_f_fee"),
-        capacity_text=pl.col("_f_capacity"),
-        audience_text=pl.col("_f_audience"),
-        fact_notes=_fact_notes(),
-        schedule_text=pl.when(pl.col("_from_text")).then(pl.col("_f_sessions")),
-    ).with_columns(
-        content_sha256=sha256_hex(
-            pl.concat_str(
-                pl.col("title"),
-                pl.col("summary"),
-                pl.col("url").fill_null(""),
-                pl.col("category"),
-                _iso(pl.col("starts_at")),
-                _iso(pl.col("ends_at")),
-                pl.col("venue").fill_null(""),
-                _iso(pl.col("deadline_at")),
-                separator=_SEP,
-            )
-        )
-    )
-    activities = good.select([pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items()])
-    return (activities, quarantine, row_ids) if rows else (activities, quarantine)
+    return activities, quarantine, row_ids

@@ -120,31 +120,45 @@ def _keys(words: list[str]) -> list[str]:
     )
 
 
-def _first_match(
-    texts: list[pl.Expr], words: list[str], labels: list[Any], dtype: pl.DataType
-) -> pl.Expr:
-    """Label of the earliest-listed word found in the first text that has any word.
-
-    Every word is tried in the title before the summary. Each text is scanned once
-    (Aho-Corasick over all words, overlapping so that 発表 is also seen inside 発表会);
-    the found words are mapped to their priority and the smallest wins.
-    """
+def _priority(words: list[str]) -> dict[str, int]:
+    """match_key of each word → the index of the first word with that key."""
     priority: dict[str, int] = {}
     for index, key in enumerate(_keys(words)):
         if key and key not in priority:
             priority[key] = index
+    return priority
+
+
+def _found(text: pl.Expr, keys: list[str]) -> pl.Expr:
+    """Every occurrence of every key in ``text`` (Aho-Corasick, overlapping so that 発表 is
+    also seen inside 発表会): one scan serves every rule that looks in that text."""
+    if not keys:
+        return pl.lit(None, dtype=pl.List(pl.String()))
+    return text.str.extract_many(keys, overlapping=True)
+
+
+def _first_index(found: list[pl.Expr], priority: dict[str, int]) -> pl.Expr:
+    """Index of the earliest-listed word found in the first text that has any word.
+
+    Every word is tried in the title before the summary: ``found`` holds, per text, the
+    keys found there (a superset of ``priority``'s keys is fine: the others are ignored).
+    """
     if not priority:
-        return pl.lit(None, dtype=dtype)
+        return pl.lit(None, dtype=pl.Int32())
     keys, ranks = list(priority), list(priority.values())
     best = [
-        text.str.extract_many(keys, overlapping=True)
-        .list.eval(pl.element().replace_strict(keys, ranks, return_dtype=pl.Int32()))
-        .list.min()
-        for text in texts
+        f.list.eval(
+            pl.element().replace_strict(keys, ranks, default=None, return_dtype=pl.Int32())
+        ).list.min()
+        for f in found
     ]
-    return pl.coalesce(best).replace_strict(
-        list(range(len(labels))), labels, default=None, return_dtype=dtype
-    )
+    return pl.coalesce(best)
+
+
+def _label(index: pl.Expr, labels: list[Any], dtype: pl.DataType) -> pl.Expr:
+    if not labels:
+        return pl.lit(None, dtype=dtype)
+    return index.replace_strict(list(range(len(labels))), labels, default=None, return_dtype=dtype)
 
 
 def classify(
@@ -172,40 +186,52 @@ def classify(
     def text_col(name: str) -> pl.Expr:
         return pl.col(name).cast(pl.String).fill_null("")
 
-    # Keys are computed once into temporary columns: each is read by five rule lookups.
+    pairs = [(c, w) for w, c in rules.phrases] + list(rules.categories)
+    words = [w for _, w in pairs]
+    p_words = [w for w, _ in rules.phrases]
+    e_words = [w for c, w in rules.categories if c == "event"]
+    g_words = [w for _, w in rules.guidelines]
+    member_words = [w for w, _ in rules.member_categories]
+    kw, ph, ev, gl = (_priority(w) for w in (words, p_words, e_words, g_words))
+    mem = _priority(member_words)
+    in_title = list({**kw, **ph, **ev, **gl})  # one scan of the title for every rule
+    in_summary = list({**kw, **gl})
+
+    # Keys are computed once into temporary columns, then scanned once per text.
     df = df.with_columns(
         _k_title=match_key(text_col(title)),
         _k_summary=match_key(text_col(summary)),
         _k_member=match_key(text_col(category_text)),
+    ).with_columns(
+        _f_title=_found(pl.col("_k_title"), in_title),
+        _f_summary=_found(pl.col("_k_summary"), in_summary),
+        _f_member=_found(pl.col("_k_member"), list(mem)),
     )
-    texts = [pl.col("_k_title"), pl.col("_k_summary")]
+    texts = [pl.col("_f_title"), pl.col("_f_summary")]
+    df = df.with_columns(
+        _kw=_first_index(texts, kw),
+        _ph=_first_index(texts[:1], ph),
+        _ev=_first_index(texts[:1], ev),
+        _gl=_first_index(texts, gl),
+        _mem=_first_index([pl.col("_f_member")], mem),
+    )
     member_shown = display_text(text_col(category_text)).str.normalize("NFKC")
-    member_key = pl.col("_k_member")
 
-    pairs = [(c, w) for w, c in rules.phrases] + list(rules.categories)
-    words = [w for _, w in pairs]
-    keyword_rule = _first_match(texts, words, [f"keyword:{w}" for w in words], pl.String())
-    keyword_cat = _first_match(texts, words, [c for c, _ in pairs], pl.String())
-    p_words = [w for w, _ in rules.phrases]
-    phrase_rule = _first_match(texts[:1], p_words, [f"keyword:{w}" for w in p_words], pl.String())
-    phrase_cat = _first_match(texts[:1], p_words, [c for _, c in rules.phrases], pl.String())
-    e_words = [w for c, w in rules.categories if c == "event"]
-    dated_rule = _first_match(texts[:1], e_words, [f"dated:{w}" for w in e_words], pl.String())
+    keyword_rule = _label(pl.col("_kw"), [f"keyword:{w}" for w in words], pl.String())
+    keyword_cat = _label(pl.col("_kw"), [c for c, _ in pairs], pl.String())
+    phrase_rule = _label(pl.col("_ph"), [f"keyword:{w}" for w in p_words], pl.String())
+    phrase_cat = _label(pl.col("_ph"), [c for _, c in rules.phrases], pl.String())
+    dated_rule = _label(pl.col("_ev"), [f"dated:{w}" for w in e_words], pl.String())
     if starts_at not in df.columns:
         dated_rule = pl.lit(None, dtype=pl.String())
     else:
         dated_rule = pl.when(pl.col(starts_at).is_not_null()).then(dated_rule)
-    member_words = [w for w, _ in rules.member_categories]
-    member_cat = _first_match(
-        [member_key], member_words, [c for _, c in rules.member_categories], pl.String()
-    )
+    member_cat = _label(pl.col("_mem"), [c for _, c in rules.member_categories], pl.String())
     default_cat = (
         pl.when(pl.col(source_kind) == "feed").then(pl.lit("news")).otherwise(pl.lit("other"))
     )
-
-    g_words = [w for _, w in rules.guidelines]
-    guideline = _first_match(texts, g_words, [g for g, _ in rules.guidelines], pl.Int8())
-    guideline_rule = _first_match(texts, g_words, [f"keyword:{w}" for w in g_words], pl.String())
+    guideline = _label(pl.col("_gl"), [g for g, _ in rules.guidelines], pl.Int8())
+    guideline_rule = _label(pl.col("_gl"), [f"keyword:{w}" for w in g_words], pl.String())
 
     return (
         df.with_columns(
@@ -248,5 +274,13 @@ def classify(
             "_k_title",
             "_k_summary",
             "_k_member",
+            "_f_title",
+            "_f_summary",
+            "_f_member",
+            "_kw",
+            "_ph",
+            "_ev",
+            "_gl",
+            "_mem",
         )
     )

@@ -325,7 +325,10 @@ def merge_cohosted(
     rule ``report:機関名``). Returns (kept activities with the input's schema and order,
     organisers, merges); a kept activity's first_seen_at becomes the earliest of its group.
     """
-    grouped = _components(activities)
+    # Groups are found on the key columns alone: the wide frame is only filtered, once.
+    grouped = _components(
+        activities.select("activity_id", "member_id", "title_key", "url", "starts_at")
+    )
     title_key, _ = _group_keys()
     kept_keys = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
         _group="activity_id", _kept_title=title_key, _kept_member="member_id"
@@ -380,9 +383,14 @@ def merge_cohosted(
         .cast(ORGANISERS_SCHEMA)
     )
 
-    kept = (
-        grouped.with_columns(pl.col("first_seen_at").min().over("_group"))
-        .filter(pl.col("_group") == pl.col("activity_id"))
-        .select(activities.columns)
+    first_seen = (
+        activities.get_column("first_seen_at")
+        .to_frame()
+        .with_columns(_group=grouped.get_column("_group"))
+        .select(pl.col("first_seen_at").min().over("_group"))
     )
+    if merged.height:
+        keep = grouped.get_column("_group") == grouped.get_column("activity_id")
+        activities, first_seen = activities.filter(keep), first_seen.filter(keep)
+    kept = activities.with_columns(first_seen)
     return kept, organisers, merges

@@ -19,8 +19,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 
 import polars as pl
+
+from transforms.entities import REFERENCE, decode_references, drop_nul_references
 
 __all__ = [
     "INVISIBLE_CLASS",
@@ -118,16 +121,25 @@ _LEGAL_FORM_GROUP = "(?:" + "|".join(_LEGAL_FORMS) + ")+"
 
 # Markup removal, in order: (pattern, replacement). The same patterns run as Polars
 # expressions and, for text that decodes into new markup, as Python regexes.
+# After a tag's name, "(?:>|[^\w>][^>]*>)" is "\b[^>]*>" written without \b: Rust's regex
+# cannot use its fast automaton for a Unicode word boundary in non-ASCII text (2.6× slower
+# on Japanese summaries).
+_TAG_REST = r"(?:>|[^\w>][^>]*>)"
 _MARKUP_STEPS: tuple[tuple[str, str], ...] = (
     (r"(?is)<!--.*?-->", ""),
-    (r"(?is)<script\b[^>]*>.*?</script\s*>", ""),
-    (r"(?is)<style\b[^>]*>.*?</style\s*>", ""),
+    (rf"(?is)<script{_TAG_REST}.*?</script\s*>", ""),
+    (rf"(?is)<style{_TAG_REST}.*?</style\s*>", ""),
     # An unclosed <script>/<style> hides everything after it: drop the rest.
-    (r"(?is)<(?:script|style)\b.*$", ""),
-    (rf"(?i)</?\s*(?:{_BLOCK_TAGS})\b[^>]*>", " "),
+    (r"(?is)<(?:script|style)(?:\W.*)?$", ""),
+    (rf"(?i)</?\s*(?:{_BLOCK_TAGS}){_TAG_REST}", " "),
     (r"</?[A-Za-z][^>]*>|<![^>]*>", ""),
 )
 _MARKUP_RE = tuple((re.compile(pattern), repl) for pattern, repl in _MARKUP_STEPS)
+# What a value must contain for each step to change it: a batch without it skips the step
+# (comments, scripts and styles are rare; a regex pass over a column is not free).
+_MARKUP_GUARDS: tuple[str, ...] = (
+    "<!--", "(?i)<script", "(?i)<style", "(?i)<(?:script|style)", "<", "<",
+)  # fmt: skip
 _MAX_DECODE_ROUNDS = 10
 
 
@@ -192,19 +204,73 @@ def _strip_markup_batch(s: pl.Series) -> pl.Series:
     "<" (most plain titles) skips the six passes."""
     if not s.str.contains("<", literal=True).any():
         return s
-    for pattern, repl in _MARKUP_STEPS:
-        s = s.str.replace_all(pattern, repl)
+    for (pattern, repl), guard in zip(_MARKUP_STEPS, _MARKUP_GUARDS, strict=True):
+        if guard == "<" or s.str.contains(guard, literal=guard[0] == "<").any():
+            s = s.str.replace_all(pattern, repl)
     return s
 
 
-def _unescape_batch(s: pl.Series) -> pl.Series:
-    if not s.str.contains("&", literal=True).any():  # the usual batch: nothing to decode
+def _where(s: pl.Series, pattern: str, change: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``change`` applied only to the values that match ``pattern`` (all of them when most
+    do): most text has no invisible character, no full-width digit, no markup."""
+    mask = s.str.contains(pattern).fill_null(False)
+    hits = mask.sum()
+    if hits == 0:
         return s
-    return pl.Series(
-        s.name,
-        [_decode(v) if v is not None and "&" in v else v for v in s.to_list()],
-        dtype=pl.String,
+    if hits * 2 > len(s):
+        return change(s)
+    out = s.clone()
+    out.scatter(mask.arg_true(), change(s.filter(mask)))
+    return out
+
+
+# Any character _DISPLAY_CHAR_MAP changes (each key starts with one of them).
+_DISPLAY_CHAR_CLASS = (
+    "[" + "".join(sorted({rf"\x{{{ord(k[0]):X}}}" for k in _DISPLAY_CHAR_MAP})) + "]"
+)
+# What "\s+" → " " and stripping spaces would change.
+_UNTIDY_SPACING = r"[\s&&[^ ]]| {2}|^ | $"
+
+
+def _tidy_chars(s: pl.Series) -> pl.Series:
+    """_tidy_chars_py over a batch."""
+    s = _where(s, INVISIBLE_CLASS, lambda v: v.str.replace_all(INVISIBLE_CLASS, ""))
+    return _where(
+        s, _DISPLAY_CHAR_CLASS, lambda v: v.str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
     )
+
+
+def _display_batch(s: pl.Series) -> pl.Series:
+    # Invisible characters and widths first: a full-width letter, a NUL or a zero-width
+    # space must not hide a tag. Decoding removes them again from what entities produce.
+    # Entities are decoded *after* tags are removed, as html.unescape does (the
+    # reference); see transforms/entities.py for how in Polars.
+    s = _unescape_batch(_where(_tidy_chars(s), "<", _strip_markup_batch))
+    return _where(s, _UNTIDY_SPACING, lambda v: v.str.replace_all(r"\s+", " ").str.strip_chars(" "))
+
+
+def _unescape_batch(s: pl.Series) -> pl.Series:
+    """_decode over a batch, vectorised: each round decodes every value that still holds a
+    reference (transforms/entities.py), then tidies and strips markup from what changed.
+    Values without a reference are never touched: html.unescape leaves them as they are.
+    tests/test_transforms_entities.py checks it against _decode value by value."""
+    pending = s.str.contains(REFERENCE).fill_null(False).arg_true()
+    if pending.is_empty():  # the usual batch: nothing to decode
+        return s
+    out = s.clone()
+    for _ in range(_MAX_DECODE_ROUNDS):
+        text = out.gather(pending)
+        decoded = decode_references(drop_nul_references(text))
+        changed = decoded != text
+        if not changed.any():
+            break
+        pending = pending.filter(changed)
+        cleaned = _strip_markup_batch(_tidy_chars(decoded.filter(changed)))
+        out.scatter(pending, cleaned)
+        pending = pending.filter(cleaned.str.contains(REFERENCE))
+        if pending.is_empty():
+            break
+    return out
 
 
 def display_text(expr: pl.Expr) -> pl.Expr:
@@ -214,16 +280,7 @@ def display_text(expr: pl.Expr) -> pl.Expr:
     Null stays null; the result may be the empty string (e.g. a title that was only tags).
     display_text(display_text(x)) == display_text(x).
     """
-    # Invisible characters and widths first: a full-width letter, a NUL or a zero-width
-    # space must not hide a tag. Decoding removes them again from what entities produce.
-    tidied = strip_invisible(expr).str.replace_many(_DISPLAY_CHAR_MAP, leftmost=True)
-    no_markup = tidied.map_batches(_strip_markup_batch, return_dtype=pl.String, is_elementwise=True)
-    # Entities are decoded *after* tags are removed. Polars has no HTML entity decoder, and
-    # the named-entity table (2,000+ names plus decimal/hex numeric forms such as &#12354;)
-    # cannot be expressed as a fixed replace_many; html.unescape is the reference
-    # implementation. It runs only on values that contain "&".
-    decoded = no_markup.map_batches(_unescape_batch, return_dtype=pl.String, is_elementwise=True)
-    return decoded.str.replace_all(r"\s+", " ").str.strip_chars(" ")
+    return expr.map_batches(_display_batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def match_key(expr: pl.Expr) -> pl.Expr:

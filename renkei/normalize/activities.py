@@ -16,7 +16,8 @@ staged row's ``extra``) names a co-host member, or is kept as written
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,13 +36,12 @@ from renkei.normalize.state import (
     fingerprint,
     record_run,
     state_fingerprint,
-    with_frames,
 )
 from transforms import contracts
-from transforms.activities import build_activities
+from transforms.activities import PART_ROWS, build_activities, build_activities_from
 from transforms.classify import CATEGORIES, Rules
 from warehouse.connection import open_warehouse
-from warehouse.queries import execute, run_query
+from warehouse.queries import execute, query_parts, run_query, streamed
 from warehouse.transaction import transaction
 
 __all__ = [
@@ -123,20 +123,49 @@ def _compute(
     members: pl.DataFrame,
     overrides: pl.DataFrame,
 ) -> _Computed:
-    staged = run_query(con, "staged_for_normalize")
-    contracts.check(staged, contracts.STAGED)
     rows = None
-    if build is build_here:  # the state incremental normalise needs comes with it
-        activities, quarantine, rows = build_activities(
-            staged, rules, summary_chars=summary_chars, rows=True
+    if build is build_here:  # read a part at a time; the state incremental needs comes too
+        seen = _Seen()
+        activities, quarantine, rows = build_activities_from(
+            seen.parts(query_parts(con, "staged_for_normalize", PART_ROWS)),
+            rules,
+            summary_chars=summary_chars,
         )
+        staged, count = seen.reports(), seen.count
     else:
+        staged = run_query(con, "staged_for_normalize")
+        contracts.check(staged, contracts.STAGED)
         activities, quarantine = build(staged, rules, summary_chars)
+        count = staged.height
     contracts.check(activities, contracts.ACTIVITIES)
     contracts.check(quarantine, contracts.QUARANTINE)
     d = derive(staged, activities, members, overrides)
-    return _Computed(staged.height, d.activities, quarantine, d.organisers, d.merges,
+    return _Computed(count, d.activities, quarantine, d.organisers, d.merges,
                      d.organiser_names, d.groups, rows)  # fmt: skip
+
+
+class _Seen:
+    """Checks each staged part against the contract as it goes by, counts the rows and
+    keeps the little ``derive`` needs of them afterwards (report rows' ``extra``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._reports: list[pl.DataFrame] = []
+
+    def parts(self, parts: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        for part in parts:
+            contracts.check(part, contracts.STAGED)
+            self.count += part.height
+            self._reports.append(
+                part.filter(
+                    pl.col("extra").is_not_null() & (pl.col("source_kind") == "csv")
+                ).select("stage_id", "source_kind", "extra")
+            )
+            yield part
+
+    def reports(self) -> pl.DataFrame:
+        schema = {"stage_id": pl.String(), "source_kind": pl.String(), "extra": pl.String()}
+        return pl.concat([pl.DataFrame(schema=schema), *self._reports])
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame, now) -> None:
@@ -152,15 +181,16 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame,
 
 def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> None:
     """Write one normalise result; the caller holds the transaction."""
-    if not result.activities.is_empty():
-        _with_batch(con, "upsert_activities", result.activities, now=now)
+    # Frames go to DuckDB as streams (each statement reads each frame once): a million
+    # activities are not copied into Arrow whole. Unchanged activities are not rewritten.
+    for statement in ("activities_update_changed", "activities_insert_new"):
+        with streamed(con, batch=result.activities):
+            execute(con, statement, {"now": now})
     _insert_quarantine(con, result.quarantine, now)
-    con.register("names", result.organiser_names)
-    try:
-        _with_batch(con, "replace_activity_organisers", result.organisers)
-    finally:
-        con.unregister("names")
-    _with_batch(con, "replace_activity_merges", result.merges)
+    with streamed(con, batch=result.organisers, names=result.organiser_names):
+        execute(con, "replace_activity_organisers")
+    with streamed(con, batch=result.merges):
+        execute(con, "replace_activity_merges")
 
 
 def _report(con: duckdb.DuckDBPyConnection, result: _Computed) -> NormalizeReport:
@@ -181,7 +211,8 @@ def _write_state(con: duckdb.DuckDBPyConnection, result: _Computed) -> None:
     if result.rows is None:
         execute(con, "normalize_clear_state")
     else:
-        with_frames(con, "normalize_full_state", batch=result.rows, groups=result.groups)
+        with streamed(con, batch=result.rows, groups=result.groups):
+            execute(con, "normalize_full_state")
 
 
 def _record(con, report: NormalizeReport, *, at: datetime, fp: str | None, gone: int) -> None:
@@ -207,6 +238,16 @@ def _incremental(con, settings: Settings, rules: Rules, members, overrides, fp: 
     return report
 
 
+@contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's buffer kept near 512 MB for a full normalise or a rebuild."""
+    execute(con, "normalize_memory_full")
+    try:
+        yield
+    finally:
+        execute(con, "normalize_memory_reset")
+
+
 def normalize(
     settings: Settings, build: Build = build_here, *, full: bool = False
 ) -> NormalizeReport:
@@ -226,14 +267,16 @@ def normalize(
                 return _incremental(con, settings, rules, members, overrides, fp, now)
             finally:
                 execute(con, "normalize_memory_reset")
-        result = _compute(con, rules, settings.summary_chars, build, members, overrides)
-        with transaction(con):
-            _write(con, result, now)
-            replace_related(con)  # derived from the activities just written
-            assert_invariants(con)  # before the commit: a table that breaks them is not kept
-            _write_state(con, result)
-            report = _report(con, result)
-            _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
+        with _bounded_memory(con):
+            result = _compute(con, rules, settings.summary_chars, build, members, overrides)
+            with transaction(con):
+                _write(con, result, now)
+                replace_related(con)  # derived from the activities just written
+                assert_invariants(con)  # before the commit: a table that breaks them is not kept
+                _write_state(con, result)
+                report = _report(con, result)
+                fp_kept = fp if result.rows is not None else None
+                _record(con, report, at=now, fp=fp_kept, gone=0)
         return report
 
 
@@ -248,17 +291,18 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
         now = datetime.now(UTC)
         before = run_query(con, "activity_timestamps")
         members, overrides, fp = _inputs(con, settings, rules)
-        result = _compute(con, rules, settings.summary_chars, build, members, overrides)
-        with transaction(con):
-            execute(con, "clear_normalized")
-            _write(con, result, now)
-            if not before.is_empty():
-                _with_batch(con, "restore_activity_timestamps", before)
-            replace_related(con)
-            assert_invariants(con)  # before the commit: a table that breaks them is not kept
-            _write_state(con, result)
-            report = _report(con, result)
-            _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
+        with _bounded_memory(con):
+            result = _compute(con, rules, settings.summary_chars, build, members, overrides)
+            with transaction(con):
+                execute(con, "clear_normalized")
+                _write(con, result, now)
+                if not before.is_empty():
+                    _with_batch(con, "restore_activity_timestamps", before)
+                replace_related(con)
+                assert_invariants(con)  # before the commit: a table that breaks them is not kept
+                _write_state(con, result)
+                report = _report(con, result)
+                _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)
     return report
 

@@ -1,0 +1,36 @@
+"""sha256 of text columns, as stored keys: ``activity_id`` and ``content_sha256``.
+
+hashlib.sha256(v.encode()).hexdigest() per value (null for null), computed by DuckDB's
+sha256 in native code and without the GIL, so the parts normalised on several threads
+hash at the same time. DuckDB here is an in-memory engine used as a function (no file).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import polars as pl
+
+__all__ = ["sha256_hex", "sha256_series"]
+
+_ENGINE = threading.local()
+
+
+def sha256_series(s: pl.Series) -> pl.Series:
+    """hashlib.sha256(v.encode()).hexdigest() per value (null for null), computed by DuckDB's
+    sha256 in native code without the GIL; one in-memory engine per thread."""
+    con = getattr(_ENGINE, "con", None)
+    if con is None:
+        con = _ENGINE.con = duckdb.connect(config={"threads": 1})
+    con.register("hash_input", s.cast(pl.String).to_frame("v"))
+    try:
+        return con.sql("SELECT sha256(v) AS h FROM hash_input").pl()["h"].alias(s.name)
+    finally:
+        con.unregister("hash_input")
+
+
+def sha256_hex(expr: pl.Expr) -> pl.Expr:
+    # Not Expr.hash(): Polars documents its hash as unstable across versions and
+    # platforms, and these values are stored keys (activity_id) and change detectors.
+    return expr.map_batches(sha256_series, return_dtype=pl.String, is_elementwise=True)
