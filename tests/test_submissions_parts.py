@@ -10,6 +10,7 @@ import subprocess
 import sys
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import write_registry
@@ -79,16 +80,16 @@ def test_a_part_that_fails_to_stage_leaves_nothing_of_the_file(tmp_path, monkeyp
     settings = working_folder(tmp_path, "work")
     monkeypatch.setattr(submission_check, "PART_ROWS", 2)
     staged = []
-    real = submission_write.write_batch
+    real = submission_write.write_views  # how the parts' accepted rows are inserted
 
-    def fail_on_third_part(con, statement, frame, **params):
+    def fail_on_third_part(con, statement, frame):
         if statement == "insert_submission_staged":
             staged.append(frame.height)
             if len(staged) == 3:
                 raise OSError("disk full")
-        return real(con, statement, frame, **params)
+        return real(con, statement, frame)
 
-    monkeypatch.setattr(submission_write, "write_batch", fail_on_third_part)
+    monkeypatch.setattr(submission_write, "write_views", fail_on_third_part)
     with pytest.raises(OSError, match="disk full"):
         ingest(settings)
     assert staged == [2, 1, 1]  # two parts staged, the third failed: all rolled back
@@ -96,7 +97,7 @@ def test_a_part_that_fails_to_stage_leaves_nothing_of_the_file(tmp_path, monkeyp
         t: [(0,)] for t in TABLES
     }
     assert sorted(p.name for p in (settings.inbox / "ind-04").iterdir()) == ["parts.csv"]
-    monkeypatch.setattr(submission_write, "write_batch", real)
+    monkeypatch.setattr(submission_write, "write_views", real)
     again = ingest(settings)  # the warehouse was closed: the member's next try goes through
     assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
 
@@ -136,3 +137,56 @@ def test_a_busy_warehouse_fails_the_intake_cleanly_and_keeps_the_bytes(
     assert sorted(p.name for p in path.parent.iterdir()) == ["parts.csv"]
     again = intake.stage_file(settings, path, member, names, now=ARRIVED)
     assert again.summary() == "parts.csv: 7 rows read (cp932), 4 new, 3 rejected"
+
+
+def test_staged_rows_handed_over_as_string_views_are_the_same_values(tmp_path) -> None:
+    """write_views (Arrow string views) and write_batch (the Polars frame) stage the same
+    values: Japanese text, empty texts, nulls, positions, the zoned time."""
+    import polars as pl
+
+    from renkei.core.staging import write_batch
+
+    staged = pl.DataFrame(
+        {"stage_id": ["a:0", "a:1", "a:2"], "raw_sha256": ["0" * 64] * 3,
+         "position": [0, 1, 2], "source_kind": ["csv"] * 3, "member_id": ["ind-04"] * 3,
+         "source_ref": ["報告.csv"] * 3, "item_key": [None, None, None],
+         "title": ["産学連携セミナー ～第1回～", "", None], "summary": ["ｺﾗﾎﾞ" * 40, None, ""],
+         "url": ["https://www.example.jp/a.html", None, None]},
+    ).with_columns(staged_at=pl.lit(ARRIVED))  # fmt: skip
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        submission_write.write_views(con, "insert_submission_staged", staged.clear())  # empty
+        write_batch(con, "insert_submission_staged", staged)
+        submission_write.write_views(con, "insert_submission_staged", staged)
+        both = con.execute("SELECT * FROM stg_items ORDER BY ALL").fetchall()
+    assert len(both) == 6
+    assert both[0::2] == both[1::2]
+
+
+def test_the_intake_leaves_duckdbs_memory_limit_as_it_found_it(tmp_path) -> None:
+    settings = working_folder(tmp_path, "work")
+    with open_warehouse(settings.warehouse) as con:
+        before = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    ingest(settings)
+    with open_warehouse(settings.warehouse) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == before
+
+
+def test_identities_of_parts_are_those_of_the_whole_file() -> None:
+    """The hashes (activity_id, content_sha256) of the combined parts — their content taken
+    from the staged rows — are the whole file's, rejected rows between accepted ones
+    included."""
+    from intake_support import FIXTURES
+
+    from renkei.submissions.read import read_submission
+
+    data = (FIXTURES / "parts.csv").read_bytes()
+    frame = read_submission(data, "parts.csv").frame
+    context: dict[str, Any] = {"raw_sha256": "0" * 64, "member_id": "ind-04",
+               "member_names": {"ind-04": "岡山県商工会議所連合会"}, "source_ref": "parts.csv",
+               "received_at": ARRIVED}  # fmt: skip
+    whole = submission_check.check_rows(frame, **context).verdicts_frame
+    parts = list(submission_check.check_parts(frame, rows_per_part=2, **context))
+    assert len(parts) == 4
+    combined = submission_check.combined(parts).verdicts_frame
+    assert combined.equals(whole)
+    assert whole["content_sha256"].null_count() == 3  # the rejected rows have none

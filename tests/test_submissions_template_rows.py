@@ -155,3 +155,74 @@ def test_placeholder_urls_and_phone_numbers(
         schema=dict.fromkeys(("title", "summary", "url", "venue", "contact"), pl.String),
     )  # fmt: skip
     assert frame.select(placeholder_reason()).item() == reason
+
+
+def test_fast_placeholder_check_gives_the_exact_reasons() -> None:
+    """placeholder_reason works the keys out only for candidate rows: on rows near the
+    example (widths, cases, punctuation, spaces, nulls) it gives what the full check gives."""
+    from renkei.submissions.placeholders import _exact_reason
+
+    example = "産学連携セミナー ～共同研究の始め方～"
+    titles = [
+        example,
+        "産学連携セミナー〜共同研究の始め方〜",
+        "ｻﾝｶﾞｸ 共同研究",
+        "本当の行",
+        "産学連携セミナー 共同研究の始め方",
+        None,
+        "産学連携セミナー・共同研究の始め方！",
+    ]
+    urls = [
+        "https://www.example.jp/seminar.html",
+        "HTTPS://WWW.EXAMPLE.JP/SEMINAR.HTML",
+        "ｈｔｔｐｓ://ｗｗｗ.ｅｘａｍｐｌｅ.ｊｐ/ｓｅｍｉｎａｒ.ｈｔｍｌ",
+        "https://example.jp",
+        " http://www.example.com/ ",
+        "https://www.example.jp/seminar-html",
+        "https://www.example.jp/seminar.html?",
+        "https://www.example.jp/seminar_html",
+        "httpswwwexamplejpseminarhtml",
+        "https://www.example.jp/forum.html",
+        None,
+        "https://www.okayama-cci.example.jp/",
+        "javascript:void(0)",
+        "ｅｘａｍｐｌｅ．ｊｐ",
+    ]
+    contacts = [
+        "産学連携課 082-000-0000",
+        "０００－００００",
+        "事業推進課 082-223-4567",
+        None,
+        "TEL 0857-00-0000",
+    ]
+    venues = ["岡山商工会議所 5階大会議室", "岡山商工会議所５階大会議室", None, "別会場"]
+    rows = [
+        (t, None, u, v, c)
+        for t in titles for u in urls for c in contacts for v in venues
+    ]  # fmt: skip
+    frame = pl.DataFrame(
+        rows, schema=dict.fromkeys(("title", "summary", "url", "venue", "contact"), pl.String),
+        orient="row",
+    )  # fmt: skip
+    fast = frame.select(placeholder_reason()).to_series()
+    exact = frame.select(_exact_reason()).to_series()
+    assert fast.to_list() == exact.to_list()
+    assert fast.is_not_null().sum() > len(rows) // 2  # the cases do reach the full check
+
+
+def test_title_marks_are_in_a_text_whenever_in_its_nfkc() -> None:
+    """No character but the ideograph itself holds it in its NFKD, so a 件名 lacking it
+    cannot have the example's key."""
+    import sys
+    import unicodedata
+
+    from renkei.submissions.placeholders import _TITLE_MARKS, _key
+
+    for mark in _TITLE_MARKS:
+        assert mark in _key("産学連携セミナー ～共同研究の始め方～")
+        holders = [
+            chr(c)
+            for c in range(sys.maxunicode + 1)
+            if mark in unicodedata.normalize("NFKD", chr(c))
+        ]
+        assert holders == [mark]

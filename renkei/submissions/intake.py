@@ -93,6 +93,7 @@ def stage_file(
                 read = read_submission(data, name, settings.intake.sheet, settings.intake)
             except SubmissionError as exc:
                 error = str(exc)
+        del data  # the writer keeps its own reference until the bytes are stored
         stored = writer.stored()
         outcome = IntakeOutcome(
             member.member_id,
@@ -118,6 +119,7 @@ def stage_file(
             ):
                 writer.stage(part)
                 parts.append(part)
+            del read  # the parts hold what is needed of the field frame
             outcome.checked = combined(parts)
         outcome.receipt_path = receipt_path(path, settings.inbox, member.member_id)
         writer.finish(outcome)

@@ -19,6 +19,8 @@ publish 「産学連携セミナー ～共同研究の始め方～」 as a real 
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from renkei.submissions.template import COLUMNS
@@ -47,6 +49,7 @@ _PLACEHOLDER_PHONE = rf"(?:^|[^0-9A-Za-z-])({_PHONE})(?:$|[^0-9A-Za-z-])"
 _DASHES = {"－": "-", "‐": "-", "ー": "-", "―": "-", "−": "-", "‑": "-"}
 
 
+@cache
 def _key(value: str) -> str:
     return pl.select(match_key(pl.lit(value))).item()
 
@@ -55,8 +58,8 @@ def _same(field: str, example: str) -> pl.Expr:
     return match_key(pl.col(field)) == pl.lit(_key(example))
 
 
-def placeholder_reason() -> pl.Expr:
-    """The reason a row is refused as the template's example or placeholder, else null."""
+def _exact_reason() -> pl.Expr:
+    """The reason, worked out in full (every key, every normalisation) for every row."""
     example_row = _same("title", _EXAMPLE["件名"]) & pl.any_horizontal(
         _same(field, value).fill_null(False) for field, value in _EXAMPLE_FIELDS.items()
     )
@@ -76,4 +79,56 @@ def placeholder_reason() -> pl.Expr:
         .then(pl.lit(EXAMPLE_ROW_REASON))
         .when(placeholders != "")
         .then(placeholders)
+    )
+
+
+# Two ideographs of the example 件名. The NFKC of a text (and so its match_key) holds an
+# ideograph only if the text does: an ideograph is never composed from, or into, anything
+# else, and no other character's NFKD holds these two (tests/test_submissions_template_rows.py
+# checks every code point). So a 件名 without both cannot be the example's.
+_TITLE_MARKS = ("携", "究")
+
+
+def _candidates(fields: pl.DataFrame) -> pl.Series:
+    """A cheap superset of the rows _exact_reason gives a reason: a 件名 holding the
+    example's ideographs; a URL that is not ASCII (NFKC may change it), or, ASCII, matches
+    the placeholder form as written (NFKC leaves ASCII as it is) or has the example's
+    letters and digits (its key is them: everything else in it would be removed or keep the
+    keys apart); a placeholder phone number (worked out exactly: it is cheap)."""
+    example_url = _key(_EXAMPLE["URL"])
+    if not example_url.isascii() or not example_url.isalnum():
+        raise ValueError("the example URL's key is expected to be ASCII letters and digits")
+    title, url = pl.col("title"), pl.col("url")
+    ascii_url = url.str.len_bytes() == url.str.len_chars()
+    contact = pl.col("contact").str.normalize("NFKC").str.replace_many(_DASHES)
+    return fields.select(
+        pl.all_horizontal(title.str.contains(c, literal=True) for c in _TITLE_MARKS).fill_null(
+            False
+        )
+        | (
+            ~ascii_url
+            | url.str.contains(_PLACEHOLDER_URL)
+            | (url.str.to_lowercase().str.replace_all("[^a-z0-9]", "") == example_url)
+        ).fill_null(False)
+        | contact.str.contains(_PLACEHOLDER_PHONE).fill_null(False)
+    ).to_series()
+
+
+def _reasons(rows: pl.Series) -> pl.Series:
+    """_exact_reason over a struct of title and the _EXAMPLE_FIELDS, worked out only for
+    the rows ``_candidates`` lets through (all others have none): the keys and NFKC of every
+    row were most of the time of judging a file."""
+    fields = rows.struct.unnest()
+    maybe = _candidates(fields)
+    out = pl.Series(rows.name, [None] * len(rows), dtype=pl.String)
+    if maybe.any():
+        found = fields.filter(maybe).select(_exact_reason()).to_series()
+        out = out.scatter(maybe.arg_true(), found)
+    return out
+
+
+def placeholder_reason() -> pl.Expr:
+    """The reason a row is refused as the template's example or placeholder, else null."""
+    return pl.struct("title", *_EXAMPLE_FIELDS).map_batches(
+        _reasons, return_dtype=pl.String, is_elementwise=True
     )

@@ -243,6 +243,7 @@ def read_submission(
         )
     except pl.exceptions.PolarsError as exc:
         raise SubmissionError(f"{name}: CSV として読めません: {exc}") from None
+    del utf8  # the grid holds the text now
     check_grid(grid, name, limits)
     frame, columns = _fields(name, grid)
     kind = "tsv" if delimiter == "\t" else "csv"

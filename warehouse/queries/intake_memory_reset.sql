@@ -1,0 +1,2 @@
+-- After a submission is written: the default limit.
+RESET memory_limit;
