@@ -100,23 +100,35 @@ def group_keys(activities: pl.DataFrame) -> pl.DataFrame:
 
 
 def _components(df: pl.DataFrame) -> pl.DataFrame:
-    """Add _group: the smallest activity_id among rows linked by either key (transitively)."""
+    """Add _k_title and _group: the smallest activity_id among rows linked by either key
+    (transitively).
+
+    The passes run on integers: each activity_id's rank (rank order is string order, so
+    the smallest rank is the smallest id) and dense ranks of the two keys, so a million
+    activities are grouped without hashing their key strings again on every pass.
+    """
     title_key, url_key = _group_keys()
-    df = df.with_columns(_k_title=title_key, _k_url=url_key, _group=pl.col("activity_id"))
+    df = df.with_columns(_k_title=title_key)
+    work = df.select(
+        _g=pl.col("activity_id").rank("ordinal").cast(pl.UInt32),
+        _t=pl.col("_k_title").rank("dense").cast(pl.UInt32),
+        _u=url_key.rank("dense").cast(pl.UInt32),
+    )
     for _ in range(_MAX_PASSES):
-        before = df.get_column("_group")
-        df = df.with_columns(
-            _group=pl.when(pl.col("_k_title").is_not_null())
-            .then(pl.col("_group").min().over("_k_title"))
-            .otherwise(pl.col("_group"))
+        before = work.get_column("_g")
+        work = work.with_columns(
+            _g=pl.when(pl.col("_t").is_not_null())
+            .then(pl.col("_g").min().over("_t"))
+            .otherwise(pl.col("_g"))
         ).with_columns(
-            _group=pl.when(pl.col("_k_url").is_not_null())
-            .then(pl.col("_group").min().over("_k_url"))
-            .otherwise(pl.col("_group"))
+            _g=pl.when(pl.col("_u").is_not_null())
+            .then(pl.col("_g").min().over("_u"))
+            .otherwise(pl.col("_g"))
         )
-        if df.get_column("_group").equals(before):
+        if work.get_column("_g").equals(before):
             break
-    return df
+    by_rank = df.get_column("activity_id").sort()
+    return df.with_columns(_group=by_rank.gather(work.get_column("_g") - 1))
 
 
 # Bodies written before the member's own name (in match-key form): the national college

@@ -12,9 +12,6 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-# Rows per Arrow batch when a frame is handed to DuckDB as a stream.
-STREAM_ROWS = 100_000
-
 
 @cache
 def sql(name: str) -> str:
@@ -48,27 +45,19 @@ def execute(
     con.execute(sql(name), params or {})
 
 
-def arrow_stream(frame: pl.DataFrame, rows: int = STREAM_ROWS) -> pa.RecordBatchReader:
-    """``frame`` as an Arrow stream converted ``rows`` at a time, for DuckDB to read once.
-
-    ``con.register(name, frame)`` converts the whole frame to Arrow first and keeps that
-    copy until unregistered (950 MB for a million activities); a stream holds one batch.
-    """
-    schema = frame.head(0).to_arrow().schema
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for at in range(0, frame.height, rows):
-            yield from frame.slice(at, rows).to_arrow().cast(schema).to_batches()
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
+def arrow_views(frame: pl.DataFrame) -> pa.Table:
+    """``frame`` as an Arrow table that shares Polars' memory (text as Arrow string views,
+    Polars' own layout). ``con.register(name, frame)`` converts every text column to Arrow
+    large strings first and keeps that copy while registered (950 MB for a million
+    activities); this is a view of the frame, and DuckDB reads the same values."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 @contextmanager
-def streamed(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
-    """Frames readable under their names by the next statement, as streams: only for a
-    statement that reads each of them once (a stream cannot be read twice)."""
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Frames readable under their names (without a copy) while the block runs."""
     for name, frame in frames.items():
-        con.register(name, arrow_stream(frame))
+        con.register(name, arrow_views(frame))
     try:
         yield
     finally:

@@ -44,10 +44,19 @@ def reader_token(key: str, email: str, issue_id: str) -> str:
 
 
 def link_maker(key: str, base_url: str, email: str, issue_id: str) -> Callable[[str], str]:
-    """For one recipient: activity_id → their signed consultation URL."""
+    """For one recipient: activity_id → their signed consultation URL (``_mac``; the keyed
+    HMAC is prepared once per recipient, a bulletin has a link per item)."""
     reader = reader_token(key, email, issue_id)
     prefix = f"{base_url.rstrip('/')}/portal/consult/{reader}/"
-    return lambda activity_id: f"{prefix}{activity_id}/{_mac(key, reader, activity_id)}"
+    keyed = hmac.new(key.encode(), f"{reader}/".encode(), hashlib.sha256)
+
+    def link(activity_id: str) -> str:
+        mac = keyed.copy()
+        mac.update(activity_id.encode())
+        signed = base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+        return f"{prefix}{activity_id}/{signed}"
+
+    return link
 
 
 def read_link(key: str, reader: str, activity_id: str, mac: str, *, days: int) -> ConsultLink:

@@ -14,7 +14,7 @@ Transports live in ``renkei.core.mail_transport``; the exactly-once run in ``ren
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Callable
@@ -136,7 +136,11 @@ def build_message(
 
 
 def _b64(data: bytes) -> bytes:
-    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    """base64.encodebytes (lines of 57 bytes, 76 characters) with CRLF line ends."""
+    b2a = binascii.b2a_base64
+    if len(data) <= 57:  # one line: most per-recipient chunks
+        return b2a(data)[:-1] + b"\r\n"
+    return b"".join([b2a(data[i : i + 57])[:-1] + b"\r\n" for i in range(0, len(data), 57)])
 
 
 class _Stretch:
@@ -204,8 +208,9 @@ class _Part:
         carry = self.stretches[0].after(b"", out)
         for slot, stretch in zip(self.slots, self.stretches[1:], strict=True):
             value = values.get(slot)
-            if value is None:  # a %%CONSULT:<activity_id>%% slot
-                value = consult(slot[10:-2].decode()).encode() if consult else b""
+            if value is None:  # a %%CONSULT:<activity_id>%% slot: the same in both parts
+                link = consult(slot[10:-2].decode()).encode() if consult else b""
+                value = values[slot] = link
             carry = stretch.after(carry + value, out)
         if carry:
             out.append(_b64(carry))

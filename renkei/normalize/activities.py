@@ -41,7 +41,7 @@ from transforms import contracts
 from transforms.activities import PART_ROWS, build_activities, build_activities_from
 from transforms.classify import CATEGORIES, Rules
 from warehouse.connection import open_warehouse
-from warehouse.queries import execute, query_parts, run_query, streamed
+from warehouse.queries import execute, query_parts, registered, run_query
 from warehouse.transaction import transaction
 
 __all__ = [
@@ -181,15 +181,15 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame,
 
 def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> None:
     """Write one normalise result; the caller holds the transaction."""
-    # Frames go to DuckDB as streams (each statement reads each frame once): a million
-    # activities are not copied into Arrow whole. Unchanged activities are not rewritten.
-    for statement in ("activities_update_changed", "activities_insert_new"):
-        with streamed(con, batch=result.activities):
+    # Frames go to DuckDB without a copy (warehouse.queries.registered); unchanged
+    # activities are not rewritten.
+    with registered(con, batch=result.activities):
+        for statement in ("activities_update_changed", "activities_insert_new"):
             execute(con, statement, {"now": now})
     _insert_quarantine(con, result.quarantine, now)
-    with streamed(con, batch=result.organisers, names=result.organiser_names):
+    with registered(con, batch=result.organisers, names=result.organiser_names):
         execute(con, "replace_activity_organisers")
-    with streamed(con, batch=result.merges):
+    with registered(con, batch=result.merges):
         execute(con, "replace_activity_merges")
 
 
@@ -211,7 +211,7 @@ def _write_state(con: duckdb.DuckDBPyConnection, result: _Computed) -> None:
     if result.rows is None:
         execute(con, "normalize_clear_state")
     else:
-        with streamed(con, batch=result.rows, groups=result.groups):
+        with registered(con, batch=result.rows, groups=result.groups):
             execute(con, "normalize_full_state")
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from warehouse.queries import arrow_stream, query_parts, streamed
+from warehouse.queries import arrow_views, query_parts, registered
 
 
 def _frame(n: int) -> pl.DataFrame:
@@ -24,19 +24,18 @@ def _frame(n: int) -> pl.DataFrame:
     ).with_columns(pl.col("seen_at").dt.convert_time_zone("Asia/Tokyo"))
 
 
-def test_a_frame_handed_over_as_a_stream_arrives_whole_and_in_order() -> None:
-    frame = _frame(250)
+def test_a_frame_handed_over_as_views_arrives_whole_and_in_order() -> None:
+    frame = pl.concat([_frame(250), _frame(10)])  # two chunks
     con = duckdb.connect()
-    reader = arrow_stream(frame, rows=100)
-    con.register("batch", reader)
+    con.register("batch", arrow_views(frame))
     back = con.sql("SELECT * FROM batch").pl()  # TIMESTAMPTZ comes back in the session's zone
     assert back.with_columns(pl.col("seen_at").dt.convert_time_zone("Asia/Tokyo")).equals(frame)
 
 
-def test_streamed_frames_are_readable_by_name_then_gone() -> None:
+def test_registered_frames_are_readable_by_name_then_gone() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE t (k VARCHAR, v BIGINT, seen_at TIMESTAMPTZ)")
-    with streamed(con, batch=_frame(3)):
+    with registered(con, batch=_frame(3)):
         con.execute("INSERT INTO t SELECT * FROM batch")
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
     assert "batch" not in {row[0] for row in con.execute("SHOW TABLES").fetchall()}
