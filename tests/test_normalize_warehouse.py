@@ -284,3 +284,27 @@ def test_report_organisers_follow_a_merge_and_a_rebuild_gives_them_back(
 
     pipeline.rebuild(staged)
     assert (frame(staged, organisers).rows(), frame(staged, names).rows()) == before
+
+
+def test_a_full_normalise_that_runs_out_of_duckdb_memory_runs_again_without_the_limit(
+    staged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renkei.normalize import activities as normalize_module
+
+    pipeline.normalize(staged)
+    expected = snapshot(staged)
+    compute = normalize_module._compute
+    limits: list[str] = []
+
+    def once_out_of_memory(con, *args, **kwargs):
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        if len(limits) == 1:
+            raise duckdb.OutOfMemoryException("failed to pin block (test)")
+        return compute(con, *args, **kwargs)
+
+    monkeypatch.setattr(normalize_module, "_compute", once_out_of_memory)
+    report = normalize_module.normalize(staged, full=True)
+    assert report.activities == len(expected["activities"])
+    assert snapshot(staged) == expected
+    assert limits[0] != limits[1]  # the second run has DuckDB's own (larger) limit
+    assert limits[0].startswith("488.2") or limits[0].startswith("512")  # 512 MB (MiB shown)

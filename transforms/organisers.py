@@ -327,7 +327,11 @@ def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.Dat
 
 
 def merge_cohosted(
-    activities: pl.DataFrame, members: pl.DataFrame, named: pl.DataFrame | None = None
+    activities: pl.DataFrame,
+    members: pl.DataFrame,
+    named: pl.DataFrame | None = None,
+    *,
+    mark_kept: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Fold same-event activities together.
 
@@ -336,6 +340,9 @@ def merge_cohosted(
     has activity_id and organiser, a report's 機関名 (a member it names is an organiser,
     rule ``report:機関名``). Returns (kept activities with the input's schema and order,
     organisers, merges); a kept activity's first_seen_at becomes the earliest of its group.
+    With ``mark_kept`` the activities are all returned, with a Boolean ``_kept`` column, so
+    a million-row frame is not copied to drop the merged ones: the writer drops them
+    (renkei.normalize.activities).
     """
     # Groups are found on the key columns alone: the wide frame is only filtered, once.
     grouped = _components(
@@ -401,8 +408,10 @@ def merge_cohosted(
         .with_columns(_group=grouped.get_column("_group"))
         .select(pl.col("first_seen_at").min().over("_group"))
     )
+    keep = grouped.get_column("_group") == grouped.get_column("activity_id")
+    if mark_kept:
+        return activities.with_columns(first_seen, _kept=keep), organisers, merges
     if merged.height:
-        keep = grouped.get_column("_group") == grouped.get_column("activity_id")
         activities, first_seen = activities.filter(keep), first_seen.filter(keep)
     kept = activities.with_columns(first_seen)
     return kept, organisers, merges

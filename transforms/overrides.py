@@ -19,7 +19,8 @@ def apply_overrides(activities: pl.DataFrame, overrides: pl.DataFrame) -> pl.Dat
     """
     if overrides.is_empty() or activities.is_empty():
         return activities
-    joined = activities.join(
+    # Joined on the ids alone: the wide frame only has two columns replaced, never copied.
+    found = activities.select("activity_id").join(
         overrides.select("activity_id", _o_category="category", _o_by="set_by").unique(
             "activity_id", keep="last"
         ),
@@ -27,9 +28,10 @@ def apply_overrides(activities: pl.DataFrame, overrides: pl.DataFrame) -> pl.Dat
         how="left",
         maintain_order="left",
     )
-    return joined.with_columns(
-        category=pl.coalesce("_o_category", "category"),
-        category_rule=pl.when(pl.col("_o_category").is_not_null())
-        .then(pl.concat_str(pl.lit("override:"), pl.col("_o_by")))
+    category, by = found.get_column("_o_category"), found.get_column("_o_by")
+    return activities.with_columns(
+        category=pl.coalesce(category, pl.col("category")),
+        category_rule=pl.when(category.is_not_null())
+        .then(pl.concat_str(pl.lit("override:"), by))
         .otherwise(pl.col("category_rule")),
-    ).select(activities.columns)
+    )

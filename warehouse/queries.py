@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -60,6 +60,10 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterat
         con.register(name, arrow_views(frame))
     try:
         yield
-    finally:
-        for name in frames:
-            con.unregister(name)
+    except BaseException:
+        for name in frames:  # an aborted transaction refuses this; the error that aborted
+            with suppress(duckdb.Error):  # it is the one to see (the name is re-registered
+                con.unregister(name)  # next time)
+        raise
+    for name in frames:
+        con.unregister(name)

@@ -17,7 +17,6 @@ staged row's ``extra``) names a co-host member, or is kept as written
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -139,7 +138,7 @@ def _compute(
         count = staged.height
     contracts.check(activities, contracts.ACTIVITIES)
     contracts.check(quarantine, contracts.QUARANTINE)
-    d = derive(staged, activities, members, overrides)
+    d = derive(staged, activities, members, overrides, mark_kept=True)
     return _Computed(count, d.activities, quarantine, d.organisers, d.merges,
                      d.organiser_names, d.groups, rows)  # fmt: skip
 
@@ -183,9 +182,11 @@ def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> 
     """Write one normalise result; the caller holds the transaction."""
     # Frames go to DuckDB without a copy (warehouse.queries.registered); unchanged
     # activities are not rewritten.
-    with registered(con, batch=result.activities):
+    with registered(con, built=result.activities):
+        execute(con, "activities_kept_view")  # `batch`: the kept ones (merged left out)
         for statement in ("activities_update_changed", "activities_insert_new"):
             execute(con, statement, {"now": now})
+        execute(con, "activities_kept_view_drop")
     _insert_quarantine(con, result.quarantine, now)
     with registered(con, batch=result.organisers, names=result.organiser_names):
         execute(con, "replace_activity_organisers")
@@ -238,12 +239,18 @@ def _incremental(con, settings: Settings, rules: Rules, members, overrides, fp: 
     return report
 
 
-@contextmanager
-def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB's buffer kept near 512 MB for a full normalise or a rebuild."""
+def _bounded_memory(con: duckdb.DuckDBPyConnection, run: Callable[[], NormalizeReport]):
+    """``run`` (a full normalise or a rebuild, one transaction) with DuckDB's buffer kept
+    near 512 MB; operators spill beyond it. A history too big for that (DuckDB cannot
+    spill everything: a transaction's new index entries stay in memory) fails with
+    OutOfMemoryException, which rolls the transaction back; it then runs again with
+    DuckDB's default limit, so a bigger warehouse costs memory, never a failed run."""
     execute(con, "normalize_memory_full")
     try:
-        yield
+        return run()
+    except duckdb.OutOfMemoryException:
+        execute(con, "normalize_memory_reset")
+        return run()
     finally:
         execute(con, "normalize_memory_reset")
 
@@ -267,7 +274,8 @@ def normalize(
                 return _incremental(con, settings, rules, members, overrides, fp, now)
             finally:
                 execute(con, "normalize_memory_reset")
-        with _bounded_memory(con):
+
+        def full_run() -> NormalizeReport:
             result = _compute(con, rules, settings.summary_chars, build, members, overrides)
             with transaction(con):
                 _write(con, result, now)
@@ -277,7 +285,9 @@ def normalize(
                 report = _report(con, result)
                 fp_kept = fp if result.rows is not None else None
                 _record(con, report, at=now, fp=fp_kept, gone=0)
-        return report
+            return report
+
+        return _bounded_memory(con, full_run)
 
 
 def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
@@ -291,7 +301,8 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
         now = datetime.now(UTC)
         before = run_query(con, "activity_timestamps")
         members, overrides, fp = _inputs(con, settings, rules)
-        with _bounded_memory(con):
+
+        def rebuild_run() -> NormalizeReport:
             result = _compute(con, rules, settings.summary_chars, build, members, overrides)
             with transaction(con):
                 execute(con, "clear_normalized")
@@ -302,7 +313,11 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
                 assert_invariants(con)  # before the commit: a table that breaks them is not kept
                 _write_state(con, result)
                 report = _report(con, result)
-                _record(con, report, at=now, fp=fp if result.rows is not None else None, gone=0)
+                fp_kept = fp if result.rows is not None else None
+                _record(con, report, at=now, fp=fp_kept, gone=0)
+            return report
+
+        report = _bounded_memory(con, rebuild_run)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)
     return report
 

@@ -44,7 +44,7 @@ STATE_VERSION = "1"  # bump when build or merge logic changes what a row becomes
 
 @dataclass(frozen=True)
 class Derived:
-    activities: pl.DataFrame  # kept activities, overrides applied
+    activities: pl.DataFrame  # kept activities (or all, marked ``_kept``), overrides applied
     organisers: pl.DataFrame
     merges: pl.DataFrame
     organiser_names: pl.DataFrame
@@ -82,11 +82,15 @@ def derive(
     built: pl.DataFrame,
     members: pl.DataFrame,
     overrides: pl.DataFrame,
+    *,
+    mark_kept: bool = False,
 ) -> Derived:
-    """Built (deduplicated) activities of ``staged`` → what normalise writes."""
+    """Built (deduplicated) activities of ``staged`` → what normalise writes. With
+    ``mark_kept``, activities folded into another stay in the frame, marked by a false
+    ``_kept`` (transforms.organisers.merge_cohosted), for the writer to leave out."""
     # a report's 機関名, on the activity its (winning) staged row became
     named = report_organisers(staged).join(built.select("stage_id", "activity_id"), on="stage_id")
-    activities, organisers, merges = merge_cohosted(built, members, named)
+    activities, organisers, merges = merge_cohosted(built, members, named, mark_kept=mark_kept)
     names = unmatched_organisers(named, members, merges)
     activities = apply_overrides(activities, overrides)
     contracts.check(activities, contracts.ACTIVITIES)  # what is written: after the overrides
