@@ -55,7 +55,6 @@ from transforms.dates import DateParseError, parse_datetime_text
 from transforms.organisers import merge_cohosted
 from warehouse.connection import open_warehouse
 from warehouse.migrations import migrate
-from warehouse.transaction import transaction
 
 DATES = [
     "令和8年12月5日",
@@ -331,22 +330,11 @@ def _stage(settings_path: Path, frame: pl.DataFrame) -> None:
 
 
 def _full_without_related(settings_path: Path) -> NormalizeReport:
-    """The full normalise (as `renkei normalize` does it without state), minus the related
-    activities (TF-IDF over 1,000,000 activities does not fit the bench)."""
-    settings = load_settings(settings_path)
-    rules = load_rules(settings.classification)
-    with open_warehouse(settings.warehouse) as con:
-        now = datetime.now(UTC)
-        members, overrides, fp = full._inputs(con, settings, rules)
-        result = full._compute(
-            con, rules, settings.summary_chars, full.build_here, members, overrides
-        )
-        with transaction(con):
-            full._write(con, result, now)
-            full._write_state(con, result)
-            report = full._report(con, result)
-            full._record(con, report, at=now, fp=fp, gone=0)
-    return report
+    """``renkei normalize --full`` exactly (DuckDB's limit, the invariants, the state),
+    minus the related activities (TF-IDF over 1,000,000 activities does not fit the bench;
+    bench/related.py measures it)."""
+    full.replace_related = lambda con: 0  # this child process only
+    return full.normalize(load_settings(settings_path), full=True)
 
 
 def _child(settings_path: str, what: str) -> None:

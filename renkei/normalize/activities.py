@@ -278,10 +278,10 @@ def normalize(
         def full_run() -> NormalizeReport:
             result = _compute(con, rules, settings.summary_chars, build, members, overrides)
             with transaction(con):
-                _write(con, result, now)
+                _write_state(con, result)  # first: DuckDB holds the registered activities
+                _write(con, result, now)  # until the commit, so the state's join comes before
                 replace_related(con)  # derived from the activities just written
                 assert_invariants(con)  # before the commit: a table that breaks them is not kept
-                _write_state(con, result)
                 report = _report(con, result)
                 fp_kept = fp if result.rows is not None else None
                 _record(con, report, at=now, fp=fp_kept, gone=0)
@@ -306,12 +306,12 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
             result = _compute(con, rules, settings.summary_chars, build, members, overrides)
             with transaction(con):
                 execute(con, "clear_normalized")
-                _write(con, result, now)
+                _write_state(con, result)  # first: DuckDB holds the registered activities
+                _write(con, result, now)  # until the commit, so the state's join comes before
                 if not before.is_empty():
                     _with_batch(con, "restore_activity_timestamps", before)
                 replace_related(con)
                 assert_invariants(con)  # before the commit: a table that breaks them is not kept
-                _write_state(con, result)
                 report = _report(con, result)
                 fp_kept = fp if result.rows is not None else None
                 _record(con, report, at=now, fp=fp_kept, gone=0)
