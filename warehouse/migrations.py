@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from importlib import resources
 
 import duckdb
@@ -12,14 +13,16 @@ from warehouse.transaction import transaction
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
-def available() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled migration, in order."""
+@cache
+def available() -> tuple[tuple[int, str, str], ...]:
+    """(version, name, sql) for every bundled migration, in order (read once per process:
+    every writer's open checks them, a feed refresh opens the warehouse three times)."""
     found = []
     for entry in resources.files("warehouse").joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:

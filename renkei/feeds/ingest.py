@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -17,12 +18,12 @@ import polars as pl
 
 from renkei.core.rawstore import RawStore, sha256_hex
 from renkei.core.settings import Settings
-from renkei.core.staging import stage_rows, staged_frame, write_batch
+from renkei.core.staging import STAGED_SCHEMA, stage_rows, write_batch
 from renkei.feeds.diff import parse_changed
 from renkei.feeds.fetch import FeedTarget, FetchResult
+from renkei.feeds.opening import AHEAD, OpenAhead
 from renkei.feeds.parse import ParsedFeed
 from renkei.feeds.schedule import after_attempt, network_down
-from warehouse.connection import open_warehouse
 from warehouse.transaction import transaction
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -219,7 +220,33 @@ class _Batch:
     payloads: list[dict[str, object]] = field(default_factory=list)
     logs: list[dict[str, object]] = field(default_factory=list)
     states: list[dict[str, object]] = field(default_factory=list)
-    frames: list[pl.DataFrame] = field(default_factory=list)
+    staged: list[dict[str, object]] = field(default_factory=list)  # rows of every feed
+
+    def stage(
+        self,
+        rows: Sequence[dict[str, object]],
+        *,
+        raw_sha256: str,
+        member_id: str,
+        source_ref: str,
+        staged_at: datetime,
+    ) -> None:
+        """Add one body's parsed rows, with the lineage ``staged_frame`` gives them
+        (renkei.core.staging; a test keeps the two equal). The rows of every feed make one
+        frame at the end: a frame per feed, concatenated, cost 0.28 ms a feed to build and
+        for DuckDB to read (a hundred one-row chunks), one frame 0.03 ms; a third of the
+        store+parse CPU of a refresh in which 100 of 1,000 feeds changed."""
+        for row in rows:
+            record = {name: row.get(name) for name in STAGED_SCHEMA}
+            record.update(
+                stage_id=sha256_hex(f"{raw_sha256}:{member_id}:{row['position']}".encode()),
+                raw_sha256=raw_sha256,
+                source_kind="feed",
+                member_id=member_id,
+                source_ref=source_ref,
+                staged_at=staged_at,
+            )
+            self.staged.append(record)
 
 
 def _previous(store: RawStore, target: FeedTarget) -> bytes | None:
@@ -277,15 +304,12 @@ def _store_and_parse(
     if parsed.error:
         report.failed.append(f"{target.member_id}: {parsed.error}")
         return log, _state_row(result, ok=False, error=parsed.error)
-    batch.frames.append(
-        staged_frame(
-            parsed.rows,
-            raw_sha256=stored.sha256,
-            source_kind="feed",
-            member_id=target.member_id,
-            source_ref=source_url,
-            staged_at=result.fetched_at,
-        )
+    batch.stage(
+        parsed.rows,
+        raw_sha256=stored.sha256,
+        member_id=target.member_id,
+        source_ref=source_url,
+        staged_at=result.fetched_at,
     )
     report.ok += 1
     report.parsed += 1
@@ -347,18 +371,23 @@ def store_and_stage_feeds(settings: Settings, results: Sequence[FetchResult]) ->
             waiting.append(f"{result.target.member_id}: {result.skipped}")
     # Every feed failed at once: our own network is down; count it against no feed.
     report.all_unreachable = network_down(attempted)
-    for result in attempted:
-        page = _store_pages(store, result, batch)
-        report.pages += len(result.pages)
-        rows = _without_parsing(
-            result, report, counted=not report.all_unreachable, page_sha256=page
-        ) or _store_and_parse(store, result, report, batch, settings.feeds.max_items)
-        batch.logs.append(rows[0])
-        batch.states.append(rows[1])
-        if result.error is None and (note := _moved(result)):
-            report.moved.append(note)
-    staged = pl.concat(batch.frames) if batch.frames else None
-    with open_warehouse(settings.warehouse, stage="ingest_feeds") as con:
+    bodies = sum(1 for r in attempted if r.body is not None or r.pages)
+    with OpenAhead(settings.warehouse, stage="ingest_feeds") as warehouse:
+        for result in attempted:
+            if bodies <= AHEAD:  # the open overlaps the parsing of the last bodies
+                warehouse.start()
+            bodies -= result.body is not None or bool(result.pages)
+            page = _store_pages(store, result, batch)
+            report.pages += len(result.pages)
+            rows = _without_parsing(
+                result, report, counted=not report.all_unreachable, page_sha256=page
+            ) or _store_and_parse(store, result, report, batch, settings.feeds.max_items)
+            batch.logs.append(rows[0])
+            batch.states.append(rows[1])
+            if result.error is None and (note := _moved(result)):
+                report.moved.append(note)
+        staged = pl.DataFrame(batch.staged, schema=STAGED_SCHEMA) if batch.staged else None
+        con = warehouse.connection()
         with transaction(con):
             payloads = pl.DataFrame(batch.payloads, schema=_PAYLOAD_SCHEMA)
             write_batch(con, "upsert_feed_payloads", payloads)
