@@ -27,6 +27,7 @@ import unicodedata
 
 import polars as pl
 
+from transforms.merge_groups import group_keys, key_exprs, linked_groups
 from transforms.text import match_key, member_name_key
 
 __all__ = [
@@ -79,56 +80,6 @@ MERGES_SCHEMA = pl.Schema(
 # Sentences that name organisers: 主催：A、B / AとBの共催により / 共同開催 …
 # Clauses stop at 。 and whitespace, so 「会場：鳥取県立… 主催：…」 does not name 鳥取県.
 _ORGANISER_SENTENCE = r"[^。\s]*(?:主催|共催|共同開催)(?:[:：][^。\s]*)?"
-_MAX_PASSES = 10
-
-
-def _group_keys() -> tuple[pl.Expr, pl.Expr]:
-    day = pl.col("starts_at").dt.strftime("%Y-%m-%d").fill_null("")
-    title_key = pl.when(pl.col("title_key") != "").then(
-        pl.concat_str(pl.col("title_key"), day, separator="|")
-    )
-    url_key = pl.when(pl.col("url").is_not_null()).then(
-        pl.concat_str(pl.col("url").str.strip_chars_end("/"), day, separator="|")
-    )
-    return title_key, url_key
-
-
-def group_keys(activities: pl.DataFrame) -> pl.DataFrame:
-    """(activity_id, k_title, k_url): the keys ``merge_cohosted`` links activities by."""
-    title_key, url_key = _group_keys()
-    return activities.select("activity_id", k_title=title_key, k_url=url_key)
-
-
-def _components(df: pl.DataFrame) -> pl.DataFrame:
-    """Add _k_title and _group: the smallest activity_id among rows linked by either key
-    (transitively).
-
-    The passes run on integers: each activity_id's rank (rank order is string order, so
-    the smallest rank is the smallest id) and dense ranks of the two keys, so a million
-    activities are grouped without hashing their key strings again on every pass.
-    """
-    title_key, url_key = _group_keys()
-    df = df.with_columns(_k_title=title_key)
-    work = df.select(
-        _g=pl.col("activity_id").rank("ordinal").cast(pl.UInt32),
-        _t=pl.col("_k_title").rank("dense").cast(pl.UInt32),
-        _u=url_key.rank("dense").cast(pl.UInt32),
-    )
-    for _ in range(_MAX_PASSES):
-        before = work.get_column("_g")
-        work = work.with_columns(
-            _g=pl.when(pl.col("_t").is_not_null())
-            .then(pl.col("_g").min().over("_t"))
-            .otherwise(pl.col("_g"))
-        ).with_columns(
-            _g=pl.when(pl.col("_u").is_not_null())
-            .then(pl.col("_g").min().over("_u"))
-            .otherwise(pl.col("_g"))
-        )
-        if work.get_column("_g").equals(before):
-            break
-    by_rank = df.get_column("activity_id").sort()
-    return df.with_columns(_group=by_rank.gather(work.get_column("_g") - 1))
 
 
 # Bodies written before the member's own name (in match-key form): the national college
@@ -345,10 +296,10 @@ def merge_cohosted(
     (renkei.normalize.activities).
     """
     # Groups are found on the key columns alone: the wide frame is only filtered, once.
-    grouped = _components(
+    grouped = linked_groups(
         activities.select("activity_id", "member_id", "title_key", "url", "starts_at")
     )
-    title_key, _ = _group_keys()
+    title_key, _ = key_exprs()
     kept_keys = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
         _group="activity_id", _kept_title=title_key, _kept_member="member_id"
     )
