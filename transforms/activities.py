@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
 
 import polars as pl
 
@@ -76,6 +77,14 @@ def _in_order(
 ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
     """read_rows of every part, in order, with a part or two per thread in flight."""
     threads = pl.thread_pool_size()
+    work = iter(work)
+    first = next(work, None)
+    if first is None:
+        return []
+    second = next(work, None)
+    if second is None:  # one part (every small input): no threads to start
+        return [read_rows(first, rules, summary_chars)]
+    work = chain([first, second], work)
     done: list[tuple[pl.DataFrame, pl.DataFrame]] = []
     running: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:
