@@ -5,8 +5,8 @@ See transforms/SCHEMAS.md for the frames. Rows that cannot be published as they 
 line for the secretariat; everything else becomes an activity.
 
 Every column but the choice of each activity's newest version depends on its own row
-(transforms.staged_rows), so the input is read in parts of ``PART_ROWS`` rows on as many
-threads as Polars has (Polars and DuckDB's hashing release the GIL): the intermediate
+(transforms.staged_rows), so the input is read in parts of ``PART_ROWS`` rows on several
+threads (Polars and DuckDB's hashing release the GIL): the intermediate
 columns (some forty) exist for a few parts at a time, never for the whole input, and an
 input that comes in parts (``build_activities_from``, e.g. staging read from DuckDB a
 batch at a time) is never held whole either.
@@ -75,7 +75,9 @@ def _numbered(parts: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
 def _in_order(
     work: Iterable[pl.DataFrame], rules: Rules, summary_chars: int
 ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
-    """read_rows of every part, in order, with a part or two per thread in flight."""
+    """read_rows of every part, in order, with a part or two per thread in flight: as many
+    threads as Polars has (on 2 cores, 400,000 rows: 6.6 s on one thread, 5.0 s on two;
+    four threads were no faster at 1,000,000 and hold more parts at once)."""
     threads = pl.thread_pool_size()
     work = iter(work)
     first = next(work, None)
