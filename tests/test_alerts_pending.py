@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from ast_support import parse_source
 from conftest import renkei_cli
 from delivery_support import ScriptedServer, with_smtp
 
@@ -136,7 +137,7 @@ def test_a_retry_pass_in_progress_elsewhere_is_skipped_not_waited_for(workdir: P
 def test_every_flow_retries_pending_alerts_first() -> None:
     """Each flow function's first statement after reading its settings is the retry."""
     for path in sorted((ROOT / "flows").glob("*.py")):
-        for node in ast.parse(path.read_text("utf-8")).body:
+        for node in parse_source(path.read_text("utf-8")).body:
             if isinstance(node, ast.FunctionDef) and any(
                 "flow" in ast.unparse(d) for d in node.decorator_list
             ):

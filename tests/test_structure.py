@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ast_support import parse_source
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ("renkei", "flows", "transforms", "warehouse", "newsletter_templates")
@@ -54,7 +55,7 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def _imports(name: str, path: Path) -> list[tuple[str, bool]]:
     """(imported module of ours, inside a function?) for every import in the file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_source(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: list[tuple[str, bool]] = []
 
@@ -156,7 +157,7 @@ def test_every_package_says_what_it_owns_and_what_it_may_import() -> None:
     for name, path in MODULES.items():
         if path.name != "__init__.py" or not name.startswith("renkei."):
             continue
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        doc = ast.get_docstring(parse_source(path.read_text(encoding="utf-8"))) or ""
         assert "import" in doc.lower(), f"{name}: the docstring names no allowed imports"
 
 
