@@ -50,11 +50,11 @@ def test_query_parts_gives_the_whole_result_in_parts(tmp_path, monkeypatch) -> N
     assert pl.concat(parts).get_column("n").to_list() == list(range(5000))
 
 
-def test_importing_renkei_first_makes_polars_return_freed_memory_at_once() -> None:
+def test_importing_renkei_first_makes_polars_return_freed_memory_soon() -> None:
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     out = subprocess.run(
         [sys.executable, "-c", "import renkei, polars, os; print(os.environ['_RJEM_MALLOC_CONF'])"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     # Polars puts its defaults first and the override after: the last setting wins.
-    assert out.endswith("dirty_decay_ms:0,muzzy_decay_ms:0")
+    assert out.endswith("background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")

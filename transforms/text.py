@@ -213,6 +213,8 @@ def _strip_markup_batch(s: pl.Series) -> pl.Series:
 def _where(s: pl.Series, pattern: str, change: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """``change`` applied only to the values that match ``pattern`` (all of them when most
     do): most text has no invisible character, no full-width digit, no markup."""
+    if len(s) <= _SMALL:  # a few values: changing them costs less than looking first
+        return change(s)
     mask = s.str.contains(pattern).fill_null(False)
     hits = mask.sum()
     if hits == 0:
@@ -223,6 +225,8 @@ def _where(s: pl.Series, pattern: str, change: Callable[[pl.Series], pl.Series])
     out.scatter(mask.arg_true(), change(s.filter(mask)))
     return out
 
+
+_SMALL = 64
 
 # Any character _DISPLAY_CHAR_MAP changes (each key starts with one of them).
 _DISPLAY_CHAR_CLASS = (
@@ -254,8 +258,10 @@ def _unescape_batch(s: pl.Series) -> pl.Series:
     reference (transforms/entities.py), then tidies and strips markup from what changed.
     Values without a reference are never touched: html.unescape leaves them as they are.
     tests/test_transforms_entities.py checks it against _decode value by value."""
+    if not s.str.contains("&", literal=True).any():  # the usual batch: nothing to decode
+        return s  # (a literal search first: the reference regex is dear to build per call)
     pending = s.str.contains(REFERENCE).fill_null(False).arg_true()
-    if pending.is_empty():  # the usual batch: nothing to decode
+    if pending.is_empty():
         return s
     out = s.clone()
     for _ in range(_MAX_DECODE_ROUNDS):
