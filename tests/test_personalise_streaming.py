@@ -4,6 +4,7 @@ memory does not grow with the number of recipients (issue 22)."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ def recipients(n: int) -> Iterator[Recipient]:
 def peak(run: Callable[[int], int], n: int) -> int:
     """Peak traced memory (bytes) while ``run`` handles ``n`` recipients."""
     run(len(INTERESTS))  # caches and the prepared orderings, outside the measurement
+    gc.collect()
     tracemalloc.start()
     try:
         assert run(n) > 0
@@ -71,8 +73,9 @@ def test_building_messages_one_at_a_time_takes_no_more_memory_for_more_recipient
 
     one_message = build_all(1)
     small, large = peak(build_all, 100), peak(build_all, 1_000)
-    # Holding the messages would be ~900 more of them; allow one.
-    assert large < small + one_message, (small, large, one_message)
+    # Holding the messages would be ~900 more of them. Allow twenty: tracemalloc counts
+    # every thread, and a test worker's other threads allocate meanwhile.
+    assert large < small + 20 * one_message, (small, large, one_message)
     assert factory.variants == len(INTERESTS)  # one per ordering, never per recipient
 
 
@@ -131,4 +134,4 @@ def test_the_send_loop_hands_each_message_over_and_keeps_at_most_the_next(
 
     one_message = send_all(1)  # signed links (link_maker), as configured
     small, large = peak(send_all, 50), peak(send_all, 500)
-    assert large < small + 2 * one_message, (small, large, one_message)
+    assert large < small + 20 * one_message, (small, large, one_message)  # holding: ~450
