@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from renkei.core.errors import ConfigError
+from renkei.core.secrets import password
 from renkei.core.settings import MailSettings
 
 
@@ -185,30 +185,8 @@ def _refuse_if_spoken(smtp: smtplib.SMTP) -> None:
 def smtp_password(mail: MailSettings) -> str:
     """The SMTP password: from the Prefect Secret block ``mail.smtp_password_block`` when
     one is named, else from the environment variable ``mail.smtp_password_env``."""
-    if mail.smtp_password_block:
-        from prefect.blocks.system import Secret  # only when a block is configured
-
-        name = mail.smtp_password_block
-        try:
-            secret = Secret.load(name)
-            if not isinstance(secret, Secret):  # a coroutine: load() called in an event loop
-                raise TypeError("Secret.load returned a coroutine (called from async code)")
-            value = secret.get()
-        except Exception as exc:  # no server, no such block, wrong type: all one cause
-            raise ConfigError(
-                f"mail.smtp_password_block: cannot load Prefect Secret block {name!r} "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"mail.smtp_password_block: Secret block {name!r} is not a string")
-        return value
-    password = os.environ.get(mail.smtp_password_env)
-    if password is None:
-        raise ConfigError(
-            f"mail.smtp_password_env: environment variable {mail.smtp_password_env} "
-            "is not set (the SMTP password is never stored in renkei.toml)"
-        )
-    return password
+    return password("mail.smtp_password_block", mail.smtp_password_block,
+                    "mail.smtp_password_env", mail.smtp_password_env, "SMTP")  # fmt: skip
 
 
 class SmtpTransport:

@@ -27,7 +27,8 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError
 from imap_tools.mailbox import BaseMailBox
 
-from renkei.core.errors import ConfigError, RenkeiError
+from renkei.core.errors import RenkeiError
+from renkei.core.secrets import password
 from renkei.core.settings import BounceSettings, Settings
 from renkei.delivery.bounce_parse import classify
 from renkei.delivery.bounce_rules import Incoming, Recorded, record
@@ -78,30 +79,8 @@ def _pause(step: str) -> None:
 def imap_password(bounces: BounceSettings) -> str:
     """From the Prefect Secret block ``imap_password_block`` when named, else from the
     environment variable ``imap_password_env``."""
-    if bounces.imap_password_block:
-        from prefect.blocks.system import Secret  # only when a block is configured
-
-        name = bounces.imap_password_block
-        try:
-            secret = Secret.load(name)
-            if not isinstance(secret, Secret):
-                raise TypeError("Secret.load returned a coroutine (called from async code)")
-            value = secret.get()
-        except Exception as exc:
-            raise ConfigError(
-                f"bounces.imap_password_block: cannot load Prefect Secret block {name!r} "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"bounces.imap_password_block: block {name!r} is not a string")
-        return value
-    password = os.environ.get(bounces.imap_password_env)
-    if password is None:
-        raise ConfigError(
-            f"bounces.imap_password_env: environment variable {bounces.imap_password_env} "
-            "is not set (the IMAP password is never stored in renkei.toml)"
-        )
-    return password
+    return password("bounces.imap_password_block", bounces.imap_password_block,
+                    "bounces.imap_password_env", bounces.imap_password_env, "IMAP")  # fmt: skip
 
 
 @contextmanager
