@@ -35,6 +35,7 @@ from renkei.normalize.state import (
     fingerprint,
     record_run,
     state_fingerprint,
+    with_frames,
 )
 from transforms import contracts
 from transforms.activities import PART_ROWS, build_activities, build_activities_from
@@ -95,11 +96,7 @@ def build_here(
 
 def _with_batch(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, **params) -> None:
     """Run a named statement that reads ``batch`` (even when the frame is empty)."""
-    con.register("batch", frame)
-    try:
-        execute(con, name, params)
-    finally:
-        con.unregister("batch")
+    with_frames(con, name, params, batch=frame)
 
 
 @dataclass(frozen=True)

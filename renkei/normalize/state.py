@@ -27,7 +27,7 @@ from transforms.organisers import (
     unmatched_organisers,
 )
 from transforms.overrides import apply_overrides
-from warehouse.queries import execute, run_query
+from warehouse.queries import execute, registered, run_query
 
 __all__ = [
     "Derived",
@@ -52,14 +52,10 @@ class Derived:
 
 
 def with_frames(con: duckdb.DuckDBPyConnection, name: str, params=None, **frames) -> None:
-    """Run a named statement that reads the given frames under their names."""
-    for key, frame in frames.items():
-        con.register(key, frame)
-    try:
+    """Run a named statement that reads the given frames under their names (without a copy:
+    warehouse.queries.registered)."""
+    with registered(con, **frames):
         execute(con, name, params)
-    finally:
-        for key in frames:
-            con.unregister(key)
 
 
 def groups_of(built: pl.DataFrame, merges: pl.DataFrame) -> pl.DataFrame:
