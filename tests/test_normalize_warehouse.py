@@ -302,9 +302,64 @@ def test_a_full_normalise_that_runs_out_of_duckdb_memory_runs_again_without_the_
             raise duckdb.OutOfMemoryException("failed to pin block (test)")
         return compute(con, *args, **kwargs)
 
+    write = normalize_module._write
+    write_limits: list[str] = []
+
+    def recording_write(con, *args, **kwargs):
+        write_limits.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return write(con, *args, **kwargs)
+
     monkeypatch.setattr(normalize_module, "_compute", once_out_of_memory)
+    monkeypatch.setattr(normalize_module, "_write", recording_write)
     report = normalize_module.normalize(staged, full=True)
     assert report.activities == len(expected["activities"])
     assert snapshot(staged) == expected
     assert limits[0] != limits[1]  # the second run has DuckDB's own (larger) limit
-    assert limits[0].startswith("488.2") or limits[0].startswith("512")  # 512 MB (MiB shown)
+    assert limits[0] == "183.1 MiB"  # 192 MB while staging is read
+    assert write_limits == [limits[1]]  # the second run writes without a limit of ours too
+    assert list(staged.warehouse.parent.glob(".normalize-*")) == []  # both payloads removed
+
+    monkeypatch.setattr(normalize_module, "_compute", compute)
+    normalize_module.normalize(staged, full=True)
+    assert write_limits[1] == "488.2 MiB"  # 512 MB for the writes when nothing ran out
+
+
+def test_a_full_normalise_keeps_the_built_text_in_files_only_until_it_ends(
+    staged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The built activities' text waits in Parquet parts beside the warehouse (only the
+    columns merging needs stay in memory); the folder goes when the run ends, also when
+    the run fails."""
+    from renkei.normalize import activities as normalize_module
+
+    spilled: list[list[str]] = []
+    held: list[tuple[int, int]] = []
+    write = normalize_module._write
+
+    def looking_write(con, result, now):
+        spilled.append(sorted(p.name for p in result.payload.folder.iterdir()))
+        kept_text = result.activities.get_column("summary").drop_nulls().to_list()
+        held.append((result.activities.height, len(kept_text)))
+        assert all("共催" in text or "主催" in text for text in kept_text)  # organisers named
+        return write(con, result, now)
+
+    monkeypatch.setattr(normalize_module, "_write", looking_write)
+    pipeline.normalize(staged)  # the first normalise of a warehouse is a full one
+    assert spilled == [["0.parquet"]]  # one part: fewer than PART_ROWS staged rows
+    assert held == [(7, 2)]  # 7 activities in memory, the text of the 2 naming organisers
+    assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+
+    def failing_write(con, result, now):
+        raise RuntimeError("disk full (test)")
+
+    monkeypatch.setattr(normalize_module, "_write", failing_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        normalize_module.normalize(staged, full=True)
+    assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+
+    killed = staged.warehouse.parent / ".normalize-killed"  # a run killed mid-way left it
+    (killed / "0.parquet").parent.mkdir()
+    (killed / "0.parquet").write_bytes(b"PAR1")
+    monkeypatch.setattr(normalize_module, "_write", write)
+    normalize_module.normalize(staged, full=True)
+    assert list(staged.warehouse.parent.glob(".normalize-*")) == []

@@ -15,15 +15,16 @@ batch at a time) is never held whole either.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 
 import polars as pl
 
 from transforms.classify import Rules
+from transforms.organisers import names_organisers
 from transforms.schemas import ACTIVITIES_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
-from transforms.staged_rows import read_rows, safe_url
+from transforms.staged_rows import compact, read_rows, safe_url
 
 __all__ = [
     "ACTIVITIES_SCHEMA",
@@ -32,10 +33,22 @@ __all__ = [
     "STAGED_SCHEMA",
     "build_activities",
     "build_activities_from",
+    "for_merging",
     "safe_url",
 ]
 
 PART_ROWS = 50_000
+
+# What the steps after building read of each activity (merge groups, organisers named in
+# the text, overrides, the state): a build that hands each part's rows elsewhere
+# (``build_activities_from``'s ``spill``) keeps these (``for_merging``).
+MERGING_COLUMNS = (
+    "activity_id", "member_id", "stage_id", "title", "title_key", "summary", "url",
+    "starts_at", "category", "category_rule",
+)  # fmt: skip
+
+# A part's rows are handed over with these (besides ACTIVITIES_SCHEMA's columns).
+Spill = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def _check_staged(staged: pl.DataFrame) -> None:
@@ -72,8 +85,22 @@ def _numbered(parts: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         at += part.height
 
 
+def for_merging(good: pl.DataFrame) -> pl.DataFrame:
+    """The MERGING_COLUMNS of built rows (and the columns the newest version is chosen by),
+    with title and summary only where they name organisers (transforms.organisers reads no
+    other row's text), in buffers of their own (transforms.staged_rows.compact)."""
+    names = names_organisers()
+    narrow = good.select(
+        *[c for c in MERGING_COLUMNS if c not in ("title", "summary")],
+        "_row", "_staged_jst", "staged_at", "position",
+        title=pl.when(names).then(pl.col("title")),
+        summary=pl.when(names).then(pl.col("summary")),
+    )  # fmt: skip
+    return compact(narrow, ("title", "summary"))
+
+
 def _in_order(
-    work: Iterable[pl.DataFrame], rules: Rules, summary_chars: int
+    work: Iterable[pl.DataFrame], rules: Rules, summary_chars: int, spill: Spill | None = None
 ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
     """read_rows of every part, in order, with a part or two per thread in flight: as many
     threads as Polars has (on 2 cores, 400,000 rows: 6.6 s on one thread, 5.0 s on two;
@@ -84,14 +111,19 @@ def _in_order(
     if first is None:
         return []
     second = next(work, None)
+
+    def read(part: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        quarantine, good = read_rows(part, rules, summary_chars)
+        return quarantine, compact(good) if spill is None else spill(good)
+
     if second is None:  # one part (every small input): no threads to start
-        return [read_rows(first, rules, summary_chars)]
+        return [read(first)]
     work = chain([first, second], work)
     done: list[tuple[pl.DataFrame, pl.DataFrame]] = []
     running: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for part in work:
-            running.append(pool.submit(read_rows, part, rules, summary_chars))
+            running.append(pool.submit(read, part))
             if len(running) > threads:
                 done.append(running.popleft().result())
         done.extend(future.result() for future in running)
@@ -99,14 +131,25 @@ def _in_order(
 
 
 def build_activities_from(
-    parts: Iterable[pl.DataFrame], rules: Rules, *, summary_chars: int = 200
+    parts: Iterable[pl.DataFrame],
+    rules: Rules,
+    *,
+    summary_chars: int = 200,
+    spill: Spill | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """build_activities of the staged rows of ``parts`` taken together, taking one part at
-    a time: (activities, quarantine, (stage_id, activity_id) of every good row)."""
-    done = _in_order(_numbered(parts), rules, summary_chars)
+    a time: (activities, quarantine, (stage_id, activity_id) of every good row).
+
+    With ``spill``, each part's good rows (ACTIVITIES_SCHEMA's columns but first_seen_at,
+    and ``_row``: the row's place in the input) go to ``spill`` on the thread that built
+    them, and only what it returns is kept (``for_merging`` for instance): the activities
+    returned then have those columns, ``_row`` and first_seen_at, and the rest is wherever
+    ``spill`` put it (renkei.normalize.payload: a million activities' text is never held
+    at once)."""
+    done = _in_order(_numbered(parts), rules, summary_chars, spill)
     if not done:  # no part at all: the empty frames, with their columns
         empty = _numbered([pl.DataFrame(schema=STAGED_SCHEMA)])
-        done = _in_order(empty, rules, summary_chars)
+        done = _in_order(empty, rules, summary_chars, spill)
     quarantine = pl.concat([q for q, _ in done]).drop("_row").cast(QUARANTINE_SCHEMA)
     good = pl.concat([g for _, g in done])
     del done
@@ -130,7 +173,9 @@ def build_activities_from(
     if newest.len() < good.height:  # older versions to drop
         keep = keys.get_column("_at").is_in(newest.implode())
         good, keys = good.filter(keep), keys.filter(keep)
+    present = {*good.columns, "first_seen_at"}
     activities = good.with_columns(first_seen_at=keys.get_column("first_seen_at")).select(
-        [pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items()]
+        *[pl.col(c).cast(t) for c, t in ACTIVITIES_SCHEMA.items() if c in present],
+        *(["_row"] if spill is not None else []),
     )
     return activities, quarantine, row_ids

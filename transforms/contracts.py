@@ -9,8 +9,8 @@ example; it is one vectorised pass over the frame (see bench/contracts.py for it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -20,12 +20,14 @@ from transforms.text import INVISIBLE_CLASS
 
 __all__ = [
     "ACTIVITIES",
+    "ACTIVITY_ROWS",
     "QUARANTINE",
     "SOURCES",
     "STAGED",
     "Contract",
     "ContractError",
     "check",
+    "kept_columns",
 ]
 
 # staged.source_kind and activities.source (an activity's source is its staged row's kind).
@@ -114,6 +116,28 @@ ACTIVITIES = Contract(
         "schedule_text",
     ),
 )
+
+# A part of the built rows, one activity perhaps in several versions (renkei.normalize.payload).
+ACTIVITY_ROWS = replace(
+    ACTIVITIES,
+    dtypes={c: t for c, t in ACTIVITIES.dtypes.items() if c != "first_seen_at"},
+    not_null=tuple(c for c in _ACTIVITY_NOT_NULL if c != "first_seen_at"),
+    unique=(),
+)
+
+
+def kept_columns(columns: Sequence[str]) -> Contract:
+    """ACTIVITIES on ``columns`` only: the activities a full normalise keeps in memory
+    (transforms.activities.for_merging), their other columns checked as ACTIVITY_ROWS."""
+    return Contract(
+        name=ACTIVITIES.name,
+        dtypes={c: t for c, t in ACTIVITIES.dtypes.items() if c in columns},
+        not_null=tuple(c for c in ACTIVITIES.not_null if c in columns),
+        not_blank=tuple(c for c in ACTIVITIES.not_blank if c in columns),
+        allowed={c: v for c, v in ACTIVITIES.allowed.items() if c in columns},
+        unique=ACTIVITIES.unique,
+    )
+
 
 QUARANTINE = Contract(
     name="quarantine",

@@ -40,6 +40,7 @@ __all__ = [
     "member_keys",
     "mentioned_members",
     "merge_cohosted",
+    "names_organisers",
     "organiser_members",
     "report_organisers",
     "unmatched_organisers",
@@ -230,6 +231,18 @@ def unmatched_organisers(
     )
 
 
+def _organiser_text() -> pl.Expr:
+    return pl.concat_str(
+        pl.col("title").fill_null(""), pl.col("summary").fill_null(""), separator="。"
+    )
+
+
+def names_organisers() -> pl.Expr:
+    """True for an activity whose title or summary has a 主催/共催 word: the only rows
+    ``mentioned_members`` reads further (the rest may come without their text)."""
+    return _organiser_text().str.contains(r"主催|共催|共同開催")
+
+
 def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """(activity_id, member_id) for members named in a 主催/共催 sentence of title or summary.
 
@@ -242,13 +255,9 @@ def mentioned_members(activities: pl.DataFrame, members: pl.DataFrame) -> pl.Dat
     names = member_keys(members, min_alias_chars=3).select("member_id", "key")
     if names.is_empty() or activities.is_empty():
         return empty
-    text = pl.concat_str(
-        pl.col("title").fill_null(""), pl.col("summary").fill_null(""), separator="。"
-    )
+    text = _organiser_text()
     # Only rows that name organisers at all (a cheap literal search) are looked at closely.
-    activities = activities.filter(
-        text.str.contains(r"主催|共催|共同開催") & pl.col("activity_id").is_not_null()
-    )
+    activities = activities.filter(names_organisers() & pl.col("activity_id").is_not_null())
     found = (
         activities.select(
             "activity_id",

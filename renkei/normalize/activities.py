@@ -28,6 +28,7 @@ from renkei.core.errors import RenkeiError
 from renkei.core.settings import Settings
 from renkei.normalize.incremental import SMALL_INCREMENT, compute_increment, write_increment
 from renkei.normalize.invariants import assert_invariants
+from renkei.normalize.payload import Payload
 from renkei.normalize.related import replace_related
 from renkei.normalize.rules import load_rules
 from renkei.normalize.state import (
@@ -38,7 +39,12 @@ from renkei.normalize.state import (
     with_frames,
 )
 from transforms import contracts
-from transforms.activities import PART_ROWS, build_activities, build_activities_from
+from transforms.activities import (
+    MERGING_COLUMNS,
+    PART_ROWS,
+    build_activities,
+    build_activities_from,
+)
 from transforms.classify import CATEGORIES, Rules
 from warehouse.connection import open_warehouse
 from warehouse.queries import execute, query_parts, registered, run_query
@@ -55,6 +61,11 @@ __all__ = [
 
 # The CPU part of normalise: staged rows in, (activities, quarantine) out.
 Build = Callable[[pl.DataFrame, Rules, int], tuple[pl.DataFrame, pl.DataFrame]]
+
+# The activities a full normalise holds (the rest is in its Payload until written).
+_KEPT = contracts.kept_columns(
+    [c for c in MERGING_COLUMNS if c not in ("title", "summary")] + ["first_seen_at"]
+)
 
 
 class ClassifyError(RenkeiError):
@@ -109,6 +120,7 @@ class _Computed:
     organiser_names: pl.DataFrame  # report organisers that name no member, as written
     groups: pl.DataFrame  # every activity before merging: its group and keys
     rows: pl.DataFrame | None  # (stage_id, activity_id) of good rows; None: state not kept
+    payload: Payload | None  # where the activities' other columns are (None: all here)
 
 
 def _compute(
@@ -118,6 +130,7 @@ def _compute(
     build: Build,
     members: pl.DataFrame,
     overrides: pl.DataFrame,
+    payload: Payload,
 ) -> _Computed:
     rows = None
     if build is build_here:  # read a part at a time; the state incremental needs comes too
@@ -126,18 +139,19 @@ def _compute(
             seen.parts(query_parts(con, "staged_for_normalize", PART_ROWS)),
             rules,
             summary_chars=summary_chars,
+            spill=payload.spill,
         )
-        staged, count = seen.reports(), seen.count
+        staged, count, contract, spilled = seen.reports(), seen.count, _KEPT, payload
     else:
         staged = run_query(con, "staged_for_normalize")
         contracts.check(staged, contracts.STAGED)
         activities, quarantine = build(staged, rules, summary_chars)
-        count = staged.height
-    contracts.check(activities, contracts.ACTIVITIES)
+        count, contract, spilled = staged.height, contracts.ACTIVITIES, None
+    contracts.check(activities, contract)
     contracts.check(quarantine, contracts.QUARANTINE)
-    d = derive(staged, activities, members, overrides, mark_kept=True)
+    d = derive(staged, activities, members, overrides, mark_kept=True, contract=contract)
     return _Computed(count, d.activities, quarantine, d.organisers, d.merges,
-                     d.organiser_names, d.groups, rows)  # fmt: skip
+                     d.organiser_names, d.groups, rows, spilled)  # fmt: skip
 
 
 class _Seen:
@@ -180,7 +194,11 @@ def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> 
     # Frames go to DuckDB without a copy (warehouse.queries.registered); unchanged
     # activities are not rewritten.
     with registered(con, built=result.activities):
-        execute(con, "activities_kept_view")  # `batch`: the kept ones (merged left out)
+        if result.payload is None:
+            execute(con, "activities_kept_view")  # `batch`: the kept ones (merged left out)
+        else:  # the same, the columns not kept in memory read back from the payload
+            result.payload.relation(con).create_view("payload", replace=True)
+            execute(con, "activities_spilled_view")
         for statement in ("activities_update_changed", "activities_insert_new"):
             execute(con, statement, {"now": now})
         execute(con, "activities_kept_view_drop")
@@ -236,18 +254,27 @@ def _incremental(con, settings: Settings, rules: Rules, members, overrides, fp: 
     return report
 
 
-def _bounded_memory(con: duckdb.DuckDBPyConnection, run: Callable[[], NormalizeReport]):
+def _bounded_memory(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run: Callable[[Payload, bool], NormalizeReport],
+) -> NormalizeReport:
     """``run`` (a full normalise or a rebuild, one transaction) with DuckDB's buffer kept
-    near 512 MB; operators spill beyond it. A history too big for that (DuckDB cannot
-    spill everything: a transaction's new index entries stay in memory) fails with
-    OutOfMemoryException, which rolls the transaction back; it then runs again with
-    DuckDB's default limit, so a bigger warehouse costs memory, never a failed run."""
-    execute(con, "normalize_memory_full")
+    near 192 MB while staging is read and the activities built, and near 512 MB for the
+    writes (``run`` sets that when told it runs ``limited``); operators spill beyond it.
+    A history too big for that (DuckDB cannot spill everything: a transaction's new index
+    entries stay in memory) fails with OutOfMemoryException, which rolls the transaction
+    back; it then runs again with DuckDB's default limit, so a bigger warehouse costs
+    memory, never a failed run. Each run spills the built activities' text to a Payload
+    folder beside the warehouse (renkei.normalize.payload), removed when the run ends."""
+    execute(con, "normalize_memory_read")
     try:
-        return run()
+        with Payload(settings.warehouse.parent) as payload:
+            return run(payload, True)
     except duckdb.OutOfMemoryException:
         execute(con, "normalize_memory_reset")
-        return run()
+        with Payload(settings.warehouse.parent) as payload:
+            return run(payload, False)
     finally:
         execute(con, "normalize_memory_reset")
 
@@ -272,8 +299,11 @@ def normalize(
             finally:
                 execute(con, "normalize_memory_reset")
 
-        def full_run() -> NormalizeReport:
-            result = _compute(con, rules, settings.summary_chars, build, members, overrides)
+        def full_run(payload: Payload, limited: bool) -> NormalizeReport:
+            result = _compute(con, rules, settings.summary_chars, build, members, overrides,
+                              payload)  # fmt: skip
+            if limited:
+                execute(con, "normalize_memory_full")
             with transaction(con):
                 _write_state(con, result)  # first: DuckDB holds the registered activities
                 _write(con, result, now)  # until the commit, so the state's join comes before
@@ -284,7 +314,7 @@ def normalize(
                 _record(con, report, at=now, fp=fp_kept, gone=0)
             return report
 
-        return _bounded_memory(con, full_run)
+        return _bounded_memory(con, settings, full_run)
 
 
 def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
@@ -299,8 +329,11 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
         before = run_query(con, "activity_timestamps")
         members, overrides, fp = _inputs(con, settings, rules)
 
-        def rebuild_run() -> NormalizeReport:
-            result = _compute(con, rules, settings.summary_chars, build, members, overrides)
+        def rebuild_run(payload: Payload, limited: bool) -> NormalizeReport:
+            result = _compute(con, rules, settings.summary_chars, build, members, overrides,
+                              payload)  # fmt: skip
+            if limited:
+                execute(con, "normalize_memory_full")
             with transaction(con):
                 execute(con, "clear_normalized")
                 _write_state(con, result)  # first: DuckDB holds the registered activities
@@ -314,7 +347,7 @@ def rebuild(settings: Settings, build: Build = build_here) -> NormalizeReport:
                 _record(con, report, at=now, fp=fp_kept, gone=0)
             return report
 
-        report = _bounded_memory(con, rebuild_run)
+        report = _bounded_memory(con, settings, rebuild_run)
         audit(con, "renkei", "rebuild", "activities", activities=report.activities)
     return report
 

@@ -80,16 +80,19 @@ def derive(
     overrides: pl.DataFrame,
     *,
     mark_kept: bool = False,
+    contract: contracts.Contract = contracts.ACTIVITIES,
 ) -> Derived:
     """Built (deduplicated) activities of ``staged`` → what normalise writes. With
     ``mark_kept``, activities folded into another stay in the frame, marked by a false
-    ``_kept`` (transforms.organisers.merge_cohosted), for the writer to leave out."""
+    ``_kept`` (transforms.organisers.merge_cohosted), for the writer to leave out.
+    ``contract``: what the activities written must keep (the kept columns only, when the
+    build spilled the rest: renkei.normalize.payload)."""
     # a report's 機関名, on the activity its (winning) staged row became
     named = report_organisers(staged).join(built.select("stage_id", "activity_id"), on="stage_id")
     activities, organisers, merges = merge_cohosted(built, members, named, mark_kept=mark_kept)
     names = unmatched_organisers(named, members, merges)
     activities = apply_overrides(activities, overrides)
-    contracts.check(activities, contracts.ACTIVITIES)  # what is written: after the overrides
+    contracts.check(activities, contract)  # what is written: after the overrides
     return Derived(activities, organisers, merges, names, groups_of(built, merges))
 
 
