@@ -39,8 +39,11 @@ def linked_groups(df: pl.DataFrame) -> pl.DataFrame:
     """
     title_key, url_key = key_exprs()
     df = df.with_columns(_k_title=title_key)
+    # The ids are sorted once: ``order`` lists rows in id order, and its inverse is each
+    # row's rank (ids are unique), 0-based.
+    order = df.get_column("activity_id").arg_sort()
     work = df.select(
-        _g=pl.col("activity_id").rank("ordinal").cast(pl.UInt32),
+        _g=order.arg_sort().cast(pl.UInt32),
         _t=pl.col("_k_title").rank("dense").cast(pl.UInt32),
         _u=url_key.rank("dense").cast(pl.UInt32),
     )
@@ -57,5 +60,5 @@ def linked_groups(df: pl.DataFrame) -> pl.DataFrame:
         )
         if work.get_column("_g").equals(before):
             break
-    by_rank = df.get_column("activity_id").sort()
-    return df.with_columns(_group=by_rank.gather(work.get_column("_g") - 1))
+    by_rank = df.get_column("activity_id").gather(order)
+    return df.with_columns(_group=by_rank.gather(work.get_column("_g")))

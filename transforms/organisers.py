@@ -27,7 +27,7 @@ import unicodedata
 
 import polars as pl
 
-from transforms.merge_groups import group_keys, key_exprs, linked_groups
+from transforms.merge_groups import group_keys, linked_groups
 from transforms.text import match_key, member_name_key
 
 __all__ = [
@@ -308,12 +308,15 @@ def merge_cohosted(
     grouped = linked_groups(
         activities.select("activity_id", "member_id", "title_key", "url", "starts_at")
     )
-    title_key, _ = key_exprs()
-    kept_keys = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
-        _group="activity_id", _kept_title=title_key, _kept_member="member_id"
+    is_kept = pl.col("_group") == pl.col("activity_id")
+    # Only the merged rows need their kept activity's keys (a join of every row copied the
+    # key columns of a million activities).
+    merged = grouped.filter(~is_kept).join(
+        grouped.filter(is_kept).select(_group="activity_id", _kept_title="_k_title"),
+        on="_group",
+        how="left",
+        maintain_order="left",
     )
-    grouped = grouped.join(kept_keys, on="_group", how="left", maintain_order="left")
-    merged = grouped.filter(pl.col("_group") != pl.col("activity_id"))
     merges = merged.select(
         activity_id="_group",
         merged_activity_id="activity_id",
@@ -336,27 +339,23 @@ def merge_cohosted(
         .join(group_of, on="activity_id")
         .select(activity_id="_group", member_id="member_id", rule=pl.lit(REPORT_RULE))
     )
-    publishers = grouped.filter(pl.col("_group") == pl.col("activity_id")).select(
-        "activity_id", "member_id", rule=pl.lit("publisher")
+    # The kept activity's publisher is its host. Every other member is a co-host, by the
+    # first rule that names it (merges, then the report's 機関名, then the text), unless it
+    # is the publisher already; only those few rows are deduplicated.
+    publishers = grouped.filter(is_kept).select(
+        "activity_id", "member_id", role=pl.lit("host"), rule=pl.lit("publisher"), _rank=0
     )
     from_merges = merges.select(
         "activity_id", "member_id", rule=pl.concat_str(pl.lit("merge:"), pl.col("rule"))
     )
-    rank = {"publisher": 0}
-    organisers = (
-        pl.concat([publishers, from_merges, reported, mentioned], how="vertical")
-        .with_columns(
-            _rank=pl.col("rule").replace_strict(rank, default=1, return_dtype=pl.Int8()),
-            _pos=pl.int_range(pl.len()),
-        )
-        .sort("_rank", "_pos")
+    co_hosts = (
+        pl.concat([from_merges, reported, mentioned], how="vertical")
         .unique(["activity_id", "member_id"], keep="first", maintain_order=True)
-        .join(kept_keys.rename({"_group": "activity_id"}), on="activity_id", how="left")
-        .with_columns(
-            role=pl.when(pl.col("member_id") == pl.col("_kept_member"))
-            .then(pl.lit("host"))
-            .otherwise(pl.lit("co_host"))
-        )
+        .join(publishers, on=["activity_id", "member_id"], how="anti")
+        .select("activity_id", "member_id", role=pl.lit("co_host"), rule="rule", _rank=1)
+    )
+    organisers = (
+        pl.concat([publishers, co_hosts], how="vertical")
         .sort("activity_id", "_rank", "member_id")
         .select(list(ORGANISERS_SCHEMA))
         .cast(ORGANISERS_SCHEMA)
