@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from renkei.core.registry import Member, sync_registry
+from renkei.core.registry import Member, read_registry, sync_registry
 from renkei.core.settings import Settings
 from renkei.core.steps import Runner, direct
 from renkei.dataset import publish_release
 from renkei.delivery.send import SendReport, send_issue
 from renkei.feeds.due import fetch_feeds
 from renkei.feeds.fetch import FeedTarget, FetchResult
-from renkei.feeds.ingest import FeedReport, store_and_stage_feeds
+from renkei.feeds.ingest import store_and_stage_feeds
+from renkei.feeds.report import FeedReport
 from renkei.newsletter.approval import approve, ensure_fresh, reject
 from renkei.newsletter.draft import DraftReport, draft
 from renkei.normalize.activities import NormalizeReport, classify, normalize, rebuild
@@ -47,6 +48,7 @@ __all__ = [
     "ingest_submission",
     "normalize",
     "publish",
+    "read_registry",
     "rebuild",
     "reject",
     "send",
@@ -70,14 +72,16 @@ def ingest_feeds(
     force: bool = False,
     fetch: FetchStep | None = None,
 ) -> FeedReport:
-    """registry → fetch the due feeds (raw bytes kept first) → parse what changed, stage."""
-    members = run(sync_registry)(settings)
+    """registry → fetch the due feeds (raw bytes kept first) → parse what changed, stage
+    (the registry's members written in the same commit: one open of the warehouse for
+    writing per run)."""
+    members = run(read_registry)(settings)
     targets = feed_targets(members)
     if fetch is None:
         fetched = run(fetch_feeds)(settings, targets, force=force)
     else:
         fetched = fetch(settings, targets, force)
-    return run(store_and_stage_feeds)(settings, fetched)
+    return run(store_and_stage_feeds)(settings, fetched, members)
 
 
 def ingest_inbox(settings: Settings, run: Runner = direct) -> list[IntakeOutcome]:

@@ -117,3 +117,25 @@ def test_the_bundled_members_carry_the_short_forms_people_write() -> None:
     assert sum(bool(a) for a in members.values()) == 62
     examples = load_registry(Path(__file__).parents[1] / "examples" / "members.csv")
     assert {m.member_id: m.aliases for m in examples} == members
+
+
+def test_a_feed_ingest_writes_the_registry_in_its_own_commit(settings_for, monkeypatch) -> None:
+    """``ingest_feeds`` reads members.csv without the warehouse and writes members and
+    contacts in the commit of its staged rows: one open of the file for writing per run."""
+    registry = [
+        "aca-13,国立大学法人広島大学,academia,学,広島県,prefecture,,a@example.jp",
+        "ind-04,岡山県商工会議所連合会,industry,産,岡山県,prefecture,,",
+    ]
+    settings = settings_for(registry)
+
+    def no_separate_sync(_settings):
+        raise AssertionError("the feed ingest opened the warehouse for the registry alone")
+
+    monkeypatch.setattr(pipeline, "sync_registry", no_separate_sync)
+    report = pipeline.ingest_feeds(settings, fetch=lambda _settings, targets, _force: [])
+    assert report.feeds == 0
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        members = con.execute("SELECT member_id, name FROM members ORDER BY 1").fetchall()
+        contacts = con.execute("SELECT email, member_id FROM contacts").fetchall()
+    assert members == [("aca-13", "国立大学法人広島大学"), ("ind-04", "岡山県商工会議所連合会")]
+    assert contacts == [("a@example.jp", "aca-13")]

@@ -15,12 +15,13 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import duckdb
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
@@ -168,6 +169,19 @@ def require_member(members: Iterable[Member], member_id: str, registry: Path) ->
 def sync_registry(settings: Settings) -> list[Member]:
     """Validate the registry and load members and their contacts into the warehouse."""
     members = load_registry(settings.registry)
+    with open_warehouse(settings.warehouse, stage="registry") as con:
+        write_registry(con, members)
+    return members
+
+
+def read_registry(settings: Settings) -> list[Member]:
+    """The validated registry, without the warehouse: for a stage that writes it with its
+    own commit (``write_registry``; the feed ingest saves an open of the file per run)."""
+    return load_registry(settings.registry)
+
+
+def write_registry(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -> None:
+    """Upsert ``members`` and their contacts (unchanged rows are not rewritten)."""
     now = datetime.now(UTC)
     member_frame = pl.DataFrame(
         [
@@ -188,7 +202,5 @@ def sync_registry(settings: Settings) -> list[Member]:
         [{"email": e, "member_id": m.member_id} for m in members for e in m.contact_emails],
         schema={"email": pl.String, "member_id": pl.String},
     ).unique("email", keep="first", maintain_order=True)
-    with open_warehouse(settings.warehouse, stage="registry") as con:
-        write_batch(con, "upsert_members", member_frame, now=now)
-        write_batch(con, "upsert_contacts", contacts, now=now)
-    return members
+    write_batch(con, "upsert_members", member_frame, now=now)
+    write_batch(con, "upsert_contacts", contacts, now=now)

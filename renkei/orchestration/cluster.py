@@ -32,7 +32,7 @@ from renkei.core.settings import FeedSettings, Settings
 from renkei.core.steps import Runner, retried
 from renkei.feeds.due import load_feed_state, polite_limits, split_due
 from renkei.feeds.fetch import FeedTarget, FetchResult, fetch_all
-from renkei.feeds.ingest import FeedReport
+from renkei.feeds.report import FeedReport
 from renkei.normalize.activities import NormalizeReport, build_here
 from renkei.normalize.activities import normalize as normalize_stage
 from renkei.orchestration.tasks import as_task
