@@ -330,6 +330,27 @@ def test_typical_30_item_issue_stays_under_the_gmail_clip_limit() -> None:
     assert size < 70_000  # leave room for longer summaries and per-recipient substitution
 
 
+def test_the_size_check_counts_consult_links_at_their_sent_length() -> None:
+    """The compiled HTML carries a short marker per item; each reader's message carries a
+    link of some 200 bytes there. A bulletin that fits only with the markers is refused."""
+    from renkei.core.consult_link import link_maker
+    from renkei.newsletter.render import CONSULT_LINK_BYTES, CONSULT_MARKER, render_html
+
+    linked = replace(bulk_issue(60), extra={"consult": "1"})
+    compiled = len(render_html(linked).encode("utf-8"))
+    assert compiled < MAX_HTML_BYTES  # the markers alone would pass
+    with pytest.raises(NewsletterTooLarge) as err:
+        render_issue(linked)
+    markers = [m.group(0) for m in CONSULT_MARKER.finditer(render_html(linked))]
+    assert len(markers) == 60
+    assert err.value.size == compiled + sum(CONSULT_LINK_BYTES - len(m) for m in markers)
+    assert err.value.section_bytes > 15 * CONSULT_LINK_BYTES  # its 15 links counted too
+    render_issue(bulk_issue(60))  # the same items without links fit
+    sent = link_maker("k" * 48, "https://renkei.chugoku-sangakukan.example.jp",
+                      "member.of.the.secretariat@example.ac.jp", "2026-12")  # fmt: skip
+    assert len(sent("0123456789abcdef0123")) <= CONSULT_LINK_BYTES
+
+
 def test_oversized_issue_names_its_largest_section() -> None:
     big = bulk_issue(200, sections=1).sections[0]
     big = replace(big, key="events", title="開催予定のイベント")

@@ -136,11 +136,15 @@ def build_message(
 
 
 def _b64(data: bytes) -> bytes:
-    """base64.encodebytes (lines of 57 bytes, 76 characters) with CRLF line ends."""
-    b2a = binascii.b2a_base64
+    """base64.encodebytes (lines of 57 bytes, 76 characters) with CRLF line ends: encoded
+    whole and cut every 76 characters (57 bytes encode to 76), one call per chunk."""
     if len(data) <= 57:  # one line: most per-recipient chunks
-        return b2a(data)[:-1] + b"\r\n"
-    return b"".join([b2a(data[i : i + 57])[:-1] + b"\r\n" for i in range(0, len(data), 57)])
+        return _B2A(data)[:-1] + b"\r\n"
+    text = _B2A(data, newline=False)
+    return b"\r\n".join([text[i : i + 76] for i in range(0, len(text), 76)]) + b"\r\n"
+
+
+_B2A = binascii.b2a_base64
 
 
 class _Stretch:
