@@ -39,7 +39,9 @@ __all__ = [
     "with_frames",
 ]
 
-STATE_VERSION = "1"  # bump when build or merge logic changes what a row becomes
+# Bump when build or merge logic changes what a row becomes, or the state's tables change
+# (2: merge keys kept as hashes, migration 028).
+STATE_VERSION = "2"
 
 
 @dataclass(frozen=True)
