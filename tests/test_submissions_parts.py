@@ -190,3 +190,15 @@ def test_identities_of_parts_are_those_of_the_whole_file() -> None:
     combined = submission_check.combined(parts).verdicts_frame
     assert combined.equals(whole)
     assert whole["content_sha256"].null_count() == 3  # the rejected rows have none
+
+
+def test_the_receipt_file_written_in_pieces_is_receipt_bytes(tmp_path) -> None:
+    """receipt_pending writes the receipt a piece at a time (no whole copies of a long
+    receipt while the warehouse commits): the file is receipt_bytes(text), byte for byte."""
+    from renkei.submissions.receipts import receipt_bytes, receipt_pending
+
+    text = "受付結果\n" + "行\n" * 300_000 + "最後"  # longer than one piece
+    path = tmp_path / "r.txt"
+    with receipt_pending(path, text):
+        pass
+    assert path.read_bytes() == receipt_bytes(text)

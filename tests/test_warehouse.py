@@ -77,3 +77,38 @@ def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Pa
         ("ind-04",),
     ]
     con.close()
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
+    found = con.execute(
+        "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('probe')"
+    ).fetchall()
+    return found[0][0]
+
+
+def test_a_writer_with_small_row_groups_writes_what_every_connection_reads(
+    tmp_path: Path,
+) -> None:
+    """open_warehouse(small_row_groups=True): the file attached with row groups of 16,384
+    rows (written as an insert goes, not all at the commit); spills beside the file; a
+    second open in the same process waits as for another process."""
+    path = tmp_path / "w.duckdb"
+    with open_warehouse(path, small_row_groups=True) as con:
+        assert con.execute("SELECT current_setting('temp_directory')").fetchall() == [
+            (f"{path}.tmp",)
+        ]
+        con.execute("CREATE TABLE probe AS SELECT range AS n FROM range(40000)")
+        assert _row_groups(con) == 3  # 16,384 + 16,384 + 7,232
+        with pytest.raises(WarehouseBusy):
+            with open_warehouse(path, wait_seconds=0.2):
+                pass
+    with open_warehouse(path) as con:
+        assert con.execute("SELECT count(*), sum(n) FROM probe").fetchall() == [
+            (40000, 40000 * 39999 // 2)
+        ]
+        con.execute("CREATE TABLE probe2 AS SELECT range AS n FROM range(40000)")
+        groups = con.execute(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('probe2')"
+        ).fetchall()
+        assert groups == [(1,)]  # the usual size elsewhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

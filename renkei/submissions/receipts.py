@@ -322,10 +322,18 @@ def _more(total: int, listed: int | None, file_name: str) -> list[str]:
     return [f"  …ほか {total - listed}行。すべての行は、添付の「{attached}」にあります。"]
 
 
+_BOM = b"\xef\xbb\xbf"
+_PIECE = 1 << 18  # characters
+
+
+def _file_text(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
 def receipt_bytes(text: str) -> bytes:
     """The receipt as a file: UTF-8 with BOM and CRLF (Notepad and Excel users open it as
     it is)."""
-    return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+    return _BOM + _file_text(text)
 
 
 @contextmanager
@@ -335,7 +343,10 @@ def receipt_pending(path: Path, text: str) -> Iterator[None]:
     the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + PARTIAL)
-    tmp.write_bytes(receipt_bytes(text))
+    with tmp.open("wb") as out:  # receipt_bytes(text) a piece at a time: a receipt listing
+        out.write(_BOM)  # 30,000 rows is ~5 MB, and whole copies of it (CRLF, UTF-8, BOM)
+        for start in range(0, len(text), _PIECE):  # would add ~15 MB while DuckDB commits
+            out.write(_file_text(text[start : start + _PIECE]))
     try:
         yield
     except BaseException:

@@ -127,7 +127,9 @@ class SubmissionWriter:
             raise
 
     def _open(self, warehouse: Path) -> None:
-        self._con = self._held.enter_context(open_warehouse(warehouse, stage="ingest_submission"))
+        self._con = self._held.enter_context(
+            open_warehouse(warehouse, stage="ingest_submission", small_row_groups=True)
+        )
         own = {"sha256": self.stored().sha256, "member_id": self._member_id}
         seen = run_query(self._con, "submission_by_sha", own)
         staged = run_query(self._con, "submission_staged_count", own)["n"][0]
