@@ -56,10 +56,10 @@ def warehouse_opens(monkeypatch: pytest.MonkeyPatch) -> WarehouseOpens:
     opens: WarehouseOpens = []
     real = connection._connect
 
-    def watched(path: Path, read_only: bool, wait_seconds: float):
+    def watched(path: Path, read_only: bool, wait_seconds: float, *rest: bool):
         if FlowRunContext.get() is not None:
             opens.append((read_only, held_limits()))
-        return real(path, read_only, wait_seconds)
+        return real(path, read_only, wait_seconds, *rest)
 
     monkeypatch.setattr(connection, "_connect", watched)
     return opens
