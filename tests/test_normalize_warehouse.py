@@ -328,10 +328,11 @@ def test_a_full_normalise_keeps_the_built_text_in_files_only_until_it_ends(
     staged: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The built activities' text waits in Parquet parts beside the warehouse (only the
-    columns merging needs stay in memory); the folder goes when the run ends, also when
-    the run fails."""
+    columns merging needs stay in memory) when staging is more than one part (here: made
+    so); the folder goes when the run ends, also when the run fails."""
     from renkei.normalize import activities as normalize_module
 
+    monkeypatch.setattr(normalize_module, "SPILL_FROM_ROWS", 0)
     spilled: list[list[str]] = []
     held: list[tuple[int, int]] = []
     write = normalize_module._write
@@ -363,3 +364,26 @@ def test_a_full_normalise_keeps_the_built_text_in_files_only_until_it_ends(
     monkeypatch.setattr(normalize_module, "_write", write)
     normalize_module.normalize(staged, full=True)
     assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+
+
+def test_a_spilled_full_normalise_writes_what_one_held_in_memory_writes(
+    staged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spilled (more staged rows than SPILL_FROM_ROWS) or held in memory (fewer): the same
+    tables, row for row; a small normalise makes no folder at all."""
+    from renkei.normalize import activities as normalize_module
+
+    folders: list[bool] = []
+    write = normalize_module._write
+
+    def noting_write(con, result, now):
+        folders.append(result.payload is not None)
+        return write(con, result, now)
+
+    monkeypatch.setattr(normalize_module, "_write", noting_write)
+    normalize_module.normalize(staged, full=True)
+    held = snapshot(staged)
+    monkeypatch.setattr(normalize_module, "SPILL_FROM_ROWS", 0)
+    normalize_module.rebuild(staged)
+    assert snapshot(staged) == held
+    assert folders == [False, True]

@@ -62,6 +62,10 @@ __all__ = [
 # The CPU part of normalise: staged rows in, (activities, quarantine) out.
 Build = Callable[[pl.DataFrame, Rules, int], tuple[pl.DataFrame, pl.DataFrame]]
 
+# A full normalise of more staged rows than this spills the built activities' text to a
+# Payload (renkei/normalize/payload.py); one part's worth is built in memory.
+SPILL_FROM_ROWS = PART_ROWS
+
 # The activities a full normalise holds (the rest is in its Payload until written).
 _KEPT = contracts.kept_columns(
     [c for c in MERGING_COLUMNS if c not in ("title", "summary")] + ["first_seen_at"]
@@ -135,13 +139,16 @@ def _compute(
     rows = None
     if build is build_here:  # read a part at a time; the state incremental needs comes too
         seen = _Seen()
+        big = run_query(con, "staged_row_count").item() > SPILL_FROM_ROWS
+        spilled = payload.start() if big else None
         activities, quarantine, rows = build_activities_from(
             seen.parts(query_parts(con, "staged_for_normalize", PART_ROWS)),
             rules,
             summary_chars=summary_chars,
-            spill=payload.spill,
+            spill=payload.spill if big else None,
         )
-        staged, count, contract, spilled = seen.reports(), seen.count, _KEPT, payload
+        staged, count = seen.reports(), seen.count
+        contract = _KEPT if big else contracts.ACTIVITIES
     else:
         staged = run_query(con, "staged_for_normalize")
         contracts.check(staged, contracts.STAGED)

@@ -8,7 +8,9 @@ against the activity contract row by row (uniqueness is checked on the kept colu
 ``renkei.normalize.activities``) and written as a Parquet file, on the thread that built
 them; the write reads them back from the files, joined to the kept columns by ``_row``
 (``activities_spilled_view.sql``). The files live in a folder beside the warehouse and
-are removed when the normalise ends, whatever its outcome.
+are removed when the normalise ends, whatever its outcome. A staging of one part
+(``SPILL_FROM_ROWS``, renkei.normalize.activities) is built in memory as before: its
+folder would cost more than it saves (~20 ms a normalise).
 """
 
 from __future__ import annotations
@@ -38,14 +40,20 @@ class Payload:
         # folder left here is a killed run's (derived data only), and goes.
         for stale in beside.glob(f"{_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=beside))
+        self.beside = beside
+        self.folder: Path | None = None  # made by start(): a small build spills nothing
         self._names = count()  # next() of a count is atomic: threads get distinct names
+
+    def start(self) -> Payload:
+        """Make the folder; ``spill`` may be handed to the build from now on."""
+        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=self.beside))
+        return self
 
     def spill(self, good: pl.DataFrame) -> pl.DataFrame:
         contracts.check(good, contracts.ACTIVITY_ROWS)  # ids are unique: checked when kept
         good.drop("_staged_jst", "staged_at", "position").write_parquet(
             # LZ4: as fast to write as no compression at all (measured); statistics unread
-            self.folder / f"{next(self._names)}.parquet",
+            self._started() / f"{next(self._names)}.parquet",
             compression="lz4",
             statistics=False,
         )
@@ -53,7 +61,12 @@ class Payload:
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
         """Every part, as one relation (read when a statement reads it)."""
-        return con.read_parquet(str(self.folder / "*.parquet"))
+        return con.read_parquet(str(self._started() / "*.parquet"))
+
+    def _started(self) -> Path:
+        if self.folder is None:
+            raise RuntimeError("Payload.start() was not called")
+        return self.folder
 
     def __enter__(self) -> Payload:
         return self
@@ -64,4 +77,5 @@ class Payload:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
