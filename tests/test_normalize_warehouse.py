@@ -317,7 +317,7 @@ def test_a_full_normalise_that_runs_out_of_duckdb_memory_runs_again_without_the_
     assert limits[0] != limits[1]  # the second run has DuckDB's own (larger) limit
     assert limits[0] == "183.1 MiB"  # 192 MB while staging is read
     assert write_limits == [limits[1]]  # the second run writes without a limit of ours too
-    assert list(staged.warehouse.parent.glob(".normalize-*")) == []  # both payloads removed
+    assert list(staged.warehouse.parent.glob("*.normalize-*")) == []  # both payloads removed
 
     monkeypatch.setattr(normalize_module, "_compute", compute)
     normalize_module.normalize(staged, full=True)
@@ -348,7 +348,7 @@ def test_a_full_normalise_keeps_the_built_text_in_files_only_until_it_ends(
     pipeline.normalize(staged)  # the first normalise of a warehouse is a full one
     assert spilled == [["0.parquet"]]  # one part: fewer than PART_ROWS staged rows
     assert held == [(7, 2)]  # 7 activities in memory, the text of the 2 naming organisers
-    assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+    assert list(staged.warehouse.parent.glob("*.normalize-*")) == []
 
     def failing_write(con, result, now):
         raise RuntimeError("disk full (test)")
@@ -356,14 +356,17 @@ def test_a_full_normalise_keeps_the_built_text_in_files_only_until_it_ends(
     monkeypatch.setattr(normalize_module, "_write", failing_write)
     with pytest.raises(RuntimeError, match="disk full"):
         normalize_module.normalize(staged, full=True)
-    assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+    assert list(staged.warehouse.parent.glob("*.normalize-*")) == []
 
-    killed = staged.warehouse.parent / ".normalize-killed"  # a run killed mid-way left it
+    folder = staged.warehouse.parent
+    killed = folder / f".{staged.warehouse.name}.normalize-killed"  # a killed run left it
+    other = folder / ".other.duckdb.normalize-running"  # another warehouse's, in this folder
+    other.mkdir()
     (killed / "0.parquet").parent.mkdir()
     (killed / "0.parquet").write_bytes(b"PAR1")
     monkeypatch.setattr(normalize_module, "_write", write)
     normalize_module.normalize(staged, full=True)
-    assert list(staged.warehouse.parent.glob(".normalize-*")) == []
+    assert list(folder.glob("*.normalize-*")) == [other]
 
 
 def test_a_spilled_full_normalise_writes_what_one_held_in_memory_writes(

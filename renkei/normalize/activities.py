@@ -276,11 +276,11 @@ def _bounded_memory(
     folder beside the warehouse (renkei.normalize.payload), removed when the run ends."""
     execute(con, "normalize_memory_read")
     try:
-        with Payload(settings.warehouse.parent) as payload:
+        with Payload(settings.warehouse) as payload:
             return run(payload, True)
     except duckdb.OutOfMemoryException:
         execute(con, "normalize_memory_reset")
-        with Payload(settings.warehouse.parent) as payload:
+        with Payload(settings.warehouse) as payload:
             return run(payload, False)
     finally:
         execute(con, "normalize_memory_reset")

@@ -29,24 +29,25 @@ from transforms.activities import for_merging
 
 __all__ = ["Payload"]
 
-_PREFIX = ".normalize-"
-
 
 class Payload:
     """A folder of Parquet parts; ``spill`` is ``build_activities_from``'s ``spill``."""
 
-    def __init__(self, beside: Path) -> None:
-        # A normalise holds the warehouse open for writing, so no other one is running: a
-        # folder left here is a killed run's (derived data only), and goes.
-        for stale in beside.glob(f"{_PREFIX}*"):
+    def __init__(self, warehouse: Path) -> None:
+        # ``.<warehouse file>.normalize-*`` beside it. A normalise holds the warehouse open
+        # for writing, so no other normalise of it is running: such a folder left here is a
+        # killed run's (derived data only), and goes. (Another warehouse in the same folder
+        # has folders of its own name.)
+        self.beside = warehouse.parent
+        self._prefix = f".{warehouse.name}.normalize-"
+        for stale in self.beside.glob(f"{self._prefix}*"):
             shutil.rmtree(stale, ignore_errors=True)
-        self.beside = beside
         self.folder: Path | None = None  # made by start(): a small build spills nothing
         self._names = count()  # next() of a count is atomic: threads get distinct names
 
     def start(self) -> Payload:
         """Make the folder; ``spill`` may be handed to the build from now on."""
-        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=self.beside))
+        self.folder = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self.beside))
         return self
 
     def spill(self, good: pl.DataFrame) -> pl.DataFrame:
