@@ -47,7 +47,8 @@ MERGING_COLUMNS = (
     "starts_at", "category", "category_rule",
 )  # fmt: skip
 
-# A part's rows are handed over with these (besides ACTIVITIES_SCHEMA's columns).
+# ``build_activities_from``'s ``spill``: takes a part's good rows (on the thread that built
+# them) and returns what of them to keep.
 Spill = Callable[[pl.DataFrame], pl.DataFrame]
 
 
