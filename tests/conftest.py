@@ -64,6 +64,64 @@ def renkei_cli(*args: str, cwd: Path | None = None) -> Ran:
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
+# ------------------------------------------------------------------ scheduling on workers
+# pytest-xdist hands out whole files (pyproject: --dist loadfile), but through the scheduler
+# below: the files sharing a session-scoped Prefect server are one unit each, so one worker
+# starts that server once instead of every worker starting its own (15-25 s of two cores
+# each). Units are handed out in the order below, the longest first, then the rest in
+# collection order (--no-loadscope-reorder): a long file started last would run alone at the
+# end. (xdist's own --dist loadgroup cannot do this: with pytest 9 it no longer sees groups.)
+PREFECT_GROUPS = {
+    # the real stack (server, deployments, worker): the `e2e` fixture
+    "test_orchestration_e2e.py": "prefect-e2e",
+    "test_orchestration_e2e_ops.py": "prefect-e2e",
+    # the in-process test server: the `prefect_server` fixture
+    "test_approval_form.py": "prefect-harness",
+    "test_flows.py": "prefect-harness",
+    "test_doctor_checks.py": "prefect-harness",
+    "test_console_busy.py": "prefect-harness",
+    "test_delivery_prefect.py": "prefect-harness",
+    "test_alerts_pending.py": "prefect-harness",
+}
+LONGEST_FIRST = (
+    "prefect-harness",
+    "prefect-e2e",
+    "test_cli.py",
+    "test_normalize_incremental.py",
+    "test_console_browser.py",
+    "test_faults.py",
+    "test_intake_watch.py",
+    "test_bounces_kill.py",
+    "test_console_security.py",
+    "test_normalize_idempotent.py",
+    "test_delivery_crash.py",
+    "test_collaboration.py",
+    "test_portal.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit a test is scheduled in: its file's name, or its shared Prefect server's."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return PREFECT_GROUPS.get(name, name)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {unit: i for i, unit in enumerate(LONGEST_FIRST)}
+    # stable: the order inside a file (and among the rest) stays as collected
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def _no_renkei_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see only the settings they set: no RENKEI_* from the developer's shell."""

@@ -170,8 +170,19 @@ def _waiting_compile_run(
 
 
 def _sql(config: Path, query: str, env: dict[str, str]) -> list[dict[str, object]]:
-    found = _renkei("sql", "--format", "json", "--config", str(config), query, env=env)
-    return json.loads(found.stdout or "[]") if found.returncode == 0 else []
+    """The rows of ``query`` as dicts, read here (a `renkei sql` process would cost ~2 s of
+    imports per probe); [] while a flow run holds the warehouse. ``env`` is unused: kept
+    so the callers read as the `renkei` commands they sit beside."""
+    from warehouse.connection import open_warehouse
+    from warehouse.errors import WarehouseError
+
+    try:
+        with open_warehouse(load_settings(config).warehouse, read_only=True, wait_seconds=1) as con:
+            cursor = con.execute(query)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except WarehouseError:
+        return []
 
 
 def _issue_rows(config: Path, env: dict[str, str]) -> list[dict[str, object]]:

@@ -112,3 +112,22 @@ def test_a_writer_with_small_row_groups_writes_what_every_connection_reads(
         ).fetchall()
         assert groups == [(1,)]  # the usual size elsewhere
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def test_a_reader_in_the_process_of_a_writer_waits_as_for_another_process(
+    tmp_path: Path,
+) -> None:
+    """A read-only open while a writer on another thread of this process holds the file
+    (DuckDB: "a different configuration than existing connections") is busy, not broken:
+    it waits, and opens once the writer is done; and the other way round."""
+    path = tmp_path / "w.duckdb"
+    with open_warehouse(path) as con:
+        con.execute("CREATE TABLE probe AS SELECT 1 AS n")
+        with pytest.raises(WarehouseBusy):
+            with open_warehouse(path, read_only=True, wait_seconds=0.2):
+                pass
+    with open_warehouse(path, read_only=True) as con:
+        assert con.execute("SELECT n FROM probe").fetchall() == [(1,)]
+        with pytest.raises(WarehouseBusy):
+            with open_warehouse(path, wait_seconds=0.2):
+                pass

@@ -50,8 +50,11 @@ def _describe_holder(path: Path) -> str:
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
+    # Another process holds the file ("lock"), or in this process another connection does:
+    # one with other settings ("different configuration", e.g. a reader while a flow run
+    # on another thread writes) or another attachment ("file handle conflict").
     text = str(exc).lower()
-    return "lock" in text or "conflict" in text  # "conflicting", "file handle conflict"
+    return "lock" in text or "conflict" in text or "different configuration" in text
 
 
 def _attached(path: Path) -> duckdb.DuckDBPyConnection:
