@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -66,7 +67,7 @@ def renkei_cli(*args: str, cwd: Path | None = None) -> Ran:
 
 # ------------------------------------------------------------------ scheduling on workers
 # pytest-xdist hands out whole files (pyproject: --dist loadfile), but through the scheduler
-# below: the files sharing a session-scoped Prefect server are one unit each, so one worker
+# below: the files sharing a Prefect server (fixtures below) are one unit each, so one worker
 # starts that server once instead of every worker starting its own (15-25 s of two cores
 # each). Units are handed out in the order below, the longest first, then the rest in
 # collection order (--no-loadscope-reorder): a long file started last would run alone at the
@@ -171,25 +172,61 @@ def demo_copy(tmp_path: Path) -> Iterator[Path]:
     yield target
 
 
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """One temporary Prefect server (prefect_test_harness) for every in-process test that
-    needs the engine: starting one costs ~15 s, so the session shares it."""
+# The Prefect servers are shared by the tests of one work unit and stopped after its last
+# test (not at the end of the session: an idle server and worker still poll, about a fifth
+# of a core, which the rest of the suite needs). One per worker and unit; xdist runs a
+# unit's tests one after the other on one worker, and `nextitem` says when it is done.
+_RUNNING: dict[str, tuple[ExitStack, object]] = {}
+
+
+def _shared(request: pytest.FixtureRequest, kind: str, start: Callable[[ExitStack], object]):
+    key = f"{kind}@{work_unit(request.node.nodeid)}"
+    if key not in _RUNNING:
+        stack = ExitStack()
+        try:
+            _RUNNING[key] = (stack, start(stack))
+        except BaseException:
+            stack.close()
+            raise
+    return _RUNNING[key][1]
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    unit = work_unit(item.nodeid)
+    if nextitem is not None and work_unit(nextitem.nodeid) == unit:
+        return
+    for key in [k for k in _RUNNING if k.endswith(f"@{unit}")]:
+        _RUNNING.pop(key)[0].close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _RUNNING:  # an interrupted run: nothing outlives the session
+        _RUNNING.popitem()[1][0].close()
+
+
+@pytest.fixture
+def prefect_server(request: pytest.FixtureRequest) -> None:
+    """A temporary Prefect server (prefect_test_harness) for the in-process tests that need
+    the engine: starting one costs ~20 s of CPU, so the tests of a unit share it."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    def start(stack: ExitStack) -> object:
+        return stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+
+    _shared(request, "harness", start)
 
 
-@pytest.fixture(scope="session")
-def e2e(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture
+def e2e(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """The real Prefect stack of the end-to-end files (tests/prefect_stack.py): server,
-    the deployments of prefect.yaml, a worker, an SMTP server. Session-scoped, so the e2e
-    files that one xdist worker runs share one stack; files on two workers run side by side."""
+    the deployments of prefect.yaml, a worker, an SMTP server; shared by the unit's tests."""
     from prefect_stack import running_e2e
 
-    with running_e2e(tmp_path_factory.mktemp("prefect-e2e")) as running:
-        yield running
+    def start(stack: ExitStack) -> object:
+        return stack.enter_context(running_e2e(tmp_path_factory.mktemp("prefect-e2e")))
+
+    return _shared(request, "e2e", start)
 
 
 @pytest.fixture(params=[None, 2], ids=["whole", "in-parts-of-2"])

@@ -1,9 +1,9 @@
 """A real Prefect stack for end-to-end tests: server, deployments from prefect.yaml, worker.
 
-``running_e2e`` is the stack the end-to-end files share (conftest's session fixture ``e2e``:
-one per xdist worker that runs any of them, so two e2e files on two workers run side by
-side, each on its own stack). Everything runs as subprocesses in their own process groups
-on 127.0.0.1 with a temporary PREFECT_HOME; ``stop()`` kills the groups (and the flow-run
+``running_e2e`` is the stack the end-to-end files share (conftest's fixture ``e2e``: one
+per work unit and xdist worker, started for the unit's first test and stopped after its
+last). Everything runs as subprocesses in their own process groups on 127.0.0.1 with a
+temporary PREFECT_HOME; ``stop()`` kills the groups (and the flow-run
 process groups the worker started) with SIGTERM, then SIGKILL — no process outlives the
 test session.
 """

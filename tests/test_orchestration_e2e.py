@@ -1,9 +1,9 @@
 """renkei unattended: a real Prefect server, the deployments of prefect.yaml and a worker.
 
 Events and triggers move the work along (submission -> ingest -> normalize; approval ->
-send -> publish); nothing is run by hand after setup. The stack is conftest's session
-fixture ``e2e`` (tests/prefect_stack.py); test_orchestration_e2e_ops.py holds the rest of
-the end-to-end tests, split off so that the two files run on two xdist workers side by side.
+send -> publish); nothing is run by hand after setup. The stack is conftest's fixture
+``e2e`` (tests/prefect_stack.py), shared with test_orchestration_e2e_ops.py, which holds the
+rest of the end-to-end tests (conftest runs the two files as one unit on one worker).
 """
 
 from __future__ import annotations

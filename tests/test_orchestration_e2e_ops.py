@@ -1,8 +1,8 @@
 """renkei unattended, continued (see test_orchestration_e2e.py): failure alerts, `renkei
 watch` emitting to the stack, the Dask task runner, the warehouse concurrency limit.
 
-Same session fixture ``e2e`` (tests/prefect_stack.py); a separate file so that xdist
-(--dist loadfile) runs it beside test_orchestration_e2e.py instead of after it.
+The same stack, fixture ``e2e`` (tests/prefect_stack.py): conftest schedules both files as
+one unit on one worker, so the stack starts once for the two.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -43,8 +44,14 @@ LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
 _JST = ZoneInfo("Asia/Tokyo")
 _HASHER = PasswordHasher()
-# Verified when the login is unknown, so an unknown login costs the same time as a known one.
-_DUMMY_HASH = _HASHER.hash("renkei-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the login is unknown, so an unknown login costs the same time as a
+    known one. Made at the first such sign-in, not at import: an Argon2 hash costs 64 MiB
+    and a tenth of a second or more, which every `renkei` command would pay otherwise."""
+    return _HASHER.hash("renkei-no-such-user")
 
 
 class AccountError(RenkeiError):
@@ -165,7 +172,7 @@ def authenticate(
     with open_warehouse(settings.warehouse, stage="login") as con:
         frame = run_query(con, "console_user_by_login", {"login": login})
         if frame.is_empty():
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             audit(con, login or "（空）", "login_failed", login, reason="unknown login")
             raise LoginRefused(WRONG)
         row = frame.row(0, named=True)
