@@ -38,6 +38,7 @@ from renkei.console import (
 from renkei.console.access import Busy, Gate
 from renkei.console.sessions import COOKIE, SessionCodec, load_key
 from renkei.console.web import Console, CsrfRefused, Forbidden, LoginRequired, login_url, page
+from renkei.core import staff
 from renkei.core.background_server import serving_uvicorn
 from renkei.core.errors import EXPECTED
 from renkei.core.settings import Settings
@@ -134,6 +135,7 @@ def make_app(
     received at (tests compare their receipts with `renkei submit`'s byte for byte)."""
     key = load_key(settings.console)
     codec = SessionCodec(key, settings.console)
+    staff.ready_for_sign_in()
     routes = [
         Route("/login", auth.login_form, methods=["GET"]),
         Route("/login", auth.login, methods=["POST"]),

@@ -54,6 +54,12 @@ def _dummy_hash() -> str:
     return _HASHER.hash("renkei-no-such-user")
 
 
+def ready_for_sign_in() -> None:
+    """Make the dummy hash now (the console calls this when it starts), so that not even
+    the first unknown login takes longer than a known one."""
+    _dummy_hash()
+
+
 class AccountError(RenkeiError):
     """An account cannot be added or changed as asked (message in Japanese)."""
 
