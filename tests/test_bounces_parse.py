@@ -59,3 +59,22 @@ def test_a_forged_or_altered_token_names_nobody() -> None:
     token = find_token(altered)
     assert token is None or token.recipient(SECRET, ["renkei@member00.example.jp"]) is None
     assert find_token(address, "other.example.jp") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "issue_id", "diagnostic", "expected"),
+    [
+        ("hard", "5.1.1", "2026-11", "550 5.1.1 user unknown",
+         "恒久的な不達（5.1.1・2026-11号）：550 5.1.1 user unknown"),
+        ("soft", "4.2.2", None, None, "一時的な不達（4.2.2）"),
+        ("complaint", None, "2026-11", None, "苦情（2026-11号）"),
+    ],
+)  # fmt: skip
+def test_a_suppression_reason_reads_in_japanese_with_the_servers_words_as_received(
+    kind: str, status: str | None, issue_id: str | None, diagnostic: str | None, expected: str
+) -> None:
+    from renkei.delivery.bounce_parse import Classified
+    from renkei.delivery.bounce_rules import reason_ja
+
+    found = Classified(kind=kind, status=status, diagnostic=diagnostic)
+    assert reason_ja(found, issue_id) == expected

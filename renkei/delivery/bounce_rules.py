@@ -5,7 +5,8 @@ The rules (``[bounces]``): a **hard** bounce (5.x.x) suppresses the address at o
 (``contacts.status = 'bounced'``); a **soft** bounce (4.x.x) suppresses it when
 ``soft_threshold`` of the contact's last ``soft_window`` deliveries bounced (soft or hard);
 a **complaint** unsubscribes it (``status = 'unsubscribed'``). The reason (kind, status,
-the server's words, the issue) is kept in ``contacts.suppressed_reason``. Only subscribed
+the server's words, the issue; in Japanese: the console shows it) is kept in
+``contacts.suppressed_reason``. Only subscribed
 contacts are changed; delayed warnings, autoreplies and unknown messages are recorded and
 never acted on. Everything here runs inside the caller's transaction, so an event and the
 suppression it causes land together — and a message recorded before is skipped whole.
@@ -75,10 +76,16 @@ def _match(
     return found.recipient, None, "none"
 
 
-def _reason(found: Classified, issue_id: str | None) -> str:
-    parts = [found.kind, found.status or "", f"issue {issue_id}" if issue_id else ""]
-    head = " ".join(p for p in parts if p)
-    return f"{head}: {found.diagnostic}" if found.diagnostic else head
+# The reason is shown to the secretariat (the console's contacts page, the audit log), so
+# it is written in Japanese; the server's own words (diagnostic) are kept as received.
+KIND_JA = {"hard": "恒久的な不達", "soft": "一時的な不達", "complaint": "苦情"}
+
+
+def reason_ja(found: Classified, issue_id: str | None) -> str:
+    """Why an address was suppressed, e.g. "恒久的な不達（5.1.1・2026-11号）：550 user unknown"."""
+    detail = "・".join(p for p in (found.status, f"{issue_id}号" if issue_id else None) if p)
+    head = KIND_JA.get(found.kind, found.kind) + (f"（{detail}）" if detail else "")
+    return f"{head}：{found.diagnostic}" if found.diagnostic else head
 
 
 def _apply(
@@ -102,9 +109,9 @@ def _apply(
             status = "bounced"
     if status is None:
         return None
-    reason = _reason(found, issue_id)
+    reason = reason_ja(found, issue_id)
     if found.kind == "soft":
-        reason = f"{rules.soft_threshold} of the last {rules.soft_window} deliveries: {reason}"
+        reason = f"直近{rules.soft_window}通のうち{rules.soft_threshold}通が届かず：{reason}"
     params = {"email": email, "status": status, "reason": reason[:1000], "now": now}
     changed = run_query(con, "contact_suppress", params)
     if not changed.height:
