@@ -4,6 +4,8 @@ A member asks, the secretariat acts: nothing a member sends changes published da
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,7 @@ def test_a_correction_is_stored_listed_in_the_console_and_marked_done_by_an_edit
         done = editor.post("/requests/1/done", data={
             "csrf": csrf_of(console_page.text), "note": "会場を直しました",
         })  # fmt: skip
+        after_done = editor.get(done.headers["location"])
         again = editor.post("/requests/1/done", data={"csrf": csrf_of(console_page.text)})
         console_after = editor.get("/requests")
         member_after = client.get("/portal/activities")
@@ -161,6 +164,25 @@ def test_a_correction_is_stored_listed_in_the_console_and_marked_done_by_an_edit
             for a, s, d in audited(config, EDITOR, "member_request_done")] == [
         ("member_request_done", "request:1", "会場を直しました", "console"),
     ]  # fmt: skip
+    # the contact who asked is told by mail, once, and the console says so
+    assert f"依頼者（{CONTACT}）にメールでお知らせしました" in after_done.text
+    assert [(a, s, d["to"]) for a, s, d in audited(config, EDITOR, "member_request_answered")] == [
+        ("member_request_answered", "request:1", CONTACT),
+    ]  # fmt: skip
+    mails = list((settings.mail.outbox / "member-requests" / "1-done").glob("*.eml"))
+    assert len(mails) == 1
+    mail = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+    assert mail["To"] == CONTACT
+    assert mail["Subject"] == "【ご連絡】ご依頼（訂正）に対応しました（依頼番号 1）"
+    body = mail.get_body().get_content()
+    assert body.startswith(
+        f"岡山県商工会議所連合会\n{CONTACT} 様\n\n"
+        "事務局です。会員ポータルからお寄せいただいたご依頼（依頼番号 1）に対応しました。\n\n"
+        f"■ 種類：訂正\n■ 対象の活動：{TITLE}\n■ ご依頼の内容：\n{message}\n\n"
+        "■ 事務局から：\n会場を直しました\n\n"
+        "対応の内容は会員ポータルの「活動の一覧」でもご覧いただけます。"
+        "オープンデータへの反映は次回の公開時になります。\n"
+    )
 
 
 def test_a_request_for_another_members_activity_or_without_a_message_is_refused(
@@ -264,3 +286,40 @@ def test_pages_need_a_portal_session_and_every_post_its_csrf_token(config: Path)
     assert console_anonymous.headers["location"].startswith("/login?next=")
     assert contact_row(config) == ("subscribed", "ja", "")
     assert requests_rows(config) == []
+
+
+def test_a_handled_request_whose_mail_is_refused_stays_done_and_says_to_write_by_hand(
+    config: Path,
+) -> None:
+    """The mail server does not answer (a closed port on 127.0.0.1): the request is done
+    (the secretariat's act), no "answered" is recorded, and the message says what to do."""
+    import socket
+
+    from renkei.collaboration.request_answers import answer_request
+    from renkei.core.settings import load_settings
+    from renkei.submissions.member_requests import file_request
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings = load_settings(config)
+    settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={
+        "transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": closed,
+        "smtp_security": "none"})})  # fmt: skip
+    activity = activity_of(config, MEMBER, TITLE)
+    number = file_request(settings, MEMBER, CONTACT, "withdrawal", "中止になりました",
+                          activity_id=activity)  # fmt: skip
+
+    said = answer_request(settings, number, by=EDITOR, note="取り下げました")
+
+    assert said.startswith(
+        f"依頼 {number}（取り下げ）を対応済みにしました。ただし、依頼者（{CONTACT}）への"
+        "お知らせメールは送れませんでした（"
+    )
+    assert said.endswith("）。お手数ですが直接ご連絡ください")
+    assert query(config, "SELECT status FROM member_requests WHERE id = ?", number) == [("done",)]
+    assert audited(config, EDITOR, "member_request_answered") == []
+    failed = audited(config, EDITOR, "member_request_answer_failed")
+    assert [(a, s, d["to"]) for a, s, d in failed] == [
+        ("member_request_answer_failed", f"request:{number}", CONTACT)
+    ]

@@ -1,5 +1,6 @@
-"""The secretariat's mails about a consultation, in Japanese: the introduction, a question
-for the requester, a decline. Sent through the one mail transport (SMTP or the outbox).
+"""The secretariat's mails, in Japanese: about a consultation (the introduction, a question
+for the requester, a decline), and the answer to a member's request from the portal. Sent
+through the one mail transport (SMTP or the outbox).
 
 The introduction goes as ONE mail to both parties when the requester agreed to share their
 contact; otherwise the organiser gets the request without the requester's address (the
@@ -15,6 +16,7 @@ from typing import Any
 from renkei.core.errors import RenkeiError
 from renkei.core.mail_transport import make_transport
 from renkei.core.settings import Settings
+from renkei.submissions.member_requests import KIND_JA as REQUEST_KIND_JA
 
 
 def compose_mail(
@@ -44,10 +46,11 @@ class MailNotSent(RenkeiError):
 
 def send_mail(
     settings: Settings, message: EmailMessage, to: list[str], tag: str,
-    already: list[str] | None = None,
+    already: list[str] | None = None, folder: str = "consultations",
 ) -> list[str]:  # fmt: skip
     """Deliver to each address; on a refusal raise MailNotSent naming what did go out
-    (``already``: addresses an earlier mail of the same step reached)."""
+    (``already``: addresses an earlier mail of the same step reached). ``folder/tag`` names
+    the mail in the outbox (and in the SMTP transport's log)."""
     sent = list(already or [])
     transport = make_transport(settings.mail)
     try:
@@ -55,7 +58,7 @@ def send_mail(
             try:
                 transport.deliver(
                     message.as_bytes(), sender=str(settings.issuer.contact_email),
-                    recipient=address, issue_id=f"consultations/{tag}", handed_over=lambda: None,
+                    recipient=address, issue_id=f"{folder}/{tag}", handed_over=lambda: None,
                 )  # fmt: skip
             except Exception as exc:  # the caller records what went out, then says why
                 raise MailNotSent(f"{address}: {exc}", sent) from exc
@@ -139,3 +142,25 @@ def send_decline(settings: Settings, row: dict[str, Any], reason: str) -> list[s
     )
     subject = f"【ご連絡】ご相談について（相談番号 {number}）"
     return send_mail(settings, compose_mail(settings, to, subject, body), to, f"{number}-decline")
+
+
+def send_request_answer(settings: Settings, row: dict[str, Any]) -> list[str]:
+    """Tell the contact who sent a request from the portal (``row``: member_request_detail)
+    that the secretariat handled it, with the secretariat's note."""
+    number, kind = row["id"], REQUEST_KIND_JA.get(row["kind"], row["kind"])
+    what = f"■ 対象の活動：{row['activity_title']}\n" if row.get("activity_title") else ""
+    if row["kind"] == "colleague":
+        what = f"■ 追加する方：{row['colleague_name']}（{row['colleague_email']}）\n"
+    note = f"\n■ 事務局から：\n{row['note']}\n" if row.get("note") else ""
+    body = (
+        f"{row.get('member_name') or row['member_id']}\n{row['email']} 様\n\n"
+        "事務局です。会員ポータルからお寄せいただいたご依頼"
+        f"（依頼番号 {number}）に対応しました。\n\n"
+        f"■ 種類：{kind}\n{what}■ ご依頼の内容：\n{row['message'] or '（記載なし）'}\n{note}\n"
+        "対応の内容は会員ポータルの「活動の一覧」でもご覧いただけます。"
+        "オープンデータへの反映は次回の公開時になります。\n"
+    )
+    subject = f"【ご連絡】ご依頼（{kind}）に対応しました（依頼番号 {number}）"
+    to = [row["email"]]
+    message = compose_mail(settings, to, subject, body)
+    return send_mail(settings, message, to, f"{number}-done", folder="member-requests")

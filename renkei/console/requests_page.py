@@ -1,6 +1,7 @@
 """会員からの依頼 (requests members sent from the portal: correct or withdraw an activity,
 add a colleague): the secretariat reads them, open ones first, acts on each outside this
-page (編集, 配信先) and marks it handled, with an optional note; audited."""
+page (編集, 配信先) and marks it handled, with an optional note; the contact who sent it is
+told by mail (renkei.collaboration.request_answers); audited."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from renkei.collaboration.request_answers import answer_request
 from renkei.console.web import act, console, page, posted, redirect, signed_in
 from renkei.core.errors import EXPECTED
-from renkei.submissions.member_requests import KIND_JA, STATUS_JA, list_requests, mark_done
+from renkei.submissions.member_requests import KIND_JA, STATUS_JA, list_requests
 
 
 async def requests_list(request: Request) -> Response:
@@ -27,7 +29,7 @@ async def request_done(request: Request) -> Response:
     app = console(request)
     request_id = request.path_params["request_id"]
     try:
-        message = await act(request, app.gate.write, mark_done, app.settings, request_id,
+        message = await act(request, app.gate.write, answer_request, app.settings, request_id,
                             by=user.display, note=str(form.get("note") or ""))  # fmt: skip
     except EXPECTED as exc:
         return redirect(request, "/requests", str(exc), "error")
