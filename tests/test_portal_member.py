@@ -323,3 +323,9 @@ def test_a_handled_request_whose_mail_is_refused_stays_done_and_says_to_write_by
     assert [(a, s, d["to"]) for a, s, d in failed] == [
         ("member_request_answer_failed", f"request:{number}", CONTACT)
     ]
+    # the audit page's line for it, in Japanese
+    from renkei.console.admin import ACTION_JA, describe
+
+    line = describe("member_request_answer_failed", failed[0][2])
+    assert ACTION_JA["member_request_answer_failed"] == "依頼者への連絡の失敗"
+    assert line.startswith(f"宛先：{CONTACT}、理由：{CONTACT}: ")
