@@ -176,11 +176,11 @@ def test_a_correction_is_stored_listed_in_the_console_and_marked_done_by_an_edit
     assert mail["Subject"] == "【ご連絡】ご依頼（訂正）に対応しました（依頼番号 1）"
     body = mail.get_body().get_content()
     assert body.startswith(
-        f"岡山県商工会議所連合会\n{CONTACT} 様\n\n"
+        "岡山県商工会議所連合会\nご担当者様\n\n"
         "事務局です。会員ポータルからお寄せいただいたご依頼（依頼番号 1）に対応しました。\n\n"
         f"■ 種類：訂正\n■ 対象の活動：{TITLE}\n■ ご依頼の内容：\n{message}\n\n"
         "■ 事務局から：\n会場を直しました\n\n"
-        "対応の内容は会員ポータルの「活動の一覧」でもご覧いただけます。"
+        "掲載の状態は会員ポータルの「掲載内容」でご確認いただけます。"
         "オープンデータへの反映は次回の公開時になります。\n"
     )
 
@@ -329,3 +329,31 @@ def test_a_handled_request_whose_mail_is_refused_stays_done_and_says_to_write_by
     line = describe("member_request_answer_failed", failed[0][2])
     assert ACTION_JA["member_request_answer_failed"] == "依頼者への連絡の失敗"
     assert line.startswith(f"宛先：{CONTACT}、理由：{CONTACT}: ")
+
+
+def test_the_answer_to_a_colleague_request_names_the_colleague_and_the_settings_page(
+    config: Path,
+) -> None:
+    from renkei.collaboration.mails import send_request_answer
+    from renkei.core.settings import load_settings
+
+    settings = load_settings(config)
+    row = {"id": 7, "kind": "colleague", "member_id": MEMBER,
+           "member_name": "岡山県商工会議所連合会", "email": CONTACT, "message": "",
+           "colleague_name": "山田 一郎",
+           "colleague_email": "yamada@okayama-cci.example.jp", "activity_title": None,
+           "note": None}  # fmt: skip
+
+    assert send_request_answer(settings, row) == [CONTACT]
+
+    (sent,) = (settings.mail.outbox / "member-requests" / "7-done").glob("*.eml")
+    mail = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    assert mail["Subject"] == "【ご連絡】ご依頼（同僚の追加）に対応しました（依頼番号 7）"
+    body = mail.get_body().get_content()
+    assert body.startswith(
+        "岡山県商工会議所連合会\nご担当者様\n\n"
+        "事務局です。会員ポータルからお寄せいただいたご依頼（依頼番号 7）に対応しました。\n\n"
+        "■ 種類：同僚の追加\n■ 追加する方：山田 一郎（yamada@okayama-cci.example.jp）\n"
+        "■ ご依頼の内容：\n（記載なし）\n\n"
+        "配信先は会員ポータルの「配信設定」でご確認いただけます。\n\n--\n"
+    )

@@ -148,17 +148,23 @@ def send_request_answer(settings: Settings, row: dict[str, Any]) -> list[str]:
     """Tell the contact who sent a request from the portal (``row``: member_request_detail)
     that the secretariat handled it, with the secretariat's note."""
     number, kind = row["id"], REQUEST_KIND_JA.get(row["kind"], row["kind"])
-    what = f"■ 対象の活動：{row['activity_title']}\n" if row.get("activity_title") else ""
     if row["kind"] == "colleague":
         what = f"■ 追加する方：{row['colleague_name']}（{row['colleague_email']}）\n"
+        where = "配信先は会員ポータルの「配信設定」でご確認いただけます。\n"
+    else:
+        title = row.get("activity_title") or "（公開を終えた活動）"
+        what = f"■ 対象の活動：{title}\n"
+        where = (
+            "掲載の状態は会員ポータルの「掲載内容」でご確認いただけます。"
+            "オープンデータへの反映は次回の公開時になります。\n"
+        )
     note = f"\n■ 事務局から：\n{row['note']}\n" if row.get("note") else ""
     body = (
-        f"{row.get('member_name') or row['member_id']}\n{row['email']} 様\n\n"
+        f"{row.get('member_name') or row['member_id']}\nご担当者様\n\n"
         "事務局です。会員ポータルからお寄せいただいたご依頼"
         f"（依頼番号 {number}）に対応しました。\n\n"
         f"■ 種類：{kind}\n{what}■ ご依頼の内容：\n{row['message'] or '（記載なし）'}\n{note}\n"
-        "対応の内容は会員ポータルの「活動の一覧」でもご覧いただけます。"
-        "オープンデータへの反映は次回の公開時になります。\n"
+        f"{where}"
     )
     subject = f"【ご連絡】ご依頼（{kind}）に対応しました（依頼番号 {number}）"
     to = [row["email"]]
