@@ -233,7 +233,7 @@ def test_a_real_normalise_and_rebuild_keep_every_invariant(normalised: Settings)
         assert invariant_failures(con) == []
         assert con.execute("SELECT count(*) FROM activity_organisers").fetchall()[0][0] > 0
     check_ = _invariants_check(normalised)
-    assert (check_.mark, check_.detail) == ("ok", "7 kept")
+    assert (check_.mark, check_.detail) == ("ok", "8 kept")
 
 
 def test_normalize_does_not_commit_a_table_that_breaks_an_invariant(normalised: Settings) -> None:
@@ -253,6 +253,35 @@ def test_normalize_does_not_commit_a_table_that_breaks_an_invariant(normalised: 
     )
     assert _count(normalised) == before + 1  # the feed's activities were rolled back
 
+
+
+def test_normalize_does_not_commit_a_duplicated_activity_or_organiser(
+    normalised: Settings,
+) -> None:
+    """The tables have no keys (migration 029): the invariants are what keeps them unique."""
+    with open_warehouse(normalised.warehouse) as con:  # a broken past write, twice over
+        first = con.execute("SELECT min(activity_id) FROM activities").fetchall()[0][0]
+        con.execute("INSERT INTO activities SELECT * FROM activities WHERE activity_id = ?", [first])
+        con.execute(
+            "INSERT INTO activity_organisers SELECT * FROM activity_organisers"
+            " WHERE activity_id = ?",
+            [first],
+        )
+        member = con.execute(
+            "SELECT min(member_id) FROM activity_organisers WHERE activity_id = ?", [first]
+        ).fetchall()[0][0]
+    with open_warehouse(normalised.warehouse, read_only=True) as con:
+        assert invariant_failures(con) == [
+            f"activities.activity_id: 1 duplicated or null (e.g. {first})",
+            f"activity_organisers.(activity_id, member_id): 1 duplicated (e.g. {first} / {member})",
+        ]
+    before = _count(normalised)
+    _stage_feed(normalised)
+
+    with pytest.raises(InvariantError, match=r"activities.activity_id: 1 duplicated or null"):
+        pipeline.normalize(normalised)
+
+    assert _count(normalised) == before  # the feed's activities were rolled back
 
 def test_doctor_names_a_null_title_and_an_unknown_category_in_the_warehouse(
     normalised: Settings,

@@ -26,7 +26,9 @@ from renkei.core.staging import write_batch
 from renkei.newsletter import approval
 from renkei.newsletter.editing import edit_issue
 from renkei.newsletter.review import preview
+from renkei.normalize.activities import write_activities
 from warehouse.connection import open_warehouse
+from warehouse.queries import registered
 
 JST = ZoneInfo("Asia/Tokyo")
 SEND_DATE = date(2026, 12, 5)
@@ -64,12 +66,13 @@ def activity(
 
 
 def upsert(settings: Settings, rows: list[dict[str, object]]) -> None:
-    """Through the normaliser's own upsert query; columns not given are NULL (so the batch
-    keeps up with columns later migrations add)."""
+    """Through the normaliser's own activity writes; columns not given are NULL (so the
+    batch keeps up with columns later migrations add)."""
     with open_warehouse(settings.warehouse) as con:
         schema = con.sql("SELECT * EXCLUDE (updated_at) FROM activities LIMIT 0").pl().schema
         frame = pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
-        write_batch(con, "upsert_activities", frame, now=datetime.now(UTC))
+        with registered(con, batch=frame):
+            write_activities(con, datetime.now(UTC))
 
 
 def issue_items(settings: Settings, issue_id: str) -> dict[str, list[str]]:

@@ -79,6 +79,40 @@ def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Pa
     con.close()
 
 
+
+def test_migration_029_drops_the_activity_keys_and_keeps_every_row(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for version, name, text in available():
+        if version < 29:
+            con.execute(text)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con.execute(
+        "INSERT INTO activities (activity_id, member_id, source, title, title_key, category,"
+        " category_rule, all_day, content_sha256, first_seen_at, updated_at, fee_text) VALUES"
+        " ('a1', 'aca-01', 'feed', '産学連携セミナー', 'k', 'event', 'r', true, 'h',"
+        " TIMESTAMPTZ '2026-11-20 10:00:00+09', TIMESTAMPTZ '2026-11-21 10:00:00+09', '無料')"
+    )
+    con.execute("INSERT INTO activity_organisers VALUES ('a1', 'aca-01', 'host', 'publisher')")
+    before = con.execute("SELECT * FROM activities").fetchall()
+
+    assert migrate(con) == [v for v, _, _ in available() if v >= 29]
+
+    assert con.execute("SELECT * FROM activities").fetchall() == before
+    assert con.execute("SELECT * FROM activity_organisers").fetchall() == [
+        ("a1", "aca-01", "host", "publisher")
+    ]
+    keys = con.execute(
+        "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        " AND table_name IN ('activities', 'activity_organisers')"
+    ).fetchall()
+    assert keys == []
+    assert con.execute("SELECT count(*) FROM upcoming_events").fetchall() == [(0,)]  # views read on
+    con.close()
+
 def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
     found = con.execute(
         "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('probe')"

@@ -57,6 +57,7 @@ __all__ = [
     "classify",
     "normalize",
     "rebuild",
+    "write_activities",
 ]
 
 # The CPU part of normalise: staged rows in, (activities, quarantine) out.
@@ -196,6 +197,15 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame,
         )
 
 
+def write_activities(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Store the activities of ``batch`` (a frame or view with ACTIVITIES_SCHEMA's columns
+    but updated_at): a stored one whose row differs is updated, a new one inserted, an
+    unchanged one left as it is. The table has no key (migration 029): uniqueness is the
+    caller's invariant, checked before its commit (renkei.normalize.invariants)."""
+    for statement in ("activities_update_changed", "activities_insert_new"):
+        execute(con, statement, {"now": now})
+
+
 def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> None:
     """Write one normalise result; the caller holds the transaction."""
     # Frames go to DuckDB without a copy (warehouse.queries.registered); unchanged
@@ -206,8 +216,7 @@ def _write(con: duckdb.DuckDBPyConnection, result: _Computed, now: datetime) -> 
         else:  # the same, the columns not kept in memory read back from the payload
             result.payload.relation(con).create_view("payload", replace=True)
             execute(con, "activities_spilled_view")
-        for statement in ("activities_update_changed", "activities_insert_new"):
-            execute(con, statement, {"now": now})
+        write_activities(con, now)
         execute(con, "activities_kept_view_drop")
     _insert_quarantine(con, result.quarantine, now)
     with registered(con, batch=result.organisers, names=result.organiser_names):
@@ -250,7 +259,8 @@ def _incremental(con, settings: Settings, rules: Rules, members, overrides, fp: 
         execute(con, "normalize_memory_reset")
     with transaction(con):
         if inc.derived is not None and not inc.derived.activities.is_empty():
-            _with_batch(con, "upsert_activities", inc.derived.activities, now=now)
+            with registered(con, batch=inc.derived.activities):
+                write_activities(con, now)
         write_increment(con, inc)
         _insert_quarantine(con, inc.quarantine, now)
         assert_invariants(con)  # before the commit: a table that breaks them is not kept

@@ -58,6 +58,10 @@ INVARIANTS: tuple[Invariant, ...] = (
         {"guidelines": list(GUIDELINES)},
     ),
     Invariant(
+        "invariant_activity_organisers_unique",
+        "activity_organisers.(activity_id, member_id): {n} duplicated",
+    ),
+    Invariant(
         "invariant_activity_organisers_role",
         f"activity_organisers.role: {{n}} not in {', '.join(ROLES)}",
         {"roles": list(ROLES)},

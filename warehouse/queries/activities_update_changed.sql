@@ -1,4 +1,5 @@
--- Full normalise, step 1 of 2 (then activities_insert_new): the activities already stored
+-- Normalise (full or incremental), step 1 of 2 (then activities_insert_new; both run by
+-- renkei.normalize.activities.write_activities): the activities already stored
 -- whose computed row differs. Unchanged rows are not rewritten (a re-run writes nothing);
 -- first_seen_at keeps the earlier of the two; updated_at moves only when content_sha256
 -- changes. ``batch`` is read once.
