@@ -118,8 +118,9 @@ def _member():
 
 def run_renkei(path: Path) -> dict[str, float]:
     """The whole intake, alone in its process (its peak RSS is the intake's)."""
-    import pyarrow  # noqa: F401  (imported by DuckDB's .pl() on first use: not timed)
-
+    # No pyarrow: renkei hands frames to DuckDB and reads results back through the Arrow C
+    # stream interface (warehouse.queries.FrameStream); until 2026-12-05 this side imported
+    # it before the clock, as DuckDB's .pl() did on first use (37 MB of its peak RSS).
     from renkei.core.settings import load_settings
     from renkei.scaffold import init_folder
     from renkei.submissions.intake import stage_file
@@ -161,8 +162,6 @@ def _first_rows(path: Path, rows: int = 1000) -> Path:
 
 def run_judge(path: Path) -> dict[str, float]:
     """read_submission + check_rows only (no warehouse): the same work as the baseline."""
-    import pyarrow  # noqa: F401
-
     from renkei.submissions.check import check_rows
     from renkei.submissions.read import read_submission
 

@@ -70,4 +70,4 @@ def query(settings: Settings, text: str) -> pl.DataFrame:
             )
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        return con.sql(statements[0].query).pl()
+        return pl.DataFrame(con.sql(statements[0].query))

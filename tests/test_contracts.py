@@ -254,14 +254,15 @@ def test_normalize_does_not_commit_a_table_that_breaks_an_invariant(normalised: 
     assert _count(normalised) == before + 1  # the feed's activities were rolled back
 
 
-
 def test_normalize_does_not_commit_a_duplicated_activity_or_organiser(
     normalised: Settings,
 ) -> None:
     """The tables have no keys (migration 029): the invariants are what keeps them unique."""
     with open_warehouse(normalised.warehouse) as con:  # a broken past write, twice over
         first = con.execute("SELECT min(activity_id) FROM activities").fetchall()[0][0]
-        con.execute("INSERT INTO activities SELECT * FROM activities WHERE activity_id = ?", [first])
+        con.execute(
+            "INSERT INTO activities SELECT * FROM activities WHERE activity_id = ?", [first]
+        )
         con.execute(
             "INSERT INTO activity_organisers SELECT * FROM activity_organisers"
             " WHERE activity_id = ?",
@@ -282,6 +283,7 @@ def test_normalize_does_not_commit_a_duplicated_activity_or_organiser(
         pipeline.normalize(normalised)
 
     assert _count(normalised) == before  # the feed's activities were rolled back
+
 
 def test_doctor_names_a_null_title_and_an_unknown_category_in_the_warehouse(
     normalised: Settings,

@@ -79,7 +79,6 @@ def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Pa
     con.close()
 
 
-
 def test_migration_029_drops_the_activity_keys_and_keeps_every_row(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute(
@@ -112,6 +111,7 @@ def test_migration_029_drops_the_activity_keys_and_keeps_every_row(tmp_path: Pat
     assert keys == []
     assert con.execute("SELECT count(*) FROM upcoming_events").fetchall() == [(0,)]  # views read on
     con.close()
+
 
 def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
     found = con.execute(

@@ -19,6 +19,19 @@ _ENGINE = threading.local()
 _NATIVE_FROM = 20_000
 
 
+class _Stream:
+    """A frame DuckDB reads through the Arrow PyCapsule interface, in place and without
+    pyarrow (as warehouse.queries.FrameStream, which transforms may not import)."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
 def sha256_series(s: pl.Series) -> pl.Series:
     """hashlib.sha256(v.encode()).hexdigest() per value (null for null), computed by DuckDB's
     sha256 in native code without the GIL; one in-memory engine per thread."""
@@ -33,9 +46,9 @@ def sha256_series(s: pl.Series) -> pl.Series:
     con = getattr(_ENGINE, "con", None)
     if con is None:
         con = _ENGINE.con = duckdb.connect(config={"threads": 1})
-    con.register("hash_input", s.cast(pl.String).to_frame("v"))
+    con.register("hash_input", _Stream(s.cast(pl.String).to_frame("v")))
     try:
-        return con.sql("SELECT sha256(v) AS h FROM hash_input").pl()["h"].alias(s.name)
+        return pl.DataFrame(con.sql("SELECT sha256(v) AS h FROM hash_input"))["h"].alias(s.name)
     finally:
         con.unregister("hash_input")
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from renkei.core.rawstore import StoredPayload, sha256_hex
 from transforms.activities import STAGED_SCHEMA as TRANSFORM_STAGED_SCHEMA
-from warehouse.queries import execute
+from warehouse.queries import arrow_views, execute
 
 TZ = "Asia/Tokyo"
 # The transforms' staged contract, with staged_at stored as an aware JST timestamp.
@@ -81,7 +81,7 @@ def stage_rows(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     if frame.is_empty():
         return 0
     before = con.execute("SELECT count(*) FROM stg_items").fetchall()[0][0]
-    con.register("batch", frame)
+    con.register("batch", arrow_views(frame))
     try:
         execute(con, "insert_stg_items")
     finally:
@@ -95,7 +95,7 @@ def write_batch(
     """Run a named statement that reads the frame as ``batch``."""
     if frame.is_empty():
         return
-    con.register("batch", frame)
+    con.register("batch", arrow_views(frame))
     try:
         execute(con, statement, params)
     finally:

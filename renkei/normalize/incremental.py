@@ -36,7 +36,7 @@ from transforms import contracts
 from transforms.activities import build_activities
 from transforms.classify import Rules
 from transforms.organisers import group_keys
-from warehouse.queries import run_query
+from warehouse.queries import arrow_views, run_query
 
 __all__ = [
     "RELATED_FULL_LIMIT",
@@ -71,8 +71,8 @@ def _ids(values) -> pl.DataFrame:
 
 
 def _group_members(con: duckdb.DuckDBPyConnection, scope: set[str], keys: pl.DataFrame) -> set[str]:
-    con.register("scope", _ids(scope))
-    con.register("keys", keys)
+    con.register("scope", arrow_views(_ids(scope)))
+    con.register("keys", arrow_views(keys))
     try:
         found = run_query(con, "normalize_group_members")
     finally:
@@ -83,7 +83,7 @@ def _group_members(con: duckdb.DuckDBPyConnection, scope: set[str], keys: pl.Dat
 
 def _rows_of(con: duckdb.DuckDBPyConnection, scope: set[str], new: pl.DataFrame) -> pl.DataFrame:
     """Every current staged row of the activities in ``scope`` (new rows included)."""
-    con.register("scope", _ids(scope))
+    con.register("scope", arrow_views(_ids(scope)))
     try:
         old = run_query(con, "normalize_scope_rows")
     finally:
@@ -102,7 +102,9 @@ def compute_increment(
 ) -> Increment:
     changes = run_query(con, "normalize_changes")
     gone = changes.filter(pl.col("seen")).select("stage_id", "activity_id")
-    con.register("changed", changes.filter(~pl.col("seen")).select("stage_id", "row_hash"))
+    con.register(
+        "changed", arrow_views(changes.filter(~pl.col("seen")).select("stage_id", "row_hash"))
+    )
     try:
         new = run_query(con, "normalize_changed_rows")
     finally:

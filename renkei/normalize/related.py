@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from transforms.related import relate
-from warehouse.queries import execute, run_query
+from warehouse.queries import arrow_views, execute, run_query
 
 __all__ = ["replace_related"]
 
@@ -22,7 +22,7 @@ def replace_related(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute ``related_activities`` from ``activities``; the caller holds the
     transaction. Returns the number of pairs written."""
     pairs = relate(run_query(con, "related_input"))
-    con.register("batch", pairs)
+    con.register("batch", arrow_views(pairs))
     try:
         execute(con, "replace_related_activities")
     finally:

@@ -286,8 +286,13 @@ def _submission_frame(outcome: IntakeOutcome) -> pl.DataFrame:
                 "superseded_by": None,
                 "receipt_path": str(outcome.receipt_path) if outcome.receipt_path else None,
             }
-        ]
+        ],
+        # typed even when null: DuckDB reads the frame in place (warehouse.queries.arrow_views)
+        schema_overrides=dict.fromkeys(_NULLABLE_TEXT, pl.String),
     )
+
+
+_NULLABLE_TEXT = ("format", "encoding", "error", "superseded_by", "receipt_path")
 
 
 def _write(
