@@ -180,6 +180,9 @@ def read_registry(settings: Settings) -> list[Member]:
     return load_registry(settings.registry)
 
 
+_MEMBER_COLUMNS = ("member_id", "name", "sector", "prefecture", "scope", "feed_url", "aliases")
+
+
 def write_registry(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -> None:
     """Upsert ``members`` and their contacts (unchanged rows are not rewritten)."""
     now = datetime.now(UTC)
@@ -196,7 +199,9 @@ def write_registry(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) ->
             }
             for m in members
         ],
-        schema_overrides={"aliases": pl.String},
+        # every column typed, even when all null (no feed_url anywhere): DuckDB then reads
+        # the frame in place (warehouse.queries.arrow_views)
+        schema=dict.fromkeys(_MEMBER_COLUMNS, pl.String),
     )
     contacts = pl.DataFrame(
         [{"email": e, "member_id": m.member_id} for m in members for e in m.contact_emails],
