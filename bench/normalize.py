@@ -224,6 +224,10 @@ def baseline(rows: list[dict], rules: Rules, folder: Path, inserts: int) -> tupl
             events[(row["title_key"], day)] = activity_id
     normalised = time.perf_counter() - started
     con = _warehouse(folder, "baseline.duckdb")
+    # A row-at-a-time upsert needs a key to conflict on; renkei's table has none since
+    # migration 029 (normalise writes in bulk and checks uniqueness itself), so the loop's
+    # table gets the index its upserts need, as the table had before (same work as then).
+    con.execute("CREATE UNIQUE INDEX baseline_activity_id ON activities (activity_id)")
     started = time.perf_counter()
     for row in list(kept.values())[:inserts]:
         con.execute(
