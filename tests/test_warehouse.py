@@ -15,7 +15,7 @@ import pytest
 from renkei.core.errors import WarehouseBusy
 from warehouse.connection import open_warehouse
 from warehouse.migrations import available, migrate
-from warehouse.queries import FrameStream, arrow_views, registered
+from warehouse.queries import FrameStream, arrow_views, execute, registered
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
@@ -236,3 +236,21 @@ def test_frames_reach_duckdb_in_place_and_come_back_with_their_types(tmp_path: P
         assert not isinstance(arrow_views(untyped), FrameStream)  # DuckDB's stream reader
         with registered(con, batch=untyped):  # refuses an Arrow null column: pyarrow reads it
             assert con.execute("SELECT id, error FROM batch").fetchall() == [("a", None)]
+
+
+def test_normalise_memory_settings_are_put_back(tmp_path: Path) -> None:
+    """What a full normalise sets for its read (a small buffer, the background thread that
+    gives memory back) is reset after it, for a process that goes on using the warehouse."""
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+
+        def settings() -> list[tuple[object, ...]]:
+            return con.execute(
+                "SELECT current_setting('memory_limit'),"
+                " current_setting('allocator_background_threads')"
+            ).fetchall()
+
+        before = settings()
+        execute(con, "normalize_memory_read")
+        assert settings() != before
+        execute(con, "normalize_memory_reset")
+        assert settings() == before
