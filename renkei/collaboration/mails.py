@@ -14,7 +14,14 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from renkei.core.errors import RenkeiError
-from renkei.core.mail_transport import make_transport
+from renkei.core.mail_transport import (
+    ConnectionFailure,
+    DeliveryError,
+    PermanentFailure,
+    ReplyLost,
+    TemporaryFailure,
+    make_transport,
+)
 from renkei.core.settings import Settings
 from renkei.submissions.member_requests import KIND_JA as REQUEST_KIND_JA
 
@@ -36,12 +43,31 @@ def compose_mail(
     return message
 
 
+def failure_ja(exc: Exception) -> str:
+    """Why a mail did not go, in Japanese for the secretariat: what happened, then the
+    server's own words when it gave any (they stay as the server wrote them)."""
+    said = ""
+    if isinstance(exc, DeliveryError) and exc.reply.code > 0:
+        said = f"（サーバーの応答：{exc.reply.code} {exc.reply.text}）"
+    if isinstance(exc, ReplyLost):  # the "." went out: the server may have the mail
+        return "送信の最後にメールサーバーの応答が途絶えました。届いたかどうかは分かりません"
+    if isinstance(exc, ConnectionFailure):
+        return f"メールサーバーに接続できませんでした{said}"
+    if isinstance(exc, PermanentFailure):
+        return f"メールサーバーがこの宛先を受け付けませんでした{said}"
+    if isinstance(exc, TemporaryFailure):
+        return f"メールサーバーが一時的に受け付けませんでした。時間をおいてお試しください{said}"
+    return f"送信できませんでした（{type(exc).__name__}）"
+
+
 class MailNotSent(RenkeiError):
     """A mail was refused for one address; ``sent`` says which went out before it."""
 
-    def __init__(self, message: str, sent: list[str]) -> None:
+    def __init__(self, message: str, sent: list[str], *, why: str = "", unknown: bool = False):
         super().__init__(message)
         self.sent = sent
+        self.why = why or message  # failure_ja's sentence, without the address
+        self.unknown = unknown  # the server may have the mail: whether it went is not known
 
 
 def send_mail(
@@ -61,7 +87,9 @@ def send_mail(
                     recipient=address, issue_id=f"{folder}/{tag}", handed_over=lambda: None,
                 )  # fmt: skip
             except Exception as exc:  # the caller records what went out, then says why
-                raise MailNotSent(f"{address}: {exc}", sent) from exc
+                why = failure_ja(exc)
+                raise MailNotSent(f"{address}：{why}", sent, why=why,
+                                  unknown=isinstance(exc, ReplyLost)) from exc  # fmt: skip
             sent.append(address)
     finally:
         transport.close()

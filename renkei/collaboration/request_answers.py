@@ -44,10 +44,15 @@ def answer_request(
         send_request_answer(settings, row)
     except MailNotSent as exc:
         _record(settings, by, "member_request_answer_failed", request_id, to=row["email"],
-                error=str(exc)[:500])  # fmt: skip
+                error=exc.why[:500])  # fmt: skip
+        if exc.unknown:  # the server may have it: say so, not that it failed
+            return (
+                f"{done}。ただし、依頼者（{row['email']}）へのお知らせメールが届いたかどうか"
+                f"分かりません（{exc.why}）。念のため直接ご連絡ください"
+            )
         return (
             f"{done}。ただし、依頼者（{row['email']}）へのお知らせメールは送れませんでした"
-            f"（{exc}）。お手数ですが直接ご連絡ください"
+            f"（{exc.why}）。お手数ですが直接ご連絡ください"
         )
     _record(settings, by, "member_request_answered", request_id, to=row["email"])
     return f"{done}。依頼者（{row['email']}）にメールでお知らせしました"
