@@ -35,20 +35,19 @@ class FeedReport:
             f"{self.items_staged} new staged items ({self.parsed} parsed, "
             f"{self.not_modified} not modified, {self.unchanged} unchanged)"
         )
-        if self.items_same:
-            text += f"; {self.items_same} unchanged items not parsed again"
-        if self.over_limit:
-            text += f"; {len(self.over_limit)} over the item limit"
-        if self.moved:
-            text += f"; {len(self.moved)} moved"
-        if self.not_due:
-            text += f"; {len(self.not_due)} not due"
-        if self.disabled:
-            text += f"; {len(self.disabled)} disabled now (410 Gone)"
-        if self.still_disabled:
-            text += f"; {len(self.still_disabled)} disabled"
-        if self.all_unreachable:
-            text += "; no feed reachable (our network?): not counted against the feeds"
+        notes = (  # each only when there is something to say
+            (self.items_same, f"{self.items_same} unchanged items not parsed again"),
+            (self.over_limit, f"{len(self.over_limit)} over the item limit"),
+            (self.moved, f"{len(self.moved)} moved"),
+            (self.not_due, f"{len(self.not_due)} not due"),
+            (self.disabled, f"{len(self.disabled)} disabled now (410 Gone)"),
+            (self.still_disabled, f"{len(self.still_disabled)} disabled"),
+            (
+                self.all_unreachable,
+                "no feed reachable (our network?): not counted against the feeds",
+            ),
+        )
+        text += "".join(f"; {note}" for present, note in notes if present)
         return text
 
     def details(self) -> list[str]:
