@@ -56,16 +56,22 @@ def test_reader_waits_then_names_the_holder(tmp_path: Path) -> None:
         holder.wait()
 
 
-def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+def _migrated_before(path: Path, version: int) -> duckdb.DuckDBPyConnection:
+    """A warehouse file with every migration before ``version`` applied and recorded."""
+    con = duckdb.connect(str(path))
     con.execute(
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL)"
     )
-    for version, name, text in available():
-        if version < 11:
+    for number, name, text in available():
+        if number < version:
             con.execute(text)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [number, name])
+    return con
+
+
+def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Path) -> None:
+    con = _migrated_before(tmp_path / "w.duckdb", 11)
     con.execute(
         "INSERT INTO quarantine VALUES (NULL, 'abc', 1, 'ind-04', 'submission', '件名が空です',"
         " '{}', TIMESTAMPTZ '2026-11-20 10:00:00+09')"
@@ -83,15 +89,7 @@ def test_migration_011_keys_quarantine_by_member_and_keeps_its_rows(tmp_path: Pa
 
 
 def test_migration_029_drops_the_activity_keys_and_keeps_every_row(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    for version, name, text in available():
-        if version < 29:
-            con.execute(text)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con = _migrated_before(tmp_path / "w.duckdb", 29)
     con.execute(
         "INSERT INTO activities (activity_id, member_id, source, title, title_key, category,"
         " category_rule, all_day, content_sha256, first_seen_at, updated_at, fee_text) VALUES"
