@@ -35,15 +35,21 @@ class Status:
 
 def read_status(settings: Settings) -> Status:
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        return Status(
-            counts=run_query(con, "status_counts"),
-            runs=run_query(con, "status_last_runs"),
-            issues=run_query(con, "status_issues"),
-            feeds=run_query(con, "status_feeds"),
-            alerts=pending(settings),
-            unreachable=unreachable_members(con),
-            consultations=run_query(con, "consultation_figures"),
-        )
+        return status_from(con, settings)
+
+
+def status_from(con: duckdb.DuckDBPyConnection, settings: Settings) -> Status:
+    """``read_status`` on an open connection (a page that reads several things opens the
+    file once: renkei.console.dashboard)."""
+    return Status(
+        counts=run_query(con, "status_counts"),
+        runs=run_query(con, "status_last_runs"),
+        issues=run_query(con, "status_issues"),
+        feeds=run_query(con, "status_feeds"),
+        alerts=pending(settings),
+        unreachable=unreachable_members(con),
+        consultations=run_query(con, "consultation_figures"),
+    )
 
 
 def query(settings: Settings, text: str) -> pl.DataFrame:

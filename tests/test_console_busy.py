@@ -127,3 +127,34 @@ def test_an_ingest_flow_runs_while_the_console_is_used(
     assert all("処理中です" in text for _, code, _, text in answers if code == 503)
     assert sum(1 for _, code, _, _ in answers if code == 200) >= len(pages)
     assert "Traceback" not in output
+
+
+def test_the_dashboard_reads_the_warehouse_in_one_open(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each open and close of the file costs ~20 ms: the dashboard, which reads status,
+    feed health, reports, deliveries, consultations, requests and needs, opens it once
+    (read-only) and reads the same as the library calls that open it themselves."""
+    from renkei.console.dashboard import read_dashboard
+    from renkei.feeds.health import read_health
+    from renkei.status import read_status
+    from warehouse import connection
+
+    config = console_folder(tmp_path_factory, tmp_path / "w")
+    settings = load_settings(config)
+    opened: list[bool] = []
+    real = connection._connect
+
+    def counted(path, read_only, *rest):
+        opened.append(read_only)
+        return real(path, read_only, *rest)
+
+    monkeypatch.setattr(connection, "_connect", counted)
+    board = read_dashboard(settings)
+
+    assert opened == [True]
+    health = read_health(settings)
+    assert board.feed_counts == dict(health.group_by("status").len().iter_rows())
+    drafts = [r["issue_id"] for r in read_status(settings).issues.to_dicts()
+              if r["status"] in ("draft", "approved")]  # fmt: skip
+    assert [d["issue_id"] for d in board.drafts] == drafts == [ISSUE]

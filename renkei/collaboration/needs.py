@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from renkei.collaboration.mails import compose_mail, send_mail
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
@@ -53,7 +55,14 @@ def post_need(
 
 def list_needs(settings: Settings, member_id: str | None = None) -> list[dict[str, Any]]:
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        return run_query(con, "needs_list", {"member_id": member_id}).to_dicts()
+        return needs_from(con, member_id)
+
+
+def needs_from(
+    con: duckdb.DuckDBPyConnection, member_id: str | None = None
+) -> list[dict[str, Any]]:
+    """``list_needs`` on an open connection."""
+    return run_query(con, "needs_list", {"member_id": member_id}).to_dicts()
 
 
 def review_need(

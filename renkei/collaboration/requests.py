@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 from renkei.collaboration import mails
 from renkei.core.audit import audit
 from renkei.core.errors import RenkeiError
@@ -78,7 +80,12 @@ def create_request(
 
 def list_requests(settings: Settings) -> list[dict[str, Any]]:
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        return run_query(con, "consultations_list", {"consultation_id": None}).to_dicts()
+        return requests_from(con)
+
+
+def requests_from(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """``list_requests`` on an open connection."""
+    return run_query(con, "consultations_list", {"consultation_id": None}).to_dicts()
 
 
 def get_request(settings: Settings, consultation_id: int) -> dict[str, Any]:

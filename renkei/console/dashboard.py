@@ -13,17 +13,17 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from renkei.collaboration.needs import list_needs
-from renkei.collaboration.requests import list_requests
+from renkei.collaboration.needs import needs_from
+from renkei.collaboration.requests import requests_from
 from renkei.console.web import console, page, signed_in
 from renkei.core.events import api_url
 from renkei.core.settings import Settings
 from renkei.delivery.bounce_rules import unreachable_members
-from renkei.feeds.health import read_health
+from renkei.feeds.health import health_from
 from renkei.orchestration.alert_journal import PendingAlert
-from renkei.status import read_status
-from renkei.submissions.member_requests import open_count
-from renkei.submissions.overview import read_overview
+from renkei.status import status_from
+from renkei.submissions.member_requests import open_count_from
+from renkei.submissions.overview import overview_from
 from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 
@@ -68,12 +68,17 @@ def due_period(now: datetime) -> str:
 def read_dashboard(settings: Settings, now: datetime | None = None) -> Dashboard:
     now = now or datetime.now(UTC)
     period = due_period(now)
-    status = read_status(settings)
-    health = read_health(settings, now)
-    overview = read_overview(settings, period)
+    # One read-only open for the whole page (each open and close costs ~20 ms: seven of
+    # them were most of the page's time, bench/console.py).
     with open_warehouse(settings.warehouse, read_only=True) as con:
+        status = status_from(con, settings)
+        health = health_from(con, now)
+        overview = overview_from(con, period)
         deliveries = run_query(con, "console_delivery_problems").to_dicts()
         unreachable = unreachable_members(con).to_dicts()
+        consultations = requests_from(con)
+        member_requests_open = open_count_from(con)
+        needs = needs_from(con)
     feeds = [r for r in health.to_dicts() if r["status"] != "ok"]
     order = list(FEED_STATUS_JA)
     feeds.sort(key=lambda r: (order.index(r["status"]) if r["status"] in order else 9,
@@ -89,9 +94,9 @@ def read_dashboard(settings: Settings, now: datetime | None = None) -> Dashboard
         deliveries=deliveries,
         alerts=status.alerts,
         runs=status.runs.to_dicts(),
-        consultations_new=sum(1 for r in list_requests(settings) if r["status"] == "new"),
-        member_requests_open=open_count(settings),
-        needs_pending=sum(1 for n in list_needs(settings) if n["status"] == "pending"),
+        consultations_new=sum(1 for r in consultations if r["status"] == "new"),
+        member_requests_open=member_requests_open,
+        needs_pending=sum(1 for n in needs if n["status"] == "pending"),
         unreachable=unreachable,
     )
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+import duckdb
 import polars as pl
 
 from renkei.core import text_table
@@ -44,9 +45,13 @@ def sort_key(text: str) -> SortBy:
 
 def read_health(settings: Settings, now: datetime | None = None) -> pl.DataFrame:
     """Every registry feed with its health figures and status, by member_id."""
-    now = now or datetime.now(UTC)
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        return run_query(con, "feed_health", {"now": now})
+        return health_from(con, now)
+
+
+def health_from(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> pl.DataFrame:
+    """``read_health`` on an open connection."""
+    return run_query(con, "feed_health", {"now": now or datetime.now(UTC)})
 
 
 def enable_feed(settings: Settings, member_id: str, *, by: str, now: datetime | None = None) -> str:

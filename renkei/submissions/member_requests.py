@@ -120,10 +120,15 @@ def list_requests(
 
 def open_count(settings: Settings) -> int:
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        try:
-            return int(run_query(con, "member_request_open_count")["open"][0])
-        except duckdb.CatalogException:
-            return 0
+        return open_count_from(con)
+
+
+def open_count_from(con: duckdb.DuckDBPyConnection) -> int:
+    """``open_count`` on an open connection."""
+    try:
+        return int(run_query(con, "member_request_open_count")["open"][0])
+    except duckdb.CatalogException:
+        return 0
 
 
 def mark_done(

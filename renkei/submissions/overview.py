@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import duckdb
 import polars as pl
 
 from renkei.core import text_table
@@ -37,7 +38,12 @@ def read_overview(settings: Settings, period: str) -> pl.DataFrame:
     """One row per current file of the period, and one per silent member without a feed,
     with its state (STATES), the attention-first order."""
     with open_warehouse(settings.warehouse, read_only=True) as con:
-        frame = run_query(con, "submissions_overview", {"period": period})
+        return overview_from(con, period)
+
+
+def overview_from(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
+    """``read_overview`` on an open connection."""
+    frame = run_query(con, "submissions_overview", {"period": period})
     state = (
         pl.when(pl.col("status").is_null())
         .then(pl.lit("未提出"))
