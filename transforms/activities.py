@@ -37,7 +37,12 @@ __all__ = [
     "safe_url",
 ]
 
-PART_ROWS = 50_000
+# Rows per part. Measured on 2 cores, a full normalise of 1,000,000 staged rows
+# (bench/normalize.py): 50,000 → 19.0 s and 1,251 MB peak; 100,000 → 18.1–18.2 s and
+# 1,282–1,305 MB; 200,000 → 17.7–17.8 s and 1,336–1,376 MB. Fewer parts cost less per-part
+# overhead (some forty Polars expressions, a Parquet file, DuckDB's hashing engine); each
+# part in flight holds its intermediate columns. 100,000 keeps the peak well under 1.5 GB.
+PART_ROWS = 100_000
 
 # What the steps after building read of each activity (merge groups, organisers named in
 # the text, overrides, the state): a build that hands each part's rows elsewhere
