@@ -252,3 +252,37 @@ def test_normalise_memory_settings_are_put_back(tmp_path: Path) -> None:
         assert settings() != before
         execute(con, "normalize_memory_reset")
         assert settings() == before
+
+
+def test_migration_030_puts_the_english_suppression_reasons_into_japanese(tmp_path: Path) -> None:
+    """Reasons stored before 2026-12-05 read as reason_ja writes them now; the server's own
+    words are kept, and a reason of any other form is left alone."""
+    con = _migrated_before(tmp_path / "w.duckdb", 30)
+    reasons = {
+        "a@x.jp": "hard 5.1.1 issue 2026-11: 550 5.1.1 user unknown",
+        "b@x.jp": "3 of the last 5 deliveries: soft 4.2.2 issue 2026-11: 452 full: try later",
+        "c@x.jp": "complaint issue 2026-11",
+        "d@x.jp": "hard 5.0.0: line1\nline2",
+        "e@x.jp": "恒久的な不達（5.1.1・2026-11号）：550 user unknown",
+        "f@x.jp": "hardware failure",
+    }
+    for email, reason in reasons.items():
+        con.execute(
+            "INSERT INTO contacts (email, member_id, status, consent_source, consent_at,"
+            " updated_at, suppressed_reason) VALUES (?, 'aca-01', 'bounced', 'registry',"
+            " now(), now(), ?)",
+            [email, reason],
+        )
+
+    assert migrate(con) == [v for v, _, _ in available() if v >= 30]
+
+    found = dict(con.execute("SELECT email, suppressed_reason FROM contacts").fetchall())
+    assert found == {
+        "a@x.jp": "恒久的な不達（5.1.1・2026-11号）：550 5.1.1 user unknown",
+        "b@x.jp": "直近5通のうち3通が届かず：一時的な不達（4.2.2・2026-11号）：452 full: try later",
+        "c@x.jp": "苦情（2026-11号）",
+        "d@x.jp": "恒久的な不達（5.0.0）：line1\nline2",
+        "e@x.jp": "恒久的な不達（5.1.1・2026-11号）：550 user unknown",
+        "f@x.jp": "hardware failure",
+    }
+    con.close()
