@@ -28,7 +28,7 @@ from warehouse.connection import open_warehouse
 from warehouse.queries import run_query
 
 DEMO_ORIGIN = "http://feeds.demo.invalid"  # examples/members.csv names feeds under this
-DEMO_APPROVER = "renkei demo (auto-approved)"
+DEMO_APPROVER = "renkei デモ（自動承認）"  # shown as the approver in the console
 # Console accounts of the demo folder only (printed by the demo; never use them elsewhere).
 DEMO_ACCOUNTS = (
     ("demo-editor", "デモ 編集者", "editor", "demo-editor-pass"),

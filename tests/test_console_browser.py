@@ -135,4 +135,4 @@ def test_edit_approve_send_and_audit_in_a_browser(
         assert line in log, line
     edits = [line for line in log.splitlines() if "\t編集\t" in line]
     assert any(f"載せない（{(dropped or '')[:8]}）" in line for line in edits)
-    assert all(line.endswith("console 127.0.0.1") for line in edits)
+    assert all(line.endswith("コンソール 127.0.0.1") for line in edits)

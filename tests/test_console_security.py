@@ -266,3 +266,17 @@ def test_the_last_editor_cannot_approve_but_another_approver_can(config: Path) -
     assert 'name="content_sha256"' not in after
     assert "最後に編集した人（承認 太郎（shonin））は承認できません" in refused
     assert approved.headers["location"] == f"/issues/{ISSUE}/delivery"
+
+
+def test_the_audit_page_reads_in_japanese(config: Path) -> None:
+    """Details and origins as the secretariat reads them: no key=value, no role codes, no
+    English origin."""
+    with console_at(config) as (base, _):
+        admin = signed_in_client(base, "kanri")
+        form = {"login": "neko", "name": "猫", "role": "editor", "password": "neko-password-1",
+                "csrf": csrf_of(admin.get("/users").text)}  # fmt: skip
+        assert admin.post("/users", data=form).status_code == 303
+        page = admin.get("/audit").text
+    assert "氏名：猫、役割：編集者" in page
+    assert ">コンソール 127.0.0.1<" in page
+    assert "role=editor" not in page and "name=猫" not in page and ">console " not in page

@@ -85,7 +85,47 @@ def describe(action: str, detail: dict[str, Any]) -> str:
             if d.get("locked")
             else (f"連続 {d['failed']} 回目" if d.get("failed") else "未登録のログイン名")
         )
-    return "、".join(f"{k}={str(v)[:60]}" for k, v in d.items() if k != "content_sha256")
+    return "、".join(
+        f"{KEY_JA.get(k, k)}：{_value_ja(k, v)}" for k, v in d.items() if k not in _UNSHOWN
+    )
+
+
+# The names of the other entries' details, as the secretariat reads them (a key not listed
+# is shown as written).
+KEY_JA = {
+    "name": "氏名", "role": "役割", "login": "ログイン名", "email": "メール", "to": "宛先",
+    "reason": "理由", "previous_reason": "前の理由", "note": "メモ", "comment": "コメント",
+    "member_id": "会員", "named": "指名", "status": "状態", "outcome": "結果",
+    "purpose": "目的", "kind": "種類", "language": "言語", "before_language": "変更前の言語",
+    "interests": "関心分野", "before_interests": "変更前の関心分野", "as_of": "基準日",
+    "until": "期限", "title": "件名", "section": "欄", "order": "順序", "rows": "行数",
+    "accepted": "受付", "rejected": "不受理", "files": "ファイル数", "file_name": "ファイル名",
+    "resend": "再送", "disabled_reason": "停止理由", "consent_share": "連絡先の共有に同意",
+    "anonymous": "匿名", "category": "分類", "previous": "変更前", "before": "変更前",
+    "activity_id": "活動", "activities": "活動数", "error": "理由",
+}  # fmt: skip
+_UNSHOWN = ("content_sha256", "salt")
+
+
+def _value_ja(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if key == "role":
+        return ROLE_JA.get(str(value), str(value))
+    return str(value)[:60]
+
+
+# Where an entry was made from (audit ``origin``); none: a command or a flow.
+VIA_JA = {"console": "コンソール", "portal": "会員ページ", "one-click": "配信停止リンク",
+          "cli": "コマンド"}  # fmt: skip
+
+
+def origin_ja(detail: dict[str, Any]) -> str:
+    """The 接続元 of an audit entry: コンソール 10.0.0.5, 会員ページ …, or コマンド・フロー."""
+    via = detail.get("via")
+    if not via:
+        return "コマンド・フロー"
+    return " ".join(str(p) for p in (VIA_JA.get(via, via), detail.get("remote")) if p)
 
 
 def read_audit(
@@ -125,6 +165,7 @@ async def audit_log(request: Request) -> Response:
     more = len(rows) > PAGE_SIZE
     return page(request, "audit.html", rows=rows[:PAGE_SIZE], actions=actions, more=more,
                 offset=offset, filters=filters, ACTION_JA=ACTION_JA, describe=describe,
+                origin_ja=origin_ja,
                 query={k: v for k, v in q.items() if k != "offset"})  # fmt: skip
 
 
