@@ -16,6 +16,6 @@ def process_bounces(config: str = "renkei.toml") -> str:
     settings = settings_from(config)
     retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings), tracked_run(settings, "process_bounces") as run:
-        run.summary = as_task(read_bounce_mailbox)(settings).summary()
+        run.report(as_task(read_bounce_mailbox)(settings))
     print(run.summary)
     return run.summary

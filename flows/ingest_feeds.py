@@ -23,7 +23,7 @@ def ingest_feeds(config: str = "renkei.toml") -> str:
     with writer(settings):  # every warehouse open of the run, reads too, inside the slot
         with tracked_run(settings, "ingest_feeds") as run:
             report = cluster.ingest_feeds(settings, run=as_task)
-            run.summary = report.summary()
+            run.report(report)
         feed_health.publish_artifact(settings)  # the health table as a Prefect table artifact
     print(run.summary)
     for line in report.failed:

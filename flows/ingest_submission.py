@@ -20,8 +20,6 @@ def ingest_submission(path: str, member_id: str, config: str = "renkei.toml") ->
     settings = settings_from(config)
     retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings), tracked_run(settings, "ingest_submission") as run:
-        run.summary = ingest(
-            settings, Path(path), member_id, run=as_task, raise_on_reject=False
-        ).summary()
+        run.report(ingest(settings, Path(path), member_id, run=as_task, raise_on_reject=False))
     print(run.summary)
     return run.summary

@@ -39,7 +39,7 @@ def compile_newsletter(
     with writer(settings):  # every warehouse open, reads too, inside the slot
         with tracked_run(settings, "compile_newsletter") as run:
             report = as_task(pipeline.draft)(settings, period, editorial=editorial, as_of=as_of)
-            run.summary = report.summary()
+            run.report(report)
         print(run.summary)
         if not report.created or not wait_for_approval or report.status != "draft":
             return run.summary
@@ -110,7 +110,7 @@ def send_newsletter(issue_id: str, config: str = "renkei.toml") -> str:
     with exclusive(limits.send_limit, limits.writer_limit):
         try:
             with tracked_run(settings, "send_newsletter") as run:
-                run.summary = as_task(pipeline.send)(settings, issue_id).summary()
+                run.report(as_task(pipeline.send)(settings, issue_id))
         finally:  # sent / failed / in progress, and every failure: also when the send paused
             delivery_report.publish_artifact(settings, issue_id)  # reads the warehouse: in the slot
     print(run.summary)

@@ -16,6 +16,6 @@ def normalize(config: str = "renkei.toml") -> str:
     settings = settings_from(config)
     retry_pending(settings)  # failure alerts earlier runs could not mail
     with writer(settings), tracked_run(settings, "normalize") as run:
-        run.summary = cluster.normalize(settings, run=as_task).summary()
+        run.report(cluster.normalize(settings, run=as_task))
     print(run.summary)
     return run.summary

@@ -18,5 +18,6 @@ def publish_dataset(config: str = "renkei.toml") -> str:
     with writer(settings), tracked_run(settings, "publish_dataset") as run:
         files = as_task(pipeline.publish)(settings)
         run.summary = f"{len(files)} files written to {settings.publish_dir}"
+        run.summary_ja = f"公開データのファイル {len(files)} 件を書き出しました"
     print(run.summary)
     return run.summary

@@ -94,8 +94,9 @@ def _stage(settings, name: str, echo, label: str, call):
         result = call()
         if isinstance(result, list):
             run.summary = f"{len(result)} files written"
+            run.summary_ja = f"公開データのファイル {len(result)} 件を書き出しました"
         else:
-            run.summary = result.summary()
+            run.report(result)
     echo(f"{label + ':':<16}{run.summary}")
     return result
 
@@ -118,6 +119,7 @@ def run_demo(out: Path, echo=print) -> DemoReport:
     with tracked_run(settings, "ingest_submission") as run:
         receipts = pipeline.ingest_inbox(settings)
         run.summary = f"{len(receipts)} files from the inbox"
+        run.summary_ja = f"受信フォルダの報告ファイル {len(receipts)} 件を受け付けました"
     for receipt in receipts:
         echo(f"{'submission:':<16}{receipt.member_id}/{receipt.summary()}")
     _stage(settings, "normalize", echo, "normalize", lambda: pipeline.normalize(settings))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import renkei_cli
 from console_support import ISSUE, PASSWORDS, console_folder
 from delivery_support import free_port
 
@@ -142,6 +143,7 @@ def test_the_dashboard_reads_the_warehouse_in_one_open(
 
     config = console_folder(tmp_path_factory, tmp_path / "w")
     settings = load_settings(config)
+    assert renkei_cli("normalize", "-c", str(config)).returncode == 0  # a recorded run
     opened: list[bool] = []
     real = connection._connect
 
@@ -158,3 +160,7 @@ def test_the_dashboard_reads_the_warehouse_in_one_open(
     drafts = [r["issue_id"] for r in read_status(settings).issues.to_dicts()
               if r["status"] in ("draft", "approved")]  # fmt: skip
     assert [d["issue_id"] for d in board.drafts] == drafts == [ISSUE]
+    # a run recorded by a command is summarised in Japanese on the page
+    [run] = [r for r in board.runs if r["stage"] == "normalize"]
+    assert run["summary_ja"].startswith("差分の整理：取り込んだ ")
+    assert " staged rows -> " in run["summary"]  # the command's own output stays English

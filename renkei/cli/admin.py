@@ -47,6 +47,7 @@ def publish(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     with tracked_run(settings, "publish_dataset") as run:
         files = pipeline.publish(settings)
         run.summary = f"{len(files)} files"
+        run.summary_ja = f"公開データのファイル {len(files)} 件を書き出しました"
     for path in files:
         typer.echo(f"wrote {path}")
 

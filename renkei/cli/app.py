@@ -31,6 +31,6 @@ def stage(config: Path, name: str, call: Callable[[Settings], R]) -> R:
     settings = load_settings(config)
     with tracked_run(settings, name) as run:
         result = call(settings)
-        run.summary = result.summary()  # type: ignore[attr-defined]
+        run.report(result)
     typer.echo(run.summary)
     return result

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -76,7 +77,19 @@ def abandon_stale_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> pl.Data
 
 
 class RunRecord:
+    """What a stage says about its run: ``summary`` (English: commands, flows, logs) and
+    ``summary_ja`` (Japanese: the console's dashboard; empty when the stage has none)."""
+
     summary: str = ""
+    summary_ja: str = ""
+
+    def report(self, result: Any) -> str:
+        """Take both summaries from a stage's report (``summary()``, and ``summary_ja()``
+        when it has one); returns the English one."""
+        self.summary = result.summary()
+        said = getattr(result, "summary_ja", None)
+        self.summary_ja = said() if callable(said) else ""
+        return self.summary
 
 
 @contextmanager
@@ -105,5 +118,6 @@ def tracked_run(settings: Settings, stage: str) -> Iterator[RunRecord]:
                     "now": datetime.now(UTC),
                     "status": status,
                     "summary": record.summary[:500],
+                    "summary_ja": record.summary_ja[:500],
                 },
             )

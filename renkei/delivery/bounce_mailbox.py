@@ -57,6 +57,20 @@ class BounceReport:
             out[item.kind] = out.get(item.kind, 0) + 1
         return out
 
+    def summary_ja(self) -> str:
+        """The run in Japanese, for the console's dashboard."""
+        if self.disabled:
+            return "不達メールの確認は設定で止めてあります（[bounces] enabled = false）"
+        kinds = (
+            "・".join(f"{_KIND_JA.get(k, k)} {n}" for k, n in sorted(self.counts().items()))
+            or "新しいものなし"
+        )
+        stopped = sum(1 for r in self.recorded if r.action in ("suppressed", "unsubscribed"))
+        line = f"不達メール {self.read} 通を確認（{kinds}）"
+        if self.already:
+            line += f"、{self.already} 通は前回までに記録済み"
+        return f"{line}；配信を止めた宛先 {stopped} 件"
+
     def summary(self) -> str:
         if self.disabled:
             return "bounces: [bounces] enabled = false; nothing read"
@@ -67,6 +81,13 @@ class BounceReport:
         if self.already:
             line += f", {self.already} recorded before"
         return f"{line}; {suppressed} addresses suppressed, {unsubscribed} unsubscribed"
+
+
+# The kinds of message the mailbox holds, as the secretariat reads them.
+_KIND_JA = {
+    "hard": "恒久的な不達", "soft": "一時的な不達", "complaint": "苦情",
+    "delayed": "遅延の通知", "autoreply": "自動返信", "unknown": "判別できないもの",
+}  # fmt: skip
 
 
 def _pause(step: str) -> None:

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +91,7 @@ from renkei.delivery.outcomes import (
     resolve_interrupted,
 )
 from renkei.delivery.progress import ProgressWriter
+from renkei.delivery.send_report import SendReport
 from renkei.delivery.unsubscribe import apply_pending, load_secret, make_token
 from renkei.delivery.verp import return_path
 from warehouse.connection import open_warehouse
@@ -104,41 +105,6 @@ class DeliveryPaused(RenkeiError):
     """The SMTP server could not be reached several times in a row; nothing is lost."""
 
     exit_code = 75
-
-
-@dataclass
-class SendReport:
-    issue_id: str
-    sent: int = 0
-    skipped: int = 0
-    failed: list[str] = field(default_factory=list)
-    already_sent: bool = False
-    resolved: int = 0  # rows a killed run left, decided by the rule above
-    variants: int = 0  # orderings of the items prepared (interests first; one when none)
-    unknown: list[str] = field(default_factory=list)  # decided unknown in this run
-    unknown_before: int = 0  # unknown from earlier runs, left as they are (at most once)
-    suppressed: dict[str, int] = field(default_factory=dict)  # skipped: bounced, complaint
-
-    def summary(self) -> str:
-        if self.already_sent:
-            line = f"issue {self.issue_id}: already sent; nothing sent again"
-        else:
-            line = (
-                f"issue {self.issue_id}: {self.sent} sent, {self.skipped} already had it, "
-                f"{len(self.failed)} failed"
-            )
-            if self.unknown:
-                line += f", {len(self.unknown)} unknown (no reply after the final '.')"
-        if self.suppressed:
-            why = ", ".join(f"{n} {k}" for k, n in sorted(self.suppressed.items()))
-            line += f"; {sum(self.suppressed.values())} suppressed addresses skipped ({why})"
-        if self.unknown_before:
-            line += (
-                f"; {self.unknown_before} unknown from an earlier run, not resent "
-                f"(`renkei deliveries {self.issue_id}` lists them; "
-                f"`renkei send {self.issue_id} --resend-unknown` resends them)"
-            )
-        return line
 
 
 def _now() -> datetime:

@@ -50,6 +50,28 @@ class FeedReport:
         text += "".join(f"; {note}" for present, note in notes if present)
         return text
 
+    def summary_ja(self) -> str:
+        """The run in Japanese, for the console's dashboard."""
+        text = (
+            f"フィード {self.feeds} 件：取得 {self.ok}・失敗 {len(self.failed)}、"
+            f"新しい項目 {self.items_staged} 件（解析 {self.parsed}・更新なし "
+            f"{self.not_modified}・内容が同じ {self.unchanged}）"
+        )
+        notes = (
+            (self.items_same, f"変わらない項目 {self.items_same} 件は読み直さず"),
+            (self.over_limit, f"項目数の上限を超えたフィード {len(self.over_limit)}"),
+            (self.moved, f"移転 {len(self.moved)}"),
+            (self.not_due, f"取得を待っているフィード {len(self.not_due)}"),
+            (self.disabled, f"停止（410 Gone）{len(self.disabled)}"),
+            (self.still_disabled, f"停止中 {len(self.still_disabled)}"),
+            (
+                self.all_unreachable,
+                "どのフィードにもつながりませんでした（こちらのネットワークの問題かもしれない"
+                "ため、フィードの失敗には数えません）",
+            ),
+        )
+        return text + "".join(f"；{note}" for present, note in notes if present)
+
     def details(self) -> list[str]:
         """One line per feed that needs a look: failed, moved, disabled, backing off."""
         return [

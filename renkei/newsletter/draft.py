@@ -56,6 +56,7 @@ class DraftReport:
     content_sha256: str | None = None
     status: str | None = None
     note: str | None = None
+    note_ja: str | None = None  # the note in Japanese (summary_ja)
     # section title -> (items shown, items cut by the cap)
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)
     # items left out because they break the renderer (named, with the renderer's error)
@@ -64,6 +65,18 @@ class DraftReport:
     as_of: date | None = None
     # candidates left out, each with its reason; pinned stale items (``included``) too
     excluded: list[Exclusion] = field(default_factory=list)
+
+    def summary_ja(self) -> str:
+        """The run in Japanese, for the console's dashboard: what it did then (a draft made
+        then may have been approved and sent since)."""
+        counts = "".join((
+            f"、除外 {len(self.excluded)} 件" if self.excluded else "",
+            f"、表示できず外した項目 {len(self.skipped)} 件" if self.skipped else "",
+        ))  # fmt: skip
+        if not self.created:
+            return f"{self.issue_id}号：{self.note_ja or self.note}{counts}"
+        when = f"、送信予定日 {self.as_of.isoformat()}" if self.as_of else ""
+        return f"{self.issue_id}号の下書きを作りました（{self.item_count} 件{when}{counts}）"
 
     def summary(self) -> str:
         left_out = "".join(f"\n  skipped (does not render): {s.line()}" for s in self.skipped)
@@ -161,6 +174,7 @@ def draft(
                 False,
                 status=status,
                 note=f"already {status}; the draft is not recompiled",
+                note_ja="送信済みのため、下書きは作り直しません",
             )
         if editorial is None and existing.height:  # an editorial note survives recompiles
             editorial = existing["editorial"][0]
@@ -175,6 +189,7 @@ def draft(
                 period.issue_id,
                 False,
                 note="nothing new in this period: no issue compiled (新着なし)",
+                note_ja="この期間の新着がないため、会報は作りませんでした（新着なし）",
                 as_of=as_of,
                 excluded=excluded,
             )
@@ -197,6 +212,7 @@ def draft(
                 period.issue_id,
                 False,
                 note="every item failed to render: no issue compiled",
+                note_ja="どの項目も表示できなかったため、会報は作りませんでした",
                 skipped=skipped,
                 as_of=as_of,
                 excluded=excluded,

@@ -94,6 +94,15 @@ class NormalizeReport:
             f"{self.touched or 0} activities touched"
         )
 
+    def summary_ja(self) -> str:
+        """The run in Japanese, for the console's dashboard."""
+        kind = "差分" if self.mode == "incremental" else "全件"
+        merged = f"・統合 {self.merged} 件" if self.merged else ""
+        return (
+            f"{kind}の整理：取り込んだ {self.staged} 行 → 活動 {self.activities} 件"
+            f"（要確認で保留 {self.quarantined} 件{merged}）"
+        )
+
     def summary(self) -> str:
         merged = f", {self.merged} merged" if self.merged else ""
         return (

@@ -86,6 +86,19 @@ class IntakeOutcome:
     def rejected(self) -> int:
         return self.rows_read - self.accepted
 
+    def summary_ja(self) -> str:
+        """The file in Japanese, for the console's dashboard."""
+        if self.error:
+            return f"{self.file_name}：受け付けられませんでした（{self.error}）"
+        line = f"{self.file_name}：{self.rows_read} 行を読み込み、取り込んだ行 {self.rows_staged}"
+        if self.rejected:
+            line += f"、要修正 {self.rejected} 行"
+        if self.duplicate_of is not None:
+            line += "、前回と同じファイルのため変更なし"
+        if self.replaced:
+            line += f"、前の版（{'、'.join(self.replaced)}）を置き換え"
+        return line
+
     def summary(self) -> str:
         if self.error:
             return f"{self.file_name}: rejected: {self.error}"

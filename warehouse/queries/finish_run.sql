@@ -1,1 +1,3 @@
-UPDATE runs SET finished_at = $now, status = $status, summary = $summary WHERE run_id = $run_id;
+UPDATE runs SET finished_at = $now, status = $status, summary = $summary,
+    summary_ja = nullif($summary_ja, '')
+WHERE run_id = $run_id;
