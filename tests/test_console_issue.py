@@ -32,6 +32,8 @@ def test_a_passed_send_date_is_said_and_the_draft_can_be_made_for_today(config: 
         )
         refused = editor.get(past.headers["location"]).text
     assert "送信予定日（2026年11月25日（水））を過ぎています。" in page
+    assert re.search(r"の時点で、次の \d+ 件は締切や開催日が過ぎています", page)  # named
+    assert re.search(r"<li>[^<]+：(終了済み|締切済み)（\d+月\d+日(終了|締切)）</li>", page)
     assert "向けに作り直しました" in after and "を過ぎています。" not in after
     assert "送信予定日に過去の日は選べません" in refused
 

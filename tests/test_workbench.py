@@ -104,3 +104,15 @@ def test_the_issue_list_is_newest_first(november: Settings) -> None:
     ]
     assert (issues[1].approved_by, issues[0].approved_by) == ("山田", None)
     assert issues[1].content_sha256 == issue_workbench(november, "2026-11").content_sha256
+
+
+def test_items_past_their_date_by_today_are_named_for_a_late_draft(november: Settings) -> None:
+    """A draft made for 25 November, looked at on 6 December: the two events that are over
+    are named with why; the call still open and the later event are not."""
+    late = issue_workbench(november, "2026-11", today=date(2026, 12, 6))
+    assert late.expired == [
+        ("知財セミナー（12月2日）", "終了済み（12月2日終了）"),
+        ("技術交流会（12月5日）", "終了済み（12月5日終了）"),
+    ]
+    assert issue_workbench(november, "2026-11", today=SEND_DATE).expired == []
+    assert issue_workbench(november, "2026-11").expired == []  # no today: nothing judged

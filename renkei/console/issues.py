@@ -98,8 +98,10 @@ async def show(request: Request) -> Response:
     issue_id = _issue_id(request)
     app = console(request)
 
+    today = _today()
+
     def read():
-        return issue_workbench(app.settings, issue_id), list_reviewers(app.settings)
+        return issue_workbench(app.settings, issue_id, today), list_reviewers(app.settings)
 
     try:
         bench, reviewers = await act(request, app.gate.read, read)
@@ -111,7 +113,6 @@ async def show(request: Request) -> Response:
     text = personalise(bench.text, recipient_name=SAMPLE_RECIPIENT,
                        unsubscribe_url=app.settings.issuer.unsubscribe_url,
                        consult=public_consult_link(base) if base else None)  # fmt: skip
-    today = _today()
     stale = bench.status != "sent" and bench.selected_as_of and bench.selected_as_of < today
     latest = next((h for h in bench.history if h.action in ("reject", "approve", "edit")), None)
     rejected = latest if latest and latest.action == "reject" and bench.status == "draft" else None

@@ -10,7 +10,7 @@ out (with reasons), the notes on facts read from text, and the issue's history.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -91,6 +91,9 @@ class Workbench:
     # False: the items the stored draft carries differ from what a recompile would select
     # now (activities changed since, or the renderer left an item out): recompile
     in_sync: bool
+    # (title, why) of the items shown that have expired by ``today`` (a draft made for an
+    # earlier send date: a call past its deadline, an event over); empty when sent
+    expired: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def _history(rows: list[dict]) -> list[HistoryEntry]:
     return entries
 
 
-def issue_workbench(settings: Settings, issue_id: str) -> Workbench:
+def issue_workbench(settings: Settings, issue_id: str, today: date | None = None) -> Workbench:
     """Everything the console's issue page shows, read in one read-only warehouse open.
 
     The items' order and why each is in come from the selection made again for the send
@@ -214,6 +217,7 @@ def issue_workbench(settings: Settings, issue_id: str) -> Workbench:
             item = edited_item(candidate, edits)
             source = sources.get(item.activity_id, {})
             by_key[where.section].append(_card(item, where.section, None, source, edits, None))
+    expired = _expired(selected.candidates.to_dicts(), by_key, period, as_of, today)
     order = {key: n for n, key in enumerate(edits.order)}
     keys = sorted(SECTION_TITLES, key=lambda k: order.get(k, len(order)))
     return Workbench(
@@ -227,4 +231,30 @@ def issue_workbench(settings: Settings, issue_id: str) -> Workbench:
         excluded=[Exclusion(**e) for e in excluded], fact_notes=notes,
         history=_history(history), last_editor=editor,
         in_sync={(r["activity_id"], r["section"]) for r in stored} == set(selection.shown),
+        expired=[] if row["status"] == "sent" else expired,
     )  # fmt: skip
+
+
+# The reasons selection gives an item whose date has passed (renkei.newsletter.selection).
+_EXPIRED = ("締切済み", "終了済み")
+
+
+def _expired(
+    candidates: list[dict], shown: dict[str, list[WorkbenchItem]], period: Period,
+    as_of: date, today: date | None,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """(title, why) of each item shown that selection would leave out as of ``today`` for its
+    date alone (the draft was made for ``as_of``, before it)."""
+    if today is None or today <= as_of:
+        return []
+    rows = {c["activity_id"]: c for c in candidates}
+    found = []
+    for items in shown.values():
+        for item in items:
+            row = rows.get(item.activity_id)
+            if item.dropped or row is None:
+                continue
+            later = place(row, start=period.start, end=period.end, as_of=today, pinned=False)
+            if later.section is None and (later.reason or "").startswith(_EXPIRED):
+                found.append((item.title, later.reason or ""))
+    return found
