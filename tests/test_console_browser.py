@@ -119,6 +119,10 @@ def test_edit_approve_send_and_audit_in_a_browser(
             expect(approver.locator("[data-field=sent]")).to_have_text("11")
             approver.click("[data-when-finished] a")
             expect(approver.locator("body")).to_contain_text("送信済み 11件")
+            # the bar is full as the page comes (a <progress>: no inline style, which the
+            # CSP refuses), not only once the script has polled
+            assert approver.locator("progress.progress").get_attribute("value") == "100"
+            expect(approver.locator("[data-when-finished]")).to_have_count(0)  # shown already
             shoot(approver, "delivery-done")
             approver.goto(f"{base}/audit")
             shoot(approver, "audit")

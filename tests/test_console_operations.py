@@ -104,6 +104,10 @@ def test_every_page_answers_in_japanese_with_the_known_rows(config: Path) -> Non
         one = client.get("/contacts?member=ind-04")
         assert OKAYAMA_CCI in one.text and CIC not in one.text
 
+        icon = client.get("/static/favicon.svg")  # named by every page: no 404 per page
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+        assert '<link rel="icon" href="/static/favicon.svg"' in feeds.text
+
         dataset = client.get("/dataset")
         assert dataset.status_code == 200
         assert "非公開の活動（0件）" in dataset.text

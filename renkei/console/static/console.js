@@ -27,8 +27,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (data.state === "running") {
         document.querySelectorAll("[data-idle-only]").forEach((el) => { el.hidden = true; });
       }
-      const bar = live.querySelector(".progress > div");
-      if (bar && data.percent !== undefined) bar.style.width = `${data.percent}%`;
+      const bar = live.querySelector("progress.progress");
+      if (bar && data.percent !== undefined) bar.value = data.percent;
       if (data.finished) {
         const done = live.querySelector("[data-when-finished]");
         if (done) done.hidden = false;
