@@ -331,6 +331,41 @@ def test_a_handled_request_whose_mail_is_refused_stays_done_and_says_to_write_by
     assert line == f"宛先：{CONTACT}、理由：メールサーバーに接続できませんでした"
 
 
+def test_a_handled_request_whose_mail_reply_is_lost_is_said_to_be_unknown(
+    config: Path, tmp_path: Path
+) -> None:
+    """The server takes the whole mail and hangs up without a reply to the final ".": it may
+    have it. Neither "answered" nor "failed" is recorded; the console says it is not known."""
+    from fault_smtp import FaultServer
+
+    from renkei.collaboration.request_answers import answer_request
+    from renkei.console.admin import ACTION_JA
+    from renkei.core.settings import load_settings
+    from renkei.submissions.member_requests import file_request
+
+    with FaultServer({CONTACT: ["drop-after-body-kept"]}, tmp_path / "smtp.jsonl") as server:
+        settings = load_settings(config)
+        settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={
+            "transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": server.port,
+            "smtp_security": "none"})})  # fmt: skip
+        activity = activity_of(config, MEMBER, TITLE)
+        number = file_request(settings, MEMBER, CONTACT, "withdrawal", "中止になりました",
+                              activity_id=activity)  # fmt: skip
+        said = answer_request(settings, number, by=EDITOR, note="取り下げました")
+
+    assert said == (
+        f"依頼 {number}（取り下げ）を対応済みにしました。ただし、依頼者（{CONTACT}）への"
+        "お知らせメールは、送信の最後にメールサーバーの応答が途絶えたため、届いたかどうか"
+        "分かりません。念のため直接ご連絡ください"
+    )
+    assert query(config, "SELECT status FROM member_requests WHERE id = ?", number) == [("done",)]
+    assert audited(config, EDITOR, "member_request_answered") == []
+    assert audited(config, EDITOR, "member_request_answer_failed") == []
+    unknown = audited(config, EDITOR, "member_request_answer_unknown")
+    assert [(s, d["to"]) for _, s, d in unknown] == [(f"request:{number}", CONTACT)]
+    assert ACTION_JA["member_request_answer_unknown"] == "依頼者への連絡（届いたか不明）"
+
+
 def test_the_answer_to_a_colleague_request_names_the_colleague_and_the_settings_page(
     config: Path,
 ) -> None:

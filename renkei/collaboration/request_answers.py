@@ -4,8 +4,10 @@
 The two facts are kept apart and each is recorded only once known: "done" is the
 secretariat's act and is committed first; the mail is then handed to the mail transport,
 and the audit log says ``member_request_answered`` (with the address) only after the
-transport accepted it, or ``member_request_answer_failed`` with the reason. The message
-returned to the console says which, so a person knows to write by hand when it failed.
+transport accepted it, ``member_request_answer_failed`` with the reason, or
+``member_request_answer_unknown`` when the server's reply to the final "." was lost (it may
+have the mail). The message returned to the console says which, so a person knows to write
+by hand when it failed or may have.
 """
 
 from __future__ import annotations
@@ -43,12 +45,14 @@ def answer_request(
     try:
         send_request_answer(settings, row)
     except MailNotSent as exc:
-        _record(settings, by, "member_request_answer_failed", request_id, to=row["email"],
-                error=exc.why[:500])  # fmt: skip
-        if exc.unknown:  # the server may have it: say so, not that it failed
+        # unknown: the server may have it (no reply after the final "."): not a failure
+        action = "member_request_answer_unknown" if exc.unknown else "member_request_answer_failed"
+        _record(settings, by, action, request_id, to=row["email"], error=exc.why[:500])
+        if exc.unknown:
             return (
-                f"{done}。ただし、依頼者（{row['email']}）へのお知らせメールが届いたかどうか"
-                f"分かりません（{exc.why}）。念のため直接ご連絡ください"
+                f"{done}。ただし、依頼者（{row['email']}）へのお知らせメールは、送信の最後に"
+                "メールサーバーの応答が途絶えたため、届いたかどうか分かりません。"
+                "念のため直接ご連絡ください"
             )
         return (
             f"{done}。ただし、依頼者（{row['email']}）へのお知らせメールは送れませんでした"

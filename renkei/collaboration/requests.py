@@ -134,10 +134,11 @@ def introduce(settings: Settings, consultation_id: int, *, by: str, note: str = 
         sent = mails.send_introduction(settings, row, note=note.strip())
     except mails.MailNotSent as exc:  # what went out is recorded; the request stays open
         went = "、".join(exc.sent) or "なし"
+        missed = "届いたか不明" if exc.unknown else "届かなかった"  # no reply after the "."
         _change(settings, consultation_id, by=by, kind="introduce_failed",
-                note=f"送信済み：{went}。届かなかった：{exc}")  # fmt: skip
+                note=f"送信済み：{went}。{missed}：{exc}")  # fmt: skip
         raise ConsultationError(
-            f"紹介のメールを送り切れませんでした（送信済み：{went}。届かなかった：{exc}）。"
+            f"紹介のメールを送り切れませんでした（送信済み：{went}。{missed}：{exc}）。"
             "宛先を確かめて、もう一度紹介してください"
         ) from None
     _change(settings, consultation_id, by=by, kind="introduced", note=note.strip() or None,

@@ -37,6 +37,7 @@ ACTION_JA = {
     "member_request": "会員からの依頼", "member_request_done": "依頼の対応済み",
     "member_request_answered": "依頼者への連絡",
     "member_request_answer_failed": "依頼者への連絡の失敗",
+    "member_request_answer_unknown": "依頼者への連絡（届いたか不明）",
     "consultation": "相談の受付", "consultation_introduced": "相談：紹介",
     "consultation_asked": "相談：問い合わせ", "consultation_declined": "相談：お断り",
     "consultation_outcome": "相談：結果の記録", "portal_link": "ログインリンク送付",
@@ -77,7 +78,7 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "send":
         counts = (d.get("sent", 0), d.get("failed", 0), d.get("unknown", 0), d.get("skipped", 0))
         return "送信 {}・失敗 {}・結果不明 {}・送信済みのため省略 {}".format(*counts)
-    if action in ("member_request_answered", "member_request_answer_failed"):
+    if action.startswith("member_request_answer"):
         return f"宛先：{d.get('to', '—')}" + (f"、理由：{d['error']}" if d.get("error") else "")
     if action == "login_failed":
         return (

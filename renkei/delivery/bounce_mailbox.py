@@ -31,7 +31,7 @@ from renkei.core.errors import RenkeiError
 from renkei.core.secrets import password
 from renkei.core.settings import BounceSettings, Settings
 from renkei.delivery.bounce_parse import classify
-from renkei.delivery.bounce_rules import Incoming, Recorded, record
+from renkei.delivery.bounce_rules import KIND_JA, Incoming, Recorded, record
 from renkei.delivery.unsubscribe import load_secret
 from warehouse.connection import open_warehouse
 from warehouse.transaction import transaction
@@ -83,10 +83,10 @@ class BounceReport:
         return f"{line}; {suppressed} addresses suppressed, {unsubscribed} unsubscribed"
 
 
-# The kinds of message the mailbox holds, as the secretariat reads them.
+# The kinds of message the mailbox holds, as the secretariat reads them (the kinds that
+# act on an address are named as the suppression reasons name them).
 _KIND_JA = {
-    "hard": "恒久的な不達", "soft": "一時的な不達", "complaint": "苦情",
-    "delayed": "遅延の通知", "autoreply": "自動返信", "unknown": "判別できないもの",
+    **KIND_JA, "delayed": "遅延の通知", "autoreply": "自動返信", "unknown": "判別できないもの",
 }  # fmt: skip
 
 
